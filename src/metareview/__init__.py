@@ -1,0 +1,35 @@
+"""metareview: systematic meta-reviews from search exports to a graded, publishable synthesis.
+
+The public Python API is re-exported here lazily, so ``import metareview as mr`` stays cheap::
+
+    import metareview as mr
+    res = mr.meta(yi, vi, method="REML")
+    print(res)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (filled in as the parts of the system land)
+_EXPORTS: dict[str, str] = {
+    "escalc": "metareview.stats",
+    "meta": "metareview.stats",
+    "meta_many": "metareview.stats",
+    "meta_reg": "metareview.stats",
+    "meta_mv": "metareview.stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'metareview' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
