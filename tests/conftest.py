@@ -42,11 +42,11 @@ def rscript() -> str:
     import subprocess
 
     ok = subprocess.run(
-        [exe, "-e", "suppressMessages({library(metafor); library(metadat)})"],
+        [exe, "-e", "suppressMessages({library(metafor); library(metadat); library(jsonlite)})"],
         capture_output=True,
     )
     if ok.returncode != 0:
-        skip_or_fail("R packages metafor/metadat not installed")
+        skip_or_fail("R packages metafor/metadat/jsonlite not installed")
     return exe
 
 

@@ -1,0 +1,45 @@
+"""Run R code (metafor) from tests and get JSON back.
+
+Usage::
+
+    out = run_r(rscript, 'res <- rma(yi, vi, data=dat); out <- list(b=c(res$b))', data={"yi": [...], "vi": [...]})
+
+``data`` is written to a JSON file and read into R as a data frame ``dat`` (and each column as a variable);
+the R code must assign a list to ``out``, which comes back as a dict. Numbers travel with 17 significant digits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+_PRELUDE = """
+suppressMessages({library(metafor); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+.inp <- fromJSON(args[1], simplifyVector = TRUE)
+dat <- as.data.frame(.inp$data)
+for (.n in names(.inp$data)) assign(.n, .inp$data[[.n]])
+"""
+
+_POSTLUDE = """
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", null = "null"), args[2])
+"""
+
+
+def run_r(rscript: str, code: str, data: dict[str, Any] | None = None, timeout: float = 300) -> Any:
+    """Run ``code`` in R with ``data`` available as ``dat``; return the R list ``out`` as Python."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = Path(tmp, "in.json")
+        res = Path(tmp, "out.json")
+        script = Path(tmp, "script.R")
+        inp.write_text(json.dumps({"data": data or {}}))
+        script.write_text(_PRELUDE + code + "\n" + _POSTLUDE)
+        proc = subprocess.run(
+            [rscript, str(script), str(inp), str(res)], capture_output=True, text=True, timeout=timeout
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"R failed:\n{proc.stderr[-3000:]}")
+        return json.loads(res.read_text())
