@@ -23,6 +23,11 @@ err_console = Console(stderr=True)
 _AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd")
 
 
+@app.callback()
+def _root() -> None:
+    """metareview: systematic meta-reviews from search exports to a graded synthesis."""
+
+
 @app.command()
 def version() -> None:
     """Print the installed version."""
@@ -42,18 +47,7 @@ for _area in _AREAS:
 def main() -> None:
     """Console-script entry point: project errors become one clear line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        app()
     except MetareviewError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
