@@ -1,11 +1,11 @@
 """Run R code (metafor) from tests and get JSON back.
 
-Usage::
+Usage (R code assigns a list to ``out``)::
 
-    out = run_r(rscript, 'res <- rma(yi, vi, data=dat); out <- list(b=c(res$b))', data={"yi": [...], "vi": [...]})
+    out = run_r(rscript, "out <- list(b=c(rma(yi, vi)$b))", data={"yi": [...], "vi": [...]})
 
 ``data`` is written to a JSON file and read into R as a data frame ``dat`` (and each column as a variable);
-the R code must assign a list to ``out``, which comes back as a dict. Numbers travel with 17 significant digits.
+``out`` comes back as a dict. Numbers travel with 17 significant digits.
 """
 
 from __future__ import annotations
