@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "meta_many": "metareview.stats",
     "meta_reg": "metareview.stats",
     "meta_mv": "metareview.stats",
+    "open_review": "metareview.review",
+    "Review": "metareview.review",
 }
 
 

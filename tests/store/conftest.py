@@ -1,0 +1,1 @@
+from storefixtures import store_url  # noqa: F401
