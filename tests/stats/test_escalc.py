@@ -43,8 +43,8 @@ def test_bcg_group_totals_instead_of_non_events_give_the_same_table() -> None:
 
 
 # Borenstein, Hedges, Higgins & Rothstein (2009), Introduction to Meta-Analysis, ch. 4 (d and g
-# from independent groups), worked example: means 103 vs 100, SDs 5.5 and 4.5, n = 50 per group -> g = 0.5924, V_g = 0.0411
-# (their V_g = J^2 V_d is metafor's vtype="LS2").
+# from independent groups), worked example: means 103 vs 100, SDs 5.5 and 4.5, n = 50 per group
+# -> g = 0.5924, V_g = 0.0411 (their V_g = J^2 V_d is metafor's vtype="LS2").
 BORENSTEIN = dict(m1i=[103.0], m2i=[100.0], sd1i=[5.5], sd2i=[4.5], n1i=[50], n2i=[50])
 
 

@@ -208,16 +208,17 @@ def escalc(
     _check_lengths(data)
     if family != "generic":
         _check_options(code, add, to, vtype)
-    if family == "generic":
-        out_yi, out_vi = _generic(data)
-    elif family == "means":
-        out_yi, out_vi = _from_means(code, data, vtype)
-    elif family == "table":
-        out_yi, out_vi = _from_table(code, data, add, to, drop00, vtype)
-    elif family == "cor":
-        out_yi, out_vi = _from_correlations(code, data, vtype)
-    else:
-        out_yi, out_vi = _from_proportions(code, data, add, to, vtype)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 and log(0) become missing below
+        if family == "generic":
+            out_yi, out_vi = _generic(data)
+        elif family == "means":
+            out_yi, out_vi = _from_means(code, data, vtype)
+        elif family == "table":
+            out_yi, out_vi = _from_table(code, data, add, to, drop00, vtype)
+        elif family == "cor":
+            out_yi, out_vi = _from_correlations(code, data, vtype)
+        else:
+            out_yi, out_vi = _from_proportions(code, data, add, to, vtype)
     return EffectSizes(code, *_finalise(out_yi, out_vi))
 
 
@@ -428,17 +429,16 @@ def _from_table(
     a, b, c, d = _add_to_cells([a, b, c, d], add, to, drop)
     n1, n2 = a + b, c + d
     p1, p2 = a / n1, c / n2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if code == "OR":
-            return np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d
-        if code == "RR":
-            return np.log(p1) - np.log(p2), 1 / a - 1 / n1 + 1 / c - 1 / n2
-        if code == "RD":
-            return p1 - p2, _rd_variance(p1, p2, n1, n2, vtype)
-        n = n1 + n2
-        expected = (a + c) * n1 / n
-        hypergeom_var = (a + c) * (b + d) * (n1 / n) * (n2 / n) / (n - 1)
-        return (a - expected) / hypergeom_var, 1 / hypergeom_var
+    if code == "OR":
+        return np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d
+    if code == "RR":
+        return np.log(p1) - np.log(p2), 1 / a - 1 / n1 + 1 / c - 1 / n2
+    if code == "RD":
+        return p1 - p2, _rd_variance(p1, p2, n1, n2, vtype)
+    n = n1 + n2
+    expected = (a + c) * n1 / n
+    hypergeom_var = (a + c) * (b + d) * (n1 / n) * (n2 / n) / (n - 1)
+    return (a - expected) / hypergeom_var, 1 / hypergeom_var
 
 
 def _rd_variance(p1: FloatArray, p2: FloatArray, n1: FloatArray, n2: FloatArray, vtype: str) -> FloatArray:
@@ -468,12 +468,11 @@ def _from_proportions(
     x, m = _add_to_cells([x, m], add, to)
     n = x + m
     p = x / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if code == "PLO":
-            if vtype == "AV":
-                pbar = _weighted_mean(p, n)
-                return np.log(p / (1 - p)), 1 / (pbar * n) + 1 / ((1 - pbar) * n)
-            return np.log(p / (1 - p)), 1 / x + 1 / m
+    if code == "PLO":
+        if vtype == "AV":
+            pbar = _weighted_mean(p, n)
+            return np.log(p / (1 - p)), 1 / (pbar * n) + 1 / ((1 - pbar) * n)
+        return np.log(p / (1 - p)), 1 / x + 1 / m
     if vtype == "UB":
         return p, p * (1 - p) / (n - 1)
     centre = _weighted_mean(p, n) if vtype == "AV" else p
