@@ -8,6 +8,7 @@ Example::
 
 from metareview.stats.errors import StatsInputError
 from metareview.stats.meta import meta
+from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.results import MetaResult
 
-__all__ = ["MetaResult", "StatsInputError", "meta"]
+__all__ = ["MetaResult", "MultilevelResult", "StatsInputError", "meta", "meta_mv"]
