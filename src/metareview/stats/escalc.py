@@ -96,7 +96,7 @@ class EffectSizes:
     Example::
 
         >>> es = EffectSizes("GEN", np.array([0.2, 0.5]), np.array([0.04, 0.09]))
-        >>> es.k, [round(s, 2) for s in es.sei]
+        >>> es.k, [round(float(s), 2) for s in es.sei]
         (2, [0.2, 0.3])
     """
 
@@ -191,7 +191,7 @@ def escalc(
         "ai": ai, "bi": bi, "ci": ci, "di": di, "n1i": n1i, "n2i": n2i, "m1i": m1i, "m2i": m2i,
         "sd1i": sd1i, "sd2i": sd2i, "xi": xi, "mi": mi, "ri": ri, "ni": ni, "yi": yi, "vi": vi, "sei": sei,
     }  # fmt: skip
-    data = {name: _as_array(name, value) for name, value in given.items() if value is not None}
+    data = {name: as_vector(name, value) for name, value in given.items() if value is not None}
     if "yi" in data:
         family = "generic"
     elif code in _FAMILY:
@@ -205,7 +205,7 @@ def escalc(
     unused = sorted(set(data) - set(_FAMILY_ARGS[family]))
     if unused:
         raise StatsInputError(f"argument {unused[0]!r} is not used by measure {code}", field=unused[0])
-    _check_lengths(data)
+    check_lengths(data)
     if family != "generic":
         _check_options(code, add, to, vtype)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 and log(0) become missing below
@@ -225,7 +225,8 @@ def escalc(
 # --- input handling -------------------------------------------------------------------------
 
 
-def _as_array(name: str, value: ArrayLike) -> FloatArray:
+def as_vector(name: str, value: ArrayLike) -> FloatArray:
+    """``value`` as a 1-d float array (a scalar becomes length 1); shared with ``convert``."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -237,7 +238,8 @@ def _as_array(name: str, value: ArrayLike) -> FloatArray:
     return arr
 
 
-def _check_lengths(data: dict[str, FloatArray]) -> None:
+def check_lengths(data: dict[str, FloatArray]) -> None:
+    """Raise unless every array in ``data`` has the length of the first; shared with ``convert``."""
     first = next(iter(data), None)
     if first is None:
         raise StatsInputError("no data given")
@@ -357,7 +359,7 @@ def hedges_correction(df: ArrayLike) -> FloatArray:
     Example::
 
         >>> round(float(hedges_correction(98)[0]), 6)
-        0.992328
+        0.992324
     """
     m = np.atleast_1d(np.asarray(df, dtype=np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
