@@ -6,9 +6,49 @@ Example::
     >>> res = meta([0.1, 0.3, 0.2], [0.01, 0.02, 0.015], method="REML")
 """
 
+from metareview.stats.batch import ManyResult, meta_many
+from metareview.stats.convert import (
+    from_ci,
+    from_p,
+    sei_to_vi,
+    smd_from_f,
+    smd_from_p,
+    smd_from_t,
+    t_from_smd,
+    to_ci,
+    vi_to_sei,
+)
+from metareview.stats.design import design_matrix
 from metareview.stats.errors import StatsInputError
+from metareview.stats.escalc import MEASURES, EffectSizes, escalc
 from metareview.stats.meta import meta
+from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
-from metareview.stats.results import MetaResult
+from metareview.stats.results import MetaRegResult, MetaResult
 
-__all__ = ["MetaResult", "MultilevelResult", "StatsInputError", "meta", "meta_mv"]
+__all__ = [
+    "MEASURES",
+    "EffectSizes",
+    "escalc",
+    "from_ci",
+    "from_p",
+    "sei_to_vi",
+    "smd_from_f",
+    "smd_from_p",
+    "smd_from_t",
+    "t_from_smd",
+    "to_ci",
+    "vi_to_sei",
+    "ManyResult",
+    "MetaRegResult",
+    "MetaResult",
+    "MultilevelResult",
+    "StatsInputError",
+    "SubgroupResult",
+    "design_matrix",
+    "meta",
+    "meta_many",
+    "meta_mv",
+    "meta_reg",
+    "subgroup",
+]

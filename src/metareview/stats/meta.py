@@ -1,48 +1,84 @@
-"""The random-effects model ``meta()`` (metafor's ``rma.uni`` without moderators). SKELETON."""
+"""``meta()``: the equal- and random-effects model (metafor's ``rma.uni`` without moderators)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
-from scipy import stats as sps
+from numpy.typing import ArrayLike
 
-from metareview.stats.errors import StatsInputError
+from metareview.stats.batch import fit_stack, meta_result
+from metareview.stats.errors import check_effects
 from metareview.stats.results import MetaResult
+from metareview.stats.tau2 import Control, Segments
 
 
 def meta(
-    yi: Sequence[float] | np.ndarray,
-    vi: Sequence[float] | np.ndarray | None = None,
+    yi: ArrayLike,
+    vi: ArrayLike | None = None,
     *,
-    sei: Sequence[float] | np.ndarray | None = None,
+    sei: ArrayLike | None = None,
     method: str = "REML",
     test: str = "z",
     pi: str = "z",
     level: float = 95.0,
     control: Mapping[str, float] | None = None,
 ) -> MetaResult:
-    """Fit an equal/random-effects model (skeleton: DL and EE only; being completed)."""
-    y = np.asarray(yi, dtype=float)
-    v = np.asarray(vi if vi is not None else np.asarray(sei, dtype=float) ** 2, dtype=float)
-    if np.any(~(v > 0)):
-        raise StatsInputError("vi must be > 0", index=int(np.argmax(~(v > 0))), field="vi")
-    k = y.size
-    w = 1 / v
-    mu = float(np.sum(w * y) / np.sum(w))
-    q = float(np.sum(w * (y - mu) ** 2))
-    tau2 = 0.0 if method in ("EE", "FE") else max(0.0, (q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
-    ws = 1 / (v + tau2)
-    est = float(np.sum(ws * y) / ws.sum())
-    se = float(1 / math.sqrt(ws.sum()))
-    crit = float(sps.norm.ppf(1 - (1 - level / 100) / 2))
-    nan = math.nan
-    return MetaResult(
-        k=k, method=method, test=test, pi_method=pi, level=level, estimate=est, se=se, statistic=est / se,
-        pvalue=float(2 * sps.norm.sf(abs(est / se))), ci_lower=est - crit * se, ci_upper=est + crit * se,
-        tau2=tau2, se_tau2=nan, tau=math.sqrt(tau2), i2=nan, h2=nan, i2_q=nan, h2_q=nan, q=q, q_df=k - 1,
-        q_pvalue=float(sps.chi2.sf(q, k - 1)), tau2_ci_lower=nan, tau2_ci_upper=nan, i2_ci_lower=nan,
-        i2_ci_upper=nan, h2_ci_lower=nan, h2_ci_upper=nan, pi_lower=nan, pi_upper=nan, yi=y, vi=v,
-        weights=ws / ws.sum() * 100, converged=True, iterations=0,
+    """Fit an equal-effects (``method="EE"``/``"FE"``) or random-effects model, as metafor's ``rma()``.
+
+    Parameters
+    ----------
+    yi, vi, sei
+        Effect sizes and their sampling variances ``vi`` or standard errors ``sei`` (one of the two).
+        Every yi must be finite and every vi/sei finite and > 0, else
+        :class:`~metareview.stats.errors.StatsInputError` naming the first bad index.
+    method
+        τ² estimator: ``EE`` (alias ``FE``), ``DL``, ``HE``, ``HS``, ``SJ``, ``ML``, ``REML``
+        (default), ``EB``, ``PM`` — see :mod:`metareview.stats.tau2`; τ² is truncated at 0.
+    test
+        ``"z"`` (default) or ``"knha"`` (Knapp–Hartung: the variance is scaled by Q_w/(k − 1),
+        without truncating the factor at 1, as metafor's default; t with k − 1 df).
+    pi
+        Prediction interval: ``"z"`` (estimate ± z·√(se² + τ²), metafor's default under
+        ``test="z"``), ``"t"`` (t with k − 1 df; metafor's default under ``test="knha"``) or
+        ``"riley"`` (t with k − 2 df, Riley et al. 2011, BMJ 342:d549).
+    level
+        Confidence level in percent for the CI, the Q-profile CI of τ²/I²/H² and the PI.
+    control
+        ``threshold`` (1e-5) and ``maxiter`` (100) of the Fisher scoring (ML/REML/EB); ``tol``
+        (1e-12) of the root searches (PM, Q-profile); ``stepadj`` (1).
+
+    Edge cases
+    ----------
+    * k = 1: the estimate is yi with se √vi; τ² = 0 and, as metafor, Q = 0 (df 0, p = 1),
+      I² = 0, H² = 1; NaN: ``se_tau2``, ``i2_q``, ``h2_q``, the Q-profile CI, and the ``t``/
+      ``riley`` PI; ``test="knha"`` falls back to z (``ddf`` NaN) with a warning.
+    * k = 2: everything is defined; the ``riley`` PI uses 1 df (metafor clamps k − 2 = 0 to 1).
+    * τ² at the boundary: estimates below 0 are set to 0; the Q-profile CI is [0, 0] when even
+      τ² = 0 makes Q smaller than its lower chi-square quantile.
+    * Non-convergence of Fisher scoring (ML/REML/EB) or of the PM search: a ``RuntimeWarning``,
+      the last iterate is returned and ``converged`` is False.
+
+    Example::
+
+        >>> res = meta([-0.89, -1.59, -1.35, -1.44], [0.33, 0.19, 0.42, 0.02], method="REML")
+        >>> res.k
+        4
+        >>> print(res)  # doctest: +SKIP
+    """
+    y, v = check_effects(yi, vi, sei)
+    if test == "knha" and y.size == 1:
+        warnings.warn("test='knha' needs k > 1; using test='z' for k = 1", RuntimeWarning, stacklevel=2)
+    fit = fit_stack(
+        y,
+        v,
+        np.ones((y.size, 1)),
+        Segments.single(y.size),
+        method=method,
+        test=test,
+        pi=pi,
+        level=level,
+        control=Control.from_mapping(control),
     )
+    return meta_result(fit, 0, y, v, Segments.single(y.size))
