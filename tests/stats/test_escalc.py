@@ -190,6 +190,8 @@ def test_result_object() -> None:
         (dict(measure="OR", ai=[1], bi=[1], ci=[1], di=[1], to="some"), "to", None, "to must be"),
         (dict(measure="OR", ai=[1], bi=[1], ci=[1], di=[1], add=-1.0), "add", None, ">= 0"),
         (dict(measure="GEN", yi=[0.1], vi=[0.1], sei=[0.3]), "sei", None, "not both"),
+        (dict(measure="GEN", yi=[0.1, 0.2], vi=[0.1, -0.1]), "vi", 1, ">= 0"),
+        (dict(measure="GEN", yi=[0.1], sei=[-0.1]), "sei", 0, ">= 0"),
         (dict(measure="GEN", yi=[0.1]), "vi", None, "vi or sei"),
         (dict(measure="GEN", vi=[0.1]), "yi", None, "needs yi"),
         (dict(measure="GEN", yi=[[0.1]], vi=[0.1]), "yi", None, "one-dimensional"),

@@ -32,7 +32,8 @@ Missing values (``nan``) in the inputs give ``nan`` in the outputs, as metafor g
 infinite results (metafor recodes them to ``NA``) and negative variances. Impossible inputs raise
 :class:`~metareview.stats.errors.StatsInputError` naming the argument and the 0-based index.
 Where metafor would quietly return ``NA`` for a whole class of input, this module raises instead:
-``n1i``/``n2i`` below 2 for SMD, ``|ri| >= 1`` or ``ni <= 3`` for COR/ZCOR, non-positive means for ROM.
+``n1i``/``n2i`` below 2 for SMD, ``|ri| >= 1`` or ``ni <= 3`` for COR/ZCOR, non-positive means for
+ROM, negative ``vi`` or ``sei`` for generic input.
 
 Example::
 
@@ -344,6 +345,7 @@ def _generic(data: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
     if "vi" in data and "sei" in data:
         raise StatsInputError("give vi or sei, not both", field="sei")
     if "vi" in data:
+        reject(data["vi"] < 0, "vi", data["vi"], "sampling variances must be >= 0")
         return data["yi"], data["vi"]
     if "sei" in data:
         reject(data["sei"] < 0, "sei", data["sei"], "standard errors must be >= 0")
