@@ -142,3 +142,20 @@ def test_real_metapsy_selection_has_no_double_coded_effects(shared_data: Path) -
     assert not sub.duplicated(["trial", "g3"]).any()
     assert set(eff["outcome"]) == set(rp.OUTCOMES)
     assert (eff["vi"] > 0).all()
+
+
+@pytest.mark.metafor
+def test_single_effect_trials_use_two_level_models_like_metafor(rscript: str) -> None:
+    eff = _synthetic().groupby("trial").head(1)
+    res = rp.repool(eff)
+    out = run_r(rscript, """
+      g <- rma(yi, vi, data = dat[dat$guided == 1, ])
+      m <- rma(yi, vi, mods = ~ guided, data = dat)
+      out <- list(g = c(g$b), g_tau2 = g$tau2, d = c(m$b)[2], d_p = m$pval[2])
+    """, data={c: eff[c].tolist() for c in ("yi", "vi", "guided")})
+    g, d = res.pooled_for("depression", "guided"), res.difference_for("depression")
+    assert g is not None and d is not None and g.model == d.model == "two-level"
+    assert g.estimate == pytest.approx(out["g"], abs=1e-4)
+    assert g.sigma2_trial == pytest.approx(out["g_tau2"], abs=1e-4)
+    assert d.estimate == pytest.approx(out["d"], abs=1e-4)
+    assert d.pvalue == pytest.approx(out["d_p"], abs=1e-4)

@@ -30,10 +30,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from metareview.errors import InputError
-from metareview.stats import meta, meta_mv
+from metareview.stats import meta, meta_mv, meta_reg
 
 OUTCOMES: tuple[str, ...] = ("depression", "GAD", "social anxiety", "panic", "PTSD", "transdiagnostic")
 GUIDANCE: tuple[str, str] = ("guided", "unguided")
@@ -253,21 +252,11 @@ def pool_three_level(
 
 
 def _difference(sub: pd.DataFrame, outcome: str, *, method: str, level: float) -> Difference:
-    """Guided minus unguided: the ``guided`` coefficient of a three-level meta-regression.
-
-    Where no trial has more than one effect the model is two-level, and the difference is the Wald
-    test of the two separately pooled subgroups (separate tau², Borenstein et al. 2009, ch. 19).
-    """
-    k_trials, k_effects = int(sub["trial"].nunique()), len(sub)
-    if k_trials < k_effects:
-        fit = _fit(sub, sub["guided"].to_numpy(float), method=method, level=level)
-        return Difference(outcome, fit.model, k_trials, k_effects, fit.coef[1], fit.se[1], fit.ci_lower[1],
-                          fit.ci_upper[1], fit.pvalue[1])
-    g, u = (_fit(sub[sub["guidance"] == x], None, method=method, level=level) for x in GUIDANCE)
-    est, se = g.coef[0] - u.coef[0], math.hypot(g.se[0], u.se[0])
-    crit = float(sps.norm.ppf(0.5 + level / 200))
-    return Difference(outcome, "two-level, separate tau2", k_trials, k_effects, est, se, est - crit * se,
-                      est + crit * se, float(2 * sps.norm.sf(abs(est / se))))
+    """Guided minus unguided: the ``guided`` coefficient of a meta-regression (three-level where a trial
+    has several effects, else the two-level ``meta_reg``)."""
+    fit = _fit(sub, sub["guided"].to_numpy(float), method=method, level=level)
+    return Difference(outcome, fit.model, int(sub["trial"].nunique()), len(sub), fit.coef[1], fit.se[1],
+                      fit.ci_lower[1], fit.ci_upper[1], fit.pvalue[1])
 
 
 @dataclass(frozen=True)
@@ -283,12 +272,16 @@ class _Fit:
 
 
 def _fit(effects: pd.DataFrame, mods: np.ndarray | None, *, method: str, level: float) -> _Fit:
-    """meta_mv (effects in trials); the two-level ``meta`` when no trial has more than one effect."""
+    """meta_mv (effects in trials); ``meta``/``meta_reg`` when no trial has more than one effect."""
     yi, vi = effects["yi"].to_numpy(float), effects["vi"].to_numpy(float)
     if effects["trial"].nunique() < len(effects):
         mv = meta_mv(yi, vi, effects["trial"].to_numpy(), mods=mods, method=method, level=level)
         return _Fit("three-level", _floats(mv.coef), _floats(mv.se_coef), _floats(mv.ci_lower_coef),
                     _floats(mv.ci_upper_coef), _floats(mv.pvalue_coef), mv.sigma2, (mv.pi_lower, mv.pi_upper))
+    if mods is not None:
+        r = meta_reg(yi, vi, mods=mods, method=method, level=level)
+        return _Fit("two-level", _floats(r.estimates), _floats(r.se), _floats(r.ci_lower),
+                    _floats(r.ci_upper), _floats(r.pvalue), (r.tau2, 0.0), (math.nan, math.nan))
     m = meta(yi, vi, method=method, level=level)
     return _Fit("two-level", [m.estimate], [m.se], [m.ci_lower], [m.ci_upper], [m.pvalue], (m.tau2, 0.0),
                 (m.pi_lower, m.pi_upper))
