@@ -93,7 +93,7 @@ def _transform(transf: Transform) -> Callable[[FloatArray], FloatArray]:
 
 
 def _positive_if_log(transf: Transform, arrays: dict[str, FloatArray]) -> None:
-    if transf == "log":
+    if transf == "log" or transf is np.log:
         for name, arr in arrays.items():
             reject(arr <= 0, name, arr, "must be > 0 to take logs (ratio measures)")
 
