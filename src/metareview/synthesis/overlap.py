@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from metareview.errors import InputError
+from metareview.extraction.forms import MetaAnalysisReport, PrimaryStudyList
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,18 @@ class CitationMatrix:
         for r, s in pairs:
             cells[si[s], ri[r]] = 1.0
         return cls(studies, reviews, cells)
+
+    @classmethod
+    def from_study_lists(
+        cls, lists: Iterable[PrimaryStudyList], reports: Iterable[MetaAnalysisReport] = ()
+    ) -> CitationMatrix:
+        """From extraction forms: each report's primary studies; with the reports' search dates and the
+        studies' publication dates, cells a review could not have included are structurally missing."""
+        lists = list(lists)
+        pairs = [(lst.report_id, s.label) for lst in lists for s in lst.studies]
+        published = {s.label: s.publication_date for lst in lists for s in lst.studies if s.publication_date}
+        searched = {r.id: r.search_date for r in reports if r.search_date}
+        return cls.from_inclusions(pairs, study_dates=published, search_dates=searched)
 
     def to_frame(self) -> pd.DataFrame:
         """The matrix as a data frame (index: studies; columns: reviews; NaN = structurally missing)."""

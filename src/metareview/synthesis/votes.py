@@ -19,7 +19,7 @@ the Freeman–Halton extension — with a seeded Monte Carlo fallback for tables
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -30,6 +30,7 @@ from scipy import special, stats
 
 from metareview.errors import InputError
 from metareview.extraction.direction import Direction
+from metareview.extraction.forms import EffectSizeRecord
 
 DIRECTIONS: tuple[Direction, ...] = (Direction.BETTER, Direction.NO_DIFFERENCE, Direction.WORSE)
 DEFAULT_LABELS: tuple[str, str, str] = (
@@ -242,6 +243,19 @@ def vote_table(
         raise InputError(f"levels {sorted(missing)} missing from order", field=moderator)
     return vote_table_from_counts({lv: tuple(counts.get(lv, [0, 0, 0])) for lv in levels},  # type: ignore[misc]
                                   moderator=moderator, level=level, labels=labels, test=test)
+
+
+def vote_table_from_records(
+    records: Iterable[EffectSizeRecord], *, by: str, order: Sequence[str] | None = None, level: float = 95.0,
+    labels: tuple[str, str, str] = DEFAULT_LABELS,
+) -> VoteTable:
+    """Cross-tabulate extracted effect sizes (directions derived) by one of their fields, e.g. ``sample``."""
+    recs = list(records)
+    if recs and by not in type(recs[0]).model_fields:
+        raise InputError(f"effect sizes have no field {by!r}", field=by)
+    values = [str(getattr(r, by)) for r in recs]
+    return vote_table([r.direction for r in recs], values, moderator=by, order=order, level=level,
+                      labels=labels)
 
 
 def vote_table_from_counts(

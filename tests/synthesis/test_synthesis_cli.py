@@ -1,0 +1,54 @@
+"""The CLI of the synthesis area: thin commands over the API (votes, overlap, extract)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from metareview.cli import app
+
+runner = CliRunner()
+
+
+def test_votes_werntz2023_with_the_central_claim(shared_data: Path) -> None:
+    res = runner.invoke(app, ["votes", "--werntz2023", "--compare", "Clinical or subclinical",
+                              "Unrestricted samples", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert len(out["tables"]) == 4
+    # R: fisher.test(matrix(c(12,9,10,14), 2, byrow=TRUE), alternative="greater")$p.value = 0.2307
+    assert round(out["compare"][0]["pvalue"], 4) == 0.2307
+
+
+def test_overlap_ccar(shared_data: Path) -> None:
+    res = runner.invoke(app, ["overlap", str(shared_data / "overlap" / "ccar" / "test.csv")])
+    assert res.exit_code == 0, res.output
+    assert "Overall CCA = 41.43%" in res.output  # ccaR: 41.43%
+
+
+def test_extract_template_import_and_votes(tmp_path: Path) -> None:
+    folder = tmp_path / "forms"
+    assert runner.invoke(app, ["extract", "template", str(folder)]).exit_code == 0
+    rows = [dict(report_id="r1", outcome_domain="depression", comparison="guided vs unguided", sample=s,
+                 support_provider="lay", measure="SMD", estimate=e, ci_lower=e - 0.2, ci_upper=e + 0.2)
+            for s, e in [("clinical_subclinical", 0.5), ("clinical_subclinical", 0.1), ("unrestricted", 0.1)]]
+    pd.DataFrame(rows).to_csv(folder / "effect_sizes.csv", index=False)
+    pd.DataFrame([{"id": "r1", "citation": "A 2020"}]).to_csv(folder / "reports.csv", index=False)
+    res = runner.invoke(app, ["extract", "import", str(folder)])
+    assert res.exit_code == 0 and "1 meta-analysis reports, 3 effect sizes" in res.output
+    res = runner.invoke(app, ["votes", str(folder), "--by", "sample", "--json"])
+    row = json.loads(res.output)["tables"][0]["rows"][0]
+    assert (row["level"], row["better_n"], row["no_difference_n"]) == ("clinical_subclinical", 1, 1)
+
+
+def test_bad_form_exits_with_a_located_message(tmp_path: Path) -> None:
+    pd.DataFrame([{"report_id": "r1", "outcome_domain": "x", "comparison": "c", "sample": "kids",
+                   "support_provider": "lay", "measure": "SMD", "estimate": 0.1, "p": 0.5}]).to_csv(
+        tmp_path / "effect_sizes.csv", index=False)
+    res = runner.invoke(app, ["extract", "import", str(tmp_path)])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, Exception) and "line 2" in str(res.exception)
+    assert "'sample'" in str(res.exception)
