@@ -47,12 +47,13 @@ EFFECT_COLUMNS = [
 ]
 
 
-def select_digital_selfhelp(harmonised: pd.DataFrame) -> pd.DataFrame:
+def select_digital_selfhelp(harmonised: pd.DataFrame, *, deduplicate: bool = True) -> pd.DataFrame:
     """Digital guided/unguided self-help vs inactive control at post-test, one row per effect, de-duplicated.
 
     ``harmonised`` is :func:`metareview.datasets.metapsy.load_all` output. The result has
     :data:`EFFECT_COLUMNS`; ``yi`` is Hedges' g (positive favours self-help) and ``vi`` its variance.
-    ``attrs["duplicates_removed"]`` counts the rows dropped as copies of a row in another database.
+    ``attrs["duplicates_removed"]`` counts the rows dropped as copies of a row in another database
+    (``deduplicate=False`` keeps them, e.g. to measure the overlap between databases).
     """
     missing = {"db", "trial", "g", "g_se", "guidance", "digital", "control", "time"} - set(harmonised.columns)
     if missing:
@@ -66,12 +67,18 @@ def select_digital_selfhelp(harmonised: pd.DataFrame) -> pd.DataFrame:
     sel["instrument"] = sel["instrument"].map(instrument_key)
     sel = sel.sort_values(["rank", "row"])
     n_before = len(sel)
+    if not deduplicate:
+        return _effects(sel, 0)
     # the same effect coded in two databases: same trial, outcome and g (to 3 decimals) ...
     sel = sel.loc[~sel.assign(g3=sel["g"].round(3)).duplicated(["outcome", "trial", "g3"])]
     # ... or the same trial, outcome and instrument in two databases with no multi-arm label (one arm only)
     single = sel["multi_arm1"].eq("")
     best = sel[single].groupby(["outcome", "trial", "instrument"])["rank"].transform("min")
     sel = sel.drop(index=best.index[sel.loc[best.index, "rank"] > best])
+    return _effects(sel, n_before - len(sel))
+
+
+def _effects(sel: pd.DataFrame, removed: int) -> pd.DataFrame:
     out = pd.DataFrame({
         "outcome": sel["outcome"], "db": sel["db"], "trial": sel["trial"], "study": sel["study"],
         "effect_id": sel["db"].str.removeprefix("data-") + ":" + sel["row"].astype(str),
@@ -83,7 +90,7 @@ def select_digital_selfhelp(harmonised: pd.DataFrame) -> pd.DataFrame:
     order = {o: i for i, o in enumerate(OUTCOMES)}
     out = out.sort_values(["outcome", "guidance", "study"], key=lambda s: s.map(order) if s.name == "outcome"
                           else s).reset_index(drop=True)
-    out.attrs["duplicates_removed"] = n_before - len(out)
+    out.attrs["duplicates_removed"] = removed
     return out
 
 
