@@ -128,12 +128,18 @@ def meta_reg(
 def _omnibus(
     beta: NDArray[np.float64], vcov: NDArray[np.float64], btt: list[int], ddf: float
 ) -> tuple[float, int, float, float]:
-    """QM = b'V⁻¹b over the coefficients ``btt``: chi-square, or F(m, ddf) = QM/m under Knapp–Hartung."""
+    """QM = b'V⁻¹b over the coefficients ``btt``: chi-square, or F(m, ddf) = QM/m under Knapp–Hartung.
+
+    NaN when V is singular (Knapp–Hartung with a perfect fit scales V to 0).
+    """
     m = len(btt)
     if m == 0:
         return math.nan, 0, math.nan, math.nan
     b = beta[btt]
-    qm = float(b @ np.linalg.solve(vcov[np.ix_(btt, btt)], b))
+    try:
+        qm = float(b @ np.linalg.solve(vcov[np.ix_(btt, btt)], b))
+    except np.linalg.LinAlgError:  # a zero Knapp-Hartung variance (perfect fit): QM undefined, as metafor
+        return math.nan, m, ddf, math.nan
     if math.isnan(ddf):
         return qm, m, math.nan, float(sps.chi2.sf(qm, m))
     return qm / m, m, ddf, float(sps.f.sf(qm / m, m, ddf))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,12 +155,24 @@ class Projection:
     def __init__(self, seg: Segments, x: FloatArray, w: FloatArray, y: FloatArray) -> None:
         self.seg, self.x, self.w = seg, x, w
         self.xtwx = seg.cross(x, x, w)
-        self.m: FloatArray = np.linalg.inv(self.xtwx).astype(np.float64)
+        self.m: FloatArray = (
+            1.0 / self.xtwx if x.shape[1] == 1 else np.linalg.inv(self.xtwx).astype(np.float64)
+        )
         xtwy = seg.cross(x, y[:, None], w)[:, :, 0]
-        self.beta = np.einsum("gab,gb->ga", self.m, xtwy)
-        self.resid = y - np.einsum("ia,ia->i", x, self.beta[seg.idx])
-        self.bm = np.einsum("ia,iab->ib", x * w[:, None], self.m[seg.idx])  # rows of W X M
-        self.h = w * np.einsum("ia,ia->i", self.bm, x)  # diag of W X M X'W
+        self.beta: FloatArray = np.einsum("gab,gb->ga", self.m, xtwy)
+        self.resid: FloatArray = y - np.einsum("ia,ia->i", x, self.beta[seg.idx])
+
+    @cached_property
+    def bm(self) -> FloatArray:
+        """Rows of W X M (M = (X'WX)⁻¹)."""
+        out: FloatArray = np.einsum("ia,iab->ib", self.x * self.w[:, None], self.m[self.seg.idx])
+        return out
+
+    @cached_property
+    def h(self) -> FloatArray:
+        """Diagonal of W X M X'W."""
+        out: FloatArray = self.w * np.einsum("ia,ia->i", self.bm, self.x)
+        return out
 
     def ypy(self) -> FloatArray:
         """y'Py = Σ w (y − Xβ)² (the generalised Q)."""

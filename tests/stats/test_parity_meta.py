@@ -1,0 +1,293 @@
+"""Parity of ``meta``, ``meta_reg`` and ``meta_many`` with metafor's ``rma.uni`` (live, through Rscript).
+
+Hypothesis draws the datasets (k from 2 to 60; small and large sampling variances; heterogeneous,
+homogeneous and exactly equal effects, which put τ² at the 0 boundary). They are *collected* first
+(``collect``: a Hypothesis run that only records its examples; derandomised so CI sees the same data)
+and then ALL of them go to metafor in ONE ``Rscript`` call, because R starts slowly. metafor runs with
+``control = list(threshold = 1e-10, maxiter = 1000, tol = 1e-12)`` (and ``tol = 1e-12`` in
+``confint``), ours with the same ``threshold``/``maxiter``, so both are converged well past the
+comparison tolerance: every number must agree within 1e-6 absolute (relative for |values| > 10, which
+only degenerate near-perfect fits produce under Knapp–Hartung), for every estimator, z and knha.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rharness import run_r
+
+from metareview.stats import meta, meta_many, meta_reg
+from metareview.stats.tau2 import METHODS
+
+pytestmark = pytest.mark.metafor
+
+TOL = 1e-6
+CONTROL = {"threshold": 1e-10, "maxiter": 1000}
+N_META = 30
+N_REG = 12
+
+
+def collect(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
+    """``n`` examples drawn by Hypothesis (no R call per example; derandomised for reproducibility)."""
+    out: list[Any] = []
+
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def gather(example: Any) -> None:
+        out.append(example)
+
+    gather()
+    return out[:n]
+
+
+@st.composite
+def dataset(draw: st.DrawFn, min_k: int = 2) -> dict[str, Any]:
+    """One meta-analysis: k, vi on a small or large scale, and yi heterogeneous / homogeneous / equal."""
+    k = draw(st.integers(min_k, 60))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    lo, hi = draw(st.sampled_from([(0.001, 0.05), (0.01, 0.5), (0.5, 5.0), (0.001, 5.0)]))
+    vi = rng.uniform(lo, hi, k)
+    kind = draw(st.sampled_from(["heterogeneous", "homogeneous", "equal"]))
+    mu = draw(st.floats(-2, 2))
+    if kind == "equal":
+        yi = np.full(k, mu)
+    elif kind == "homogeneous":  # shrunken sampling errors: Q < k - 1, so tau^2 = 0 for most estimators
+        yi = mu + 0.3 * rng.normal(0, np.sqrt(vi))
+    else:
+        tau = draw(st.sampled_from([0.1, 0.4, 1.5]))
+        yi = mu + rng.normal(0, tau, k) + rng.normal(0, np.sqrt(vi))
+    return {"yi": yi.round(8).tolist(), "vi": vi.round(8).tolist(), "kind": kind}
+
+
+@st.composite
+def regression_dataset(draw: st.DrawFn) -> dict[str, Any]:
+    """A dataset (k >= 8) with a numeric moderator and a three-level categorical one."""
+    data = draw(dataset(min_k=8))
+    k = len(data["yi"])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.normal(size=k)
+    g = np.array(["a", "b", "c"])[np.arange(k) % 3]
+    rng.shuffle(g)
+    slope = draw(st.sampled_from([0.0, 0.3]))
+    data["yi"] = (np.asarray(data["yi"]) + slope * x).round(8).tolist()
+    data["x"] = x.round(8).tolist()
+    data["g"] = g.tolist()
+    return data
+
+
+R_META = """
+cases <- fromJSON(cases, simplifyVector = TRUE, simplifyDataFrame = FALSE)
+ctrl <- list(threshold = 1e-10, maxiter = 1000, tol = 1e-12)
+methods <- c("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+nz <- function(x) if (is.null(x)) NA else x
+pis <- function(p) if (is.null(p$pi.lb)) c(NA, NA) else c(p$pi.lb, p$pi.ub)  # none for EE models
+out <- lapply(cases, function(cs) {
+  fits <- list()
+  for (m in methods) for (tst in c("z", "knha")) {
+    fit <- suppressWarnings(rma(cs$yi, cs$vi, method = m, test = tst, control = ctrl))
+    r <- list(b = c(fit$b), se = fit$se, zval = fit$zval, pval = fit$pval, ci_lb = fit$ci.lb,
+              ci_ub = fit$ci.ub, tau2 = fit$tau2, se_tau2 = nz(fit$se.tau2), QE = fit$QE, QEp = fit$QEp,
+              I2 = fit$I2, H2 = fit$H2)
+    r$pi_t <- pis(predict(fit, pi.type = "t")); r$pi_riley <- pis(predict(fit, pi.type = "riley"))
+    if (tst == "z") r$pi_z <- pis(predict(fit))
+    if (m != "EE" && tst == "z") {
+      ci <- suppressWarnings(confint(fit, control = list(tol = 1e-12)))$random
+      r$tau2_ci <- ci["tau^2", 2:3]; r$I2_ci <- ci["I^2(%)", 2:3]; r$H2_ci <- ci["H^2", 2:3]
+    }
+    fits[[paste(m, tst)]] <- r
+  }
+  fits
+})
+"""
+
+R_REG = """
+cases <- fromJSON(cases, simplifyVector = TRUE, simplifyDataFrame = FALSE)
+ctrl <- list(threshold = 1e-10, maxiter = 1000, tol = 1e-12)
+methods <- c("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+out <- lapply(cases, function(cs) {
+  fits <- list()
+  x <- cs$x; g <- factor(cs$g)
+  for (m in methods) for (tst in c("z", "knha")) {
+    fit <- suppressWarnings(rma(cs$yi, cs$vi, mods = ~ x + g, method = m, test = tst, control = ctrl))
+    fits[[paste(m, tst)]] <- list(b = c(fit$b), se = fit$se, pval = fit$pval, ci_lb = fit$ci.lb,
+      ci_ub = fit$ci.ub, tau2 = fit$tau2, QM = fit$QM, QMp = fit$QMp, QE = fit$QE, QEp = fit$QEp,
+      I2 = fit$I2, R2 = if (is.null(fit$R2)) NA else fit$R2)
+  }
+  fits
+})
+"""
+
+
+def _close(got: Any, want: Any) -> bool:
+    """Within TOL absolute (relative above 10: a near-perfect fit's QM can be 1e17); metafor's NA/NaN/±Inf
+    arrive as JSON null and match any non-finite value of ours."""
+    got_a = np.atleast_1d(np.asarray(got, dtype=float))
+    want_l = list(np.atleast_1d(np.asarray(want, dtype=object)))
+    if len(want_l) != got_a.size:
+        return False
+    for g, w in zip(got_a, want_l, strict=True):
+        if w is None:
+            if math.isfinite(g):
+                return False
+        elif not abs(g - float(w)) <= TOL * max(1.0, abs(float(w)) / 10):
+            return False
+    return True
+
+
+def _compare(label: str, pairs: dict[str, tuple[Any, Any]], failures: list[str]) -> None:
+    for name, (got, want) in pairs.items():
+        if not _close(got, want):
+            failures.append(f"{label} {name}: ours {got} metafor {want}")
+
+
+@pytest.fixture(scope="module")
+def meta_cases() -> list[dict[str, Any]]:
+    return collect(dataset(), N_META)
+
+
+def test_generated_cases_cover_the_space(meta_cases: list[dict[str, Any]]) -> None:
+    ks = [len(c["yi"]) for c in meta_cases]
+    kinds = {c["kind"] for c in meta_cases}
+    assert min(ks) <= 5 and max(ks) >= 30
+    assert kinds == {"heterogeneous", "homogeneous", "equal"}
+
+
+def test_meta_matches_rma_for_every_estimator(rscript: str, meta_cases: list[dict[str, Any]]) -> None:
+    results = run_r(rscript, R_META, data={"cases": json.dumps(meta_cases)})
+    # the t / riley prediction intervals come from meta_many (meta() on each group, see the last test)
+    yi = np.concatenate([c["yi"] for c in meta_cases])
+    vi = np.concatenate([c["vi"] for c in meta_cases])
+    groups = np.repeat(np.arange(len(meta_cases)), [len(c["yi"]) for c in meta_cases])
+    failures: list[str] = []
+    boundary = 0
+    for method in METHODS:
+        for test in ("z", "knha"):
+            many = {
+                pi: meta_many(yi, vi, groups, method=method, test=test, pi=pi, control=CONTROL)
+                for pi in ("t", "riley")
+            }
+            for i, (case, fits) in enumerate(zip(meta_cases, results, strict=True)):
+                want = fits[f"{method} {test}"]
+                got = meta(case["yi"], case["vi"], method=method, test=test, control=CONTROL)
+                pi_t, pi_r = many["t"][i], many["riley"][i]
+                boundary += method != "EE" and got.tau2 == 0
+                pairs = {
+                    "estimate": (got.estimate, want["b"]),
+                    "se": (got.se, want["se"]),
+                    "statistic": (got.statistic, want["zval"]),
+                    "pvalue": (got.pvalue, want["pval"]),
+                    "ci": ((got.ci_lower, got.ci_upper), (want["ci_lb"], want["ci_ub"])),
+                    "tau2": (got.tau2, want["tau2"]),
+                    "q": (got.q, want["QE"]),
+                    "q_p": (got.q_pvalue, want["QEp"]),
+                    "i2": (got.i2, want["I2"]),
+                    "h2": (got.h2, want["H2"]),
+                    "pi_t": ((pi_t.pi_lower, pi_t.pi_upper), want["pi_t"]),
+                    "pi_riley": ((pi_r.pi_lower, pi_r.pi_upper), want["pi_riley"]),
+                }
+                if method != "EE":
+                    pairs["se_tau2"] = (got.se_tau2, want["se_tau2"])
+                if test == "z":
+                    pairs["pi_z"] = ((got.pi_lower, got.pi_upper), want["pi_z"])
+                if "tau2_ci" in want:
+                    pairs["tau2_ci"] = ((got.tau2_ci_lower, got.tau2_ci_upper), want["tau2_ci"])
+                    pairs["i2_ci"] = ((got.i2_ci_lower, got.i2_ci_upper), want["I2_ci"])
+                    pairs["h2_ci"] = ((got.h2_ci_lower, got.h2_ci_upper), want["H2_ci"])
+                _compare(f"case {i} (k={got.k}, {case['kind']}) {method}/{test}", pairs, failures)
+    assert not failures, "\n".join(failures[:20])
+    assert boundary > 0  # the generated data did reach the tau^2 = 0 boundary
+
+
+def test_meta_reg_matches_rma_with_moderators(rscript: str) -> None:
+    cases = collect(regression_dataset(), N_REG)
+    results = run_r(rscript, R_REG, data={"cases": json.dumps(cases)})
+    failures: list[str] = []
+    for i, (case, fits) in enumerate(zip(cases, results, strict=True)):
+        for method in METHODS:
+            for test in ("z", "knha"):
+                want = fits[f"{method} {test}"]
+                got = meta_reg(
+                    case["yi"],
+                    case["vi"],
+                    {"x": case["x"], "g": case["g"]},
+                    method=method,
+                    test=test,
+                    control=CONTROL,
+                )
+                pairs = {
+                    "b": (got.estimates, want["b"]),
+                    "se": (got.se, want["se"]),
+                    "pval": (got.pvalue, want["pval"]),
+                    "ci_lb": (got.ci_lower, want["ci_lb"]),
+                    "ci_ub": (got.ci_upper, want["ci_ub"]),
+                    "tau2": (got.tau2, want["tau2"]),
+                    "qm": (got.qm, want["QM"]),
+                    "qm_p": (got.qm_pvalue, want["QMp"]),
+                    "qe": (got.qe, want["QE"]),
+                    "qe_p": (got.qe_pvalue, want["QEp"]),
+                    "i2": (got.i2, want["I2"]),
+                }
+                if method != "EE":
+                    pairs["r2"] = (got.r2, want["R2"])
+                _compare(f"case {i} (k={got.k}) {method}/{test}", pairs, failures)
+    assert not failures, "\n".join(failures[:20])
+
+
+FIELDS = (
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "tau2",
+    "se_tau2",
+    "q",
+    "i2",
+    "h2",
+    "i2_q",
+    "tau2_ci_lower",
+    "tau2_ci_upper",
+    "pi_lower",
+    "pi_upper",
+    "pvalue",
+    "iterations",
+)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("test", ["z", "knha"])
+def test_meta_many_equals_meta_on_each_group(
+    meta_cases: list[dict[str, Any]], method: str, test: str
+) -> None:
+    cases = meta_cases[:12] + [{"yi": [0.4], "vi": [0.1]}]  # a single-study group too
+    yi = np.concatenate([c["yi"] for c in cases])
+    vi = np.concatenate([c["vi"] for c in cases])
+    groups = np.repeat([f"g{i:02d}" for i in range(len(cases))], [len(c["yi"]) for c in cases])
+    many = meta_many(yi, vi, groups, method=method, test=test, pi="t")
+    assert len(many) == len(cases)
+    for i, case in enumerate(cases):
+        with (
+            pytest.warns(RuntimeWarning)
+            if test == "knha" and len(case["yi"]) == 1
+            else contextlib.nullcontext()
+        ):
+            one = meta(case["yi"], case["vi"], method=method, test=test, pi="t")
+        got = many[f"g{i:02d}"]
+        for name in FIELDS:
+            a, b = getattr(got, name), getattr(one, name)
+            assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-10, (i, name, a, b)
+    frame = many.to_frame()
+    assert frame["group"].tolist() == sorted(set(groups.tolist()))
