@@ -2,7 +2,7 @@
 Health Interventions: Systematic Meta-review*, J Med Internet Res 25:e42864, doi:10.2196/42864 (PMC9941905).
 
 Three small transcriptions of the article live in the shared-data folder (``../shared/data``; see its
-README): Table 4 (counts of the 45 effect sizes), the first 11 rows of Table 2, and what the abstracts of 12
+README): Table 4 (counts of the 45 effect sizes), the first rows of Table 2, and what the abstracts of 12
 included meta-analyses report about guided vs unguided effects. They are transcribed from the article's
 web pages, which publish no machine-readable file, so there is no download address: outside a checkout
 with the shared folder, point ``METAREVIEW_SHARED_DATA`` at a folder holding them::
@@ -74,7 +74,7 @@ def table4_vote_tables(level: float = 95.0) -> dict[str, VoteTable]:
 
 
 def load_table2_partial() -> pd.DataFrame:
-    """The first 11 of the 31 rows of Table 2 (human support by meta-analysis; conditions paraphrased)."""
+    """The first rows of Table 2's 31 (human support by meta-analysis; paraphrased; 11 complete, 1 cut)."""
     return _read(TABLE2_PARTIAL)
 
 
