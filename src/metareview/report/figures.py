@@ -138,8 +138,10 @@ def forest(
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
         ax.set_xlabel(xlabel)
-        ax.text(0, -0.55, f"\u2190 {favours[0]}  ", va="center", ha="right", fontsize=7, color="#555555")
-        ax.text(0, -0.55, f"  {favours[1]} \u2192", va="center", ha="left", fontsize=7, color="#555555")
+        for text, sign in ((f"\u2190 {favours[0]}", -1), (f"{favours[1]} \u2192", 1)):
+            ax.annotate(text, xy=(0, 0), xycoords=("data", "axes fraction"), xytext=(6 * sign, -26),
+                        textcoords="offset points", ha="left" if sign > 0 else "right", va="top", fontsize=7,
+                        color="#555555")
         if title:
             fig.suptitle(title, x=0.02, ha="left", y=1 - 0.1 / (1.2 + 0.165 * n), fontweight="bold")
         if footer:

@@ -38,7 +38,9 @@ __all__ = ["Figure", "Report", "ReportFiles", "Section", "Table", "render_html",
 class Table:
     """A numbered table: a caption, a pandas frame, and an optional note under it.
 
-    ``digits`` sets the decimals of float columns; ``name`` (default: the caption) names the CSV file.
+    ``digits`` sets the decimals of float columns; ``name`` (default: the caption) names the CSV file;
+    ``data`` (default: ``frame``) is what the CSV/XLSX export holds, e.g. unrounded numbers behind a
+    formatted display.
     """
 
     caption: str
@@ -46,6 +48,7 @@ class Table:
     note: str = ""
     digits: int = 2
     name: str | None = None
+    data: pd.DataFrame | None = None
 
     def html(self) -> Markup:
         """The frame as an HTML table (numbers right-aligned, missing values as an en dash)."""
@@ -55,8 +58,9 @@ class Table:
         for row in self.frame.itertuples(index=False):
             cells = []
             for value, is_num in zip(row, numeric, strict=True):
-                cls = ' class="num"' if is_num else ""
-                cells.append(f"<td{cls}>{escape(_fmt(value, self.digits))}</td>")
+                text = _fmt(value, self.digits)
+                cls = "num" if is_num else ("nowrap" if len(text) <= 30 else "")
+                cells.append(f'<td class="{cls}">{escape(text)}</td>' if cls else f"<td>{escape(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -71,13 +75,17 @@ class Figure:
 
 @dataclass
 class Section:
-    """A section: paragraphs (plain text, escaped; ``Markup`` passes through), tables, figures."""
+    """A section: paragraphs (plain text, escaped; ``Markup`` passes through), tables, figures.
+
+    Tables come before figures unless ``figures_first``.
+    """
 
     title: str
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     subsections: list[Section] = field(default_factory=list)
+    figures_first: bool = False
 
     @property
     def anchor(self) -> str:
@@ -118,7 +126,7 @@ class ReportFiles:
 
 
 def _fmt(value: object, digits: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "\u2013"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
@@ -127,7 +135,7 @@ def _fmt(value: object, digits: int) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value)).replace("-", "\u2212")
     text = str(value)
-    return "\u2013" if text in ("", "nan", "NaN", "None") else text
+    return "\u2013" if text in ("nan", "NaN", "None", "<NA>") else text
 
 
 def _environment() -> jinja2.Environment:
@@ -153,6 +161,7 @@ def render_html(report: Report) -> str:
                 fig_numbers[id(f)] = len(fig_numbers) + 1
             walk(s.subsections)
 
+
     walk(report.sections)
     return _environment().get_template("report.html.j2").render(
         report=report, version=__version__, table_no=lambda t: numbers[id(t)],
@@ -170,7 +179,7 @@ def write_report(report: Report, out_dir: str | Path, filename: str = "report.ht
     html = render_html(report)
     tables: dict[str, pd.DataFrame] = {}
     for i, t in enumerate(report.all_tables(), start=1):
-        tables[f"table-{i:02d}-{t.name or t.caption}"[:80]] = t.frame
+        tables[f"table-{i:02d}-{t.name or t.caption}"[:80]] = t.frame if t.data is None else t.data
     files = write_tables(tables, out / "tables")
     target = out / filename
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".report-", suffix=".part")

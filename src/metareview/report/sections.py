@@ -29,6 +29,7 @@ __all__ = [
     "evidence_map_section",
     "fmt_ci",
     "fmt_p",
+    "p_phrase",
     "methods_paragraphs",
     "overlap_section",
     "repool_section",
@@ -41,6 +42,12 @@ def fmt_p(p: float) -> str:
     if not math.isfinite(p):
         return "\u2013"
     return "<.001" if p < 0.001 else f"{p:.3f}".lstrip("0")
+
+
+def p_phrase(p: float) -> str:
+    """``p = .004`` or ``p < .001``."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def fmt_ci(est: float, lo: float, hi: float, digits: int = 2) -> str:
@@ -58,9 +65,9 @@ def votes_section(tables: Mapping[str, VoteTable], *, title: str, intro: Sequenc
     bars = []
     labels = next(iter(tables.values())).labels if tables else ("Better", "No difference", "Worse")
     for moderator, t in tables.items():
-        for r in t.rows:
+        for i, r in enumerate(t.rows):
             cis = r.wilson(t.level)
-            rec: dict[str, object] = {"Moderator": moderator if r.parent is None else "",
+            rec: dict[str, object] = {"Moderator": moderator if i == 0 else "",
                                       "Level": ("\u2003" if r.parent else "") + r.level, "n": r.total}
             for lab, c, pt, (lo, hi) in zip(labels, r.counts, r.pct_truncated, cis, strict=True):
                 rec[lab] = f"{c} ({pt}%) [{lo:.0f}\u2013{hi:.0f}]"
@@ -68,8 +75,8 @@ def votes_section(tables: Mapping[str, VoteTable], *, title: str, intro: Sequenc
             if r.parent is None:
                 bars.append({"level": f"{moderator}: {r.level}", "better": r.counts[0],
                              "no_difference": r.counts[1], "worse": r.counts[2]})
-    tests = [f"{m}: {t.test.method}, p = {fmt_p(t.test.pvalue)}" for m, t in tables.items() if t.test]
-    tests += [f"{name}: {test.method}, p = {fmt_p(test.pvalue)}" for name, test in extra_tests]
+    tests = [f"{m}: {t.test.method}, {p_phrase(t.test.pvalue)}" for m, t in tables.items() if t.test]
+    tests += [f"{name}: {test.method}, {p_phrase(test.pvalue)}" for name, test in extra_tests]
     note = ("Cells: count (percentage truncated to an integer, as printed in the source) [Wilson 95% CI, %]. "
             "Tests of association between moderator and direction (top-level rows): "
             + "; ".join(tests) + ".")
@@ -100,7 +107,7 @@ def _forest_rows(p: Pooled, label: str) -> pd.DataFrame:
 
 def _group_label(p: Pooled) -> str:
     names = {"guided": "Guided self-help", "unguided": "Unguided self-help",
-             "head-to-head": "Head-to-head: guided minus unguided"}
+             "head-to-head": "Head-to-head (guided \u2212 unguided)"}
     return names.get(p.group, p.group)
 
 
@@ -113,28 +120,31 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
     """
     egger = egger or {}
     recs = []
+    last = ""
     for p in [*result.pooled, *result.head_to_head]:
-        d = result.difference_for(p.outcome)
+        d = result.difference_for(p.outcome) if p.group != "head-to-head" else None
+        first = p.outcome != last
+        last = p.outcome
         recs.append({
-            "Outcome": p.outcome, "Support": _group_label(p), "Trials": p.k_trials, "Effects": p.k_effects,
-            "Participants": p.n_participants, "g [95% CI]": fmt_ci(p.estimate, p.ci_lower, p.ci_upper),
+            "Outcome": p.outcome if first else "", "Support": _group_label(p),
+            "Trials (effects)": f"{p.k_trials} ({p.k_effects})", "N": p.n_participants,
+            "g [95% CI]": fmt_ci(p.estimate, p.ci_lower, p.ci_upper)
+            + ("\u2020" if p.model == "two-level" else ""),
             "p": fmt_p(p.pvalue),
             "95% PI": fmt_ci(p.estimate, p.pi_lower, p.pi_upper).split(" ", 1)[1]
             if math.isfinite(p.pi_lower) else "\u2013",
-            "\u03c3\u00b2 trial": p.sigma2_trial, "\u03c3\u00b2 effect": p.sigma2_effect,
             "Egger p": fmt_p(egger.get((p.outcome, p.group), math.nan)),
-            "Model": p.model,
-            "Guided \u2212 unguided [95% CI]": fmt_ci(d.estimate, d.ci_lower, d.ci_upper)
-            if d is not None and p.group != "head-to-head" else "\u2013",
-            "p (difference)": fmt_p(d.pvalue) if d is not None and p.group != "head-to-head" else "\u2013",
+            "Guided \u2212 unguided [95% CI], p": f"{fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, "
+                                                  f"{p_phrase(d.pvalue)}" if d is not None and first else "",
         })
     summary = Table(
         "Pooled effects of digital self-help vs inactive control, by outcome and support, with the test of "
         "the difference (meta-regression on guided) and head-to-head pools.", pd.DataFrame(recs), digits=3,
-        note="g: Hedges' g, positive favours self-help (head-to-head: favours guided). Three-level model "
-             "(effects nested in trials, REML); two-level where every trial contributes one effect. "
-             "PI: 95% prediction interval (z, total heterogeneity). Egger's test on trial-level effects.",
-        name="repooled-effects",
+        note="g: Hedges' g, positive favours self-help (head-to-head: favours guided). N: participants. "
+             "Three-level model (effects nested in trials, REML); \u2020 two-level model (every trial "
+             "contributes one effect). PI: 95% prediction interval (z; both variance components). Egger's "
+             "test on trial-level effects. Variance components are in the CSV/XLSX tables.",
+        name="repooled-effects", data=result.to_frame(),
     )
     subsections = []
     for outcome in dict.fromkeys(p.outcome for p in [*result.pooled, *result.head_to_head]):
@@ -149,7 +159,7 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
             d = result.difference_for(outcome)
             footer = ("Test of difference: not estimable (a subgroup has fewer than two trials)" if d is None
                       else f"Test of difference (guided \u2212 unguided): "
-                           f"{fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, p = {fmt_p(d.pvalue)}")
+                           f"{fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, {p_phrase(d.pvalue)}")
             fig = figures.forest(rows, diamonds, title=f"{sub.title}: digital self-help vs control",
                                  footer=footer)
             sub.figures.append(Figure(
@@ -161,7 +171,7 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
                 t = trial_level(p.effects)
                 ep = egger.get((outcome, p.group), math.nan)
                 panels.append((_group_label(p), t, p.estimate,
-                               f"Egger p = {fmt_p(ep)}" if math.isfinite(ep) else "Egger: k < 3"))
+                               f"Egger {p_phrase(ep)}" if math.isfinite(ep) else "Egger: k < 3"))
             sub.figures.append(Figure(
                 f"Funnel plots, {outcome}: trial-level effects against their standard error, centred on the "
                 f"pooled effect, with Egger's regression test for small-study effects.",
@@ -185,7 +195,7 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
 
 def evidence_cells(result: RepoolResult) -> pd.DataFrame:
     """Evidence-map cells from re-pooled results: one per outcome x support, ``k`` = trials,
-    direction = significance of the pooled effect (head-to-head: of guided vs unguided)."""
+    direction = significance of the pooled effect vs control (head-to-head: guided vs unguided)."""
     recs = []
     for p in [*result.pooled, *result.head_to_head]:
         sig = p.ci_lower > 0 or p.ci_upper < 0
@@ -198,11 +208,11 @@ def evidence_map_section(cells: pd.DataFrame, *, title: str = "Evidence map", in
                          caption: str = "") -> Section:
     """An evidence map (outcome x support; bubble size = k; colour = direction) with its data table."""
     fig = figures.evidence_map(cells, size_label="number of trials (k)",
-                               labels={"better": "Significantly favours the first named",
+                               labels={"better": "Significant benefit",
                                        "no_difference": "No significant difference",
-                                       "worse": "Significantly favours the comparator"})
+                                       "worse": "Significant harm / reverse"})
     table = cells.rename(columns={"column": "Outcome", "row": "Support", "k": "k", "direction": "Direction"})
-    return Section(title, paragraphs=list(intro),
+    return Section(title, paragraphs=list(intro), figures_first=True,
                    figures=[Figure(caption or "Evidence map: outcome by support; bubble area is proportional "
                                    "to the number of trials; colour gives the direction and significance.",
                                    figures.to_data_uri(fig))],
@@ -219,9 +229,13 @@ def overlap_section(result: OverlapResult, *, title: str = "Overlap between revi
     text = (f"Across {o.c} reviews with {o.n} inclusions of {o.r} unique primary studies, the corrected "
             f"covered area was {o.cca_pct:.2f}% ({o.band} overlap by Pieper's bands).")
     frame = result.to_frame()
+    shown = pd.DataFrame({
+        "Reviews": frame["reviews"], "Shared studies": frame["overlapping"].astype("Int64"), "N": frame["N"],
+        "r": frame["r"], "c": frame["c"], "CCA (%)": frame["cca_pct"], "Pieper band": frame["band"]})
     fig = figures.overlap_heatmap(result.pairwise_matrix())
-    return Section(title, paragraphs=[*intro, text],
-                   tables=[Table("Corrected covered area, pairwise and overall.", frame, name="overlap-cca")],
+    return Section(title, paragraphs=[*intro, text], figures_first=True,
+                   tables=[Table("Corrected covered area, pairwise and overall (N inclusions, r unique "
+                                 "studies, c reviews).", shown, name="overlap-cca", data=frame)],
                    figures=[Figure("Pairwise overlap (corrected covered area, %) between reviews.",
                                    figures.to_data_uri(fig))])
 
@@ -232,21 +246,21 @@ def overlap_section(result: OverlapResult, *, title: str = "Overlap between revi
 def credibility_section(frame: pd.DataFrame, *, title: str = "Credibility of the pooled findings",
                         intro: Sequence[str] = (), note: str = "") -> Section:
     """The credibility table (class I-IV/ns with the criteria behind it)."""
-    cols = {"name": "Finding", "k": "k", "n_cases": "Participants", "estimate": "g", "ci_lower": "CI low",
-            "ci_upper": "CI high", "pvalue": "p", "i2": "I\u00b2 (%)", "pi_lower": "PI low",
-            "pi_upper": "PI high", "egger_p": "Egger p", "esb_p": "Excess sig. p",
-            "largest_pvalue": "Largest study p", "klass": "Class"}
-    shown = frame[[c for c in cols if c in frame.columns]].rename(columns=cols)
-    for c in ("p", "Egger p", "Excess sig. p", "Largest study p"):
-        if c in shown:
-            shown[c] = shown[c].map(fmt_p)
-    if "Participants" in shown:
-        shown["Participants"] = shown["Participants"].round().astype("Int64")
+    shown = pd.DataFrame({
+        "Finding": frame["name"], "k": frame["k"], "N": frame["n_cases"].round().astype("Int64"),
+        "g [95% CI]": [fmt_ci(e, lo, hi) for e, lo, hi in zip(frame["estimate"], frame["ci_lower"],
+                                                                 frame["ci_upper"], strict=True)],
+        "p": frame["pvalue"].map(fmt_p), "I\u00b2 (%)": frame["i2"],
+        "95% PI": [fmt_ci(0, lo, hi).split(" ", 1)[1] for lo, hi in zip(frame["pi_lower"], frame["pi_upper"],
+                                                                        strict=True)],
+        "Egger p": frame["egger_p"].map(fmt_p), "Excess sig. p": frame["esb_p"].map(fmt_p),
+        "Largest trial p": frame["largest_pvalue"].map(fmt_p), "Class": frame["klass"],
+    }) if len(frame) else frame
     counts = frame["klass"].value_counts() if "klass" in frame else pd.Series(dtype=int)
     summary = ", ".join(f"class {k}: {int(counts[k])}" for k in ("I", "II", "III", "IV", "ns") if k in counts)
     return Section(title, paragraphs=[*intro, f"Of {len(frame)} findings: {summary}."],
                    tables=[Table("Credibility of each pooled finding (Ioannidis / Fusar-Poli & Radua "
-                                 "classes).", shown, note=note, name="credibility")])
+                                 "classes).", shown, note=note, name="credibility", digits=1, data=frame)])
 
 
 # ------------------------------------------------------------------------------------------- methods
