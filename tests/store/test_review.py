@@ -18,7 +18,11 @@ from metareview.store.records_models import Search
 
 def _search(name: str = "PubMed", digest: str = "a" * 64) -> Search:
     return Search(
-        database=name, file_name="x.ris", file_hash=digest, file_format="ris", record_count=0,
+        database=name,
+        file_name="x.ris",
+        file_hash=digest,
+        file_format="ris",
+        record_count=0,
         imported_at=datetime.now(UTC),
     )
 

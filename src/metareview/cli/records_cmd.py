@@ -1,0 +1,128 @@
+"""CLI of the records area: ``init``, ``import``, ``dedup``, ``records``, ``status``.
+
+Thin: each command parses its options, calls the Python API and prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from metareview.records import dedup as dedup_api
+from metareview.records.detect import FORMATS
+from metareview.records.export import EXPORT_FORMATS, export_records, records_frame
+from metareview.records.importer import import_file
+from metareview.records.status import records_status
+from metareview.review import Review
+
+console = Console(soft_wrap=True)
+
+
+def _say(text: object) -> None:
+    console.print(str(text), markup=False, highlight=False)
+
+
+ReviewDir = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml).")
+DbUrl = typer.Option(
+    None, "--db", help="Store URL (default: review.sqlite in the folder, or $METAREVIEW_DB)."
+)
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Folder to create the review in."),
+    db: str | None = DbUrl,
+) -> None:
+    """Create a review: a commented protocol.toml template and the store."""
+    review = Review.init(directory, db)
+    _say(f"created {review}\nedit {directory / 'protocol.toml'} to describe your review")
+
+
+def import_(
+    file: Path = typer.Argument(..., help="Search export: RIS, MEDLINE, PubMed XML, BibTeX, CSV/TSV/XLSX."),
+    database: str = typer.Option(..., "--database", help="Database searched, e.g. PubMed, PsycINFO."),
+    fmt: str = typer.Option("auto", "--format", help=f"One of: {', '.join(FORMATS)}."),
+    searched: str | None = typer.Option(None, "--searched", help="Date searched, YYYY-MM-DD."),
+    query: str | None = typer.Option(None, "--query", help="The search string used."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Import a search export as one search (one transaction; re-importing a file adds nothing)."""
+    review = Review.open(review_dir, db)
+    _say(import_file(review, file, database, fmt=fmt, searched=searched, query=query, progress=True))
+
+
+def dedup(
+    threshold: float = typer.Option(
+        dedup_api.DEFAULT_THRESHOLD, "--threshold", help="Title similarity (0-1) for automatic matches."
+    ),
+    review_pairs: bool = typer.Option(False, "--review-pairs", help="Go through the uncertain pairs now."),
+    confirm: list[int] = typer.Option([], "--confirm", help="Pair id to confirm as duplicates (repeatable)."),
+    reject: list[int] = typer.Option([], "--reject", help="Pair id to reject (repeatable)."),
+    undo: list[int] = typer.Option([], "--undo", help="Cluster id to dissolve (repeatable)."),
+    reset: bool = typer.Option(False, "--reset", help="Dissolve every duplicate cluster."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Find duplicates across all imported records; confirm or reject uncertain pairs; undo clusters."""
+    review = Review.open(review_dir, db)
+    if reset:
+        _say(f"dissolved {dedup_api.reset(review)} clusters")
+        return
+    for cluster in undo:
+        dedup_api.undo_cluster(review, cluster)
+        _say(f"dissolved cluster {cluster}")
+    for pair in confirm:
+        dedup_api.decide(review, pair, confirm=True)
+        _say(f"pair {pair} confirmed as duplicates")
+    for pair in reject:
+        dedup_api.decide(review, pair, confirm=False)
+        _say(f"pair {pair} rejected")
+    if undo or confirm or reject:
+        return
+    _say(dedup_api.deduplicate(review, threshold=threshold))
+    if review_pairs:
+        for view in dedup_api.uncertain_pairs(review):
+            _say(view)
+            answer = typer.prompt("duplicates? [y]es / [n]o / [s]kip / [q]uit", default="s").strip().lower()
+            if answer.startswith("q"):
+                break
+            if answer[:1] in ("y", "n"):
+                dedup_api.decide(review, view.pair_id, confirm=answer.startswith("y"))
+
+
+def records(
+    export: str | None = typer.Option(
+        None, "--export", help=f"Write the records as {'|'.join(EXPORT_FORMATS)}."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Export file (default: records.<format> in the review)."
+    ),
+    duplicates: bool = typer.Option(False, "--duplicates", help="Include the records flagged as duplicates."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """List the records (first 20) or export them."""
+    review = Review.open(review_dir, db)
+    if export is not None:
+        path = out or review_dir / f"records.{export}"
+        _say(f"wrote {export_records(review, path, export, duplicates=duplicates)} records to {path}")
+        return
+    frame = records_frame(review, duplicates=duplicates)
+    _say(frame[["id", "database", "status", "year", "title"]].head(20).to_string(index=False))
+    _say(f"({len(frame)} records)")
+
+
+def status(review_dir: Path = ReviewDir, db: str | None = DbUrl) -> None:
+    """Counts per database: searches, records, duplicates; unique records; pairs to review."""
+    _say(records_status(Review.open(review_dir, db)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the records commands to the ``metareview`` app."""
+    app.command("init")(init)
+    app.command("import")(import_)
+    app.command("dedup")(dedup)
+    app.command("records")(records)
+    app.command("status")(status)

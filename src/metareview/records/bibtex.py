@@ -1,0 +1,103 @@
+"""BibTeX reader (Zotero, JabRef, Mendeley, EndNote exports) on bibtexparser 1.x.
+
+The entry structure (``@type{key, ...}`` with balanced braces) is checked first so a broken entry is
+reported with its line; bibtexparser then parses the text. LaTeX accents become Unicode. Example::
+
+    from metareview.records import bibtex
+    records = list(bibtex.read(path, inspect_file(path)))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bibtexparser.bparser import BibTexParser
+from bibtexparser.latexenc import latex_to_unicode
+
+from metareview.errors import InputError
+from metareview.records.encoding import FileInfo, numbered_lines
+from metareview.records.model import (
+    Record,
+    clean_text,
+    normalise_doi,
+    normalise_pmid,
+    parse_year,
+    split_list,
+)
+
+_ENTRY = re.compile(r"^\s*@\s*(\w+)\s*([{(])")
+_SPECIAL = {"comment", "string", "preamble"}
+_BRACES = re.compile(r"(?<!\\)[{}]")
+
+
+def read(path: Path, info: FileInfo) -> Iterator[Record]:
+    """Yield the entries of a BibTeX file; an unbalanced or unparsable entry raises InputError."""
+    assert info.encoding is not None
+    lines: list[str] = []
+    starts: list[int] = []
+    depth, open_line = 0, 0
+    for number, line in numbered_lines(path, info.encoding):
+        lines.append(line)
+        match = _ENTRY.match(line)
+        if match is not None and depth == 0:
+            open_line = number
+            if match.group(1).lower() not in _SPECIAL:
+                starts.append(number)
+        for brace in _BRACES.findall(line):
+            depth += 1 if brace == "{" else -1
+            if depth < 0:
+                raise InputError("unbalanced '}'", file=path, line=number)
+    if depth != 0:
+        raise InputError(
+            f"entry starting at line {open_line} is not closed (unbalanced '{{'; truncated?)",
+            file=path,
+            line=open_line,
+        )
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    try:
+        entries = parser.parse("\n".join(lines), partial=False).entries
+    except Exception as exc:  # noqa: BLE001 - bibtexparser raises assorted pyparsing/Value errors
+        raise InputError(f"BibTeX parse error: {exc}", file=path) from None
+    if len(entries) != len(starts):
+        missing = starts[len(entries)] if len(entries) < len(starts) else None
+        raise InputError(
+            f"{len(starts)} entries found but only {len(entries)} could be parsed", file=path, line=missing
+        )
+    for entry in entries:
+        yield to_record(entry)
+
+
+def _field(entry: dict[str, Any], *names: str) -> str:
+    for name in names:
+        value = entry.get(name)
+        if value:
+            text = str(value)
+            if "\\" in text:
+                text = latex_to_unicode(text)
+            return clean_text(text.replace("{", "").replace("}", ""))
+    return ""
+
+
+def to_record(entry: dict[str, Any]) -> Record:
+    """Map one bibtexparser entry (lower-case field names) to a :class:`Record`."""
+    authors = [a for a in re.split(r"\s+and\s+", _field(entry, "author")) if a]
+    return Record(
+        title=_field(entry, "title"),
+        abstract=_field(entry, "abstract"),
+        authors=authors,
+        year=parse_year(_field(entry, "year", "date")),
+        journal=_field(entry, "journal", "journaltitle", "booktitle"),
+        volume=_field(entry, "volume")[:100],
+        issue=_field(entry, "number", "issue")[:100],
+        pages=_field(entry, "pages").replace("--", "-")[:100],
+        doi=normalise_doi(_field(entry, "doi")) or normalise_doi(_field(entry, "url")),
+        pmid=normalise_pmid(_field(entry, "pmid")),
+        keywords=split_list(_field(entry, "keywords"), ";,"),
+        publication_types=[t for t in [_field(entry, "ENTRYTYPE")] if t],
+        language=_field(entry, "language")[:100],
+        source_database=_field(entry, "database")[:200],
+        raw=dict(entry),
+    )

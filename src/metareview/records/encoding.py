@@ -1,0 +1,112 @@
+"""Text encodings of export files: UTF-8 with or without BOM, UTF-16 (with BOM), and a latin-1
+fallback (with a warning) for old exports; CRLF and CR line ends are read as LF.
+
+:func:`inspect_file` reads the file once (hash, encoding, binary check); :func:`numbered_lines` then
+streams its lines with line numbers. Example::
+
+    info = inspect_file(path)
+    for number, line in numbered_lines(path, info.encoding):
+        ...
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from metareview.errors import InputError
+
+CHUNK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What one pass over a file tells: SHA-256, size, text encoding (None for a zip/XLSX) and warnings."""
+
+    sha256: str
+    size: int
+    encoding: str | None
+    head: bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+def inspect_file(path: Path) -> FileInfo:
+    """Hash the file and choose its encoding; raises :class:`InputError` for binary data."""
+    digest = hashlib.sha256()
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
+    with fh:
+        head = fh.read(CHUNK)
+        encoding = _bom_encoding(head)
+        decoder = codecs.getincrementaldecoder("utf-8")() if encoding is None else None
+        utf8_ok, lines_before, nul_line = True, 0, None
+        size, chunk = 0, head
+        while chunk:
+            digest.update(chunk)
+            size += len(chunk)
+            if nul_line is None and encoding is None and b"\x00" in chunk:
+                nul_line = lines_before + chunk[: chunk.index(b"\x00")].count(b"\n") + 1
+            lines_before += chunk.count(b"\n")
+            if decoder is not None and utf8_ok:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            chunk = fh.read(CHUNK)
+    if decoder is not None and utf8_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    if head.startswith(ZIP_MAGIC):
+        return FileInfo(digest.hexdigest(), size, None, head[:4096])
+    if nul_line is not None:
+        raise InputError("binary data (NUL byte): not a text export", file=path, line=nul_line)
+    warnings: list[str] = []
+    if encoding is None:
+        encoding = "utf-8"
+        if not utf8_ok:
+            encoding = "latin-1"
+            warnings.append(f"{path.name}: not valid UTF-8; read as latin-1 (check accented characters)")
+    return FileInfo(digest.hexdigest(), size, encoding, head[:4096], warnings)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def decode_head(info: FileInfo) -> str:
+    """The first few kilobytes of the file as text (for format detection)."""
+    if info.encoding is None:
+        return ""
+    return info.head.decode(info.encoding, errors="ignore")
+
+
+def numbered_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` without the line end; control characters raise InputError."""
+    with path.open(encoding=encoding, newline=None) as fh:
+        try:
+            for number, line in enumerate(fh, start=1):
+                line = line.rstrip("\n")
+                bad = _CONTROL.search(line)
+                if bad is not None:
+                    raise InputError(
+                        f"control character U+{ord(bad.group(0)):04X} in text (binary data?)",
+                        file=path,
+                        line=number,
+                    )
+                yield number, line
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot decode as {encoding}: {exc.reason}", file=path) from None

@@ -1,0 +1,185 @@
+"""Import a search export into a review: one transaction per file, re-import detection by file hash,
+and "living review" updates (records already imported from the same database are not added again).
+
+Example::
+
+    from metareview.review import Review
+    from metareview.records.importer import import_file
+    review = Review.open("my-review")
+    result = import_file(review, "pubmed.nbib", database="PubMed", searched="2024-03-01")
+    print(result)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from metareview.errors import InputError
+from metareview.records import table_reader
+from metareview.records.detect import FORMATS, READERS, detect_format
+from metareview.records.encoding import inspect_file
+from metareview.records.model import Record, identity_key
+from metareview.review import Review
+from metareview.store import records_repo as repo
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import did. ``already_imported`` is True when the same file (hash) was imported before."""
+
+    file: str
+    database: str
+    file_format: str
+    search_id: int | None
+    records_in_file: int
+    added: int
+    already_present: int
+    already_imported: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields."""
+        return asdict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame."""
+        return pd.DataFrame([self.to_dict()])
+
+    def __str__(self) -> str:
+        if self.already_imported:
+            return f"{self.file}: already imported (search {self.search_id}); nothing added"
+        text = (
+            f"{self.file} [{self.file_format}] -> {self.database}: {self.records_in_file} records in file, "
+            f"{self.added} added"
+        )
+        if self.already_present:
+            text += f", {self.already_present} already imported from {self.database} earlier"
+        return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
+
+
+def parse_date(value: str | date | None) -> date | None:
+    """``YYYY-MM-DD`` (or a date) to a date; InputError naming the field otherwise."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"date searched {value!r} is not YYYY-MM-DD", field="searched") from None
+
+
+def read_records(
+    path: str | Path, fmt: str = "auto", mapping: Mapping[str, str] | None = None
+) -> Iterator[Record]:
+    """Stream the records of an export file without a review (format detected when ``fmt='auto'``)."""
+    path = Path(path)
+    info = inspect_file(path)
+    yield from _reader(path, fmt, info, mapping)(path, info)
+
+
+def _reader(path: Path, fmt: str, info: Any, mapping: Mapping[str, str] | None) -> Any:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})", field="format")
+    name = detect_format(path, info) if fmt == "auto" else fmt
+    if name == "csv":
+        return partial(table_reader.read, mapping=mapping)
+    return READERS[name]
+
+
+def import_file(
+    review: Review,
+    path: str | Path,
+    database: str,
+    *,
+    fmt: str = "auto",
+    searched: str | date | None = None,
+    query: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    progress: bool = False,
+) -> ImportResult:
+    """Import one export file as a search of ``database`` in a single transaction.
+
+    A file imported before (same SHA-256) adds nothing. Records already imported from the same
+    database by an earlier search (same PMID, DOI or title/year/first author) are not added again, so
+    an updated search adds only its new records. A malformed file raises :class:`InputError` and leaves
+    the store unchanged.
+    """
+    path = Path(path)
+    if not database.strip():
+        raise InputError("database name must not be empty", field="database")
+    searched_on = parse_date(searched)
+    info = inspect_file(path)
+    name = detect_format(path, info) if fmt == "auto" else fmt
+    read = _reader(path, name, info, mapping)
+    with review.session() as session:
+        previous = repo.find_search_by_hash(session, info.sha256)
+        if previous is not None:
+            return ImportResult(
+                str(path),
+                previous.database,
+                previous.file_format,
+                previous.id,
+                previous.record_count,
+                0,
+                0,
+                already_imported=True,
+                warnings=info.warnings,
+            )
+        search = repo.add_search(
+            session,
+            database=database,
+            file_name=path.name,
+            file_hash=info.sha256,
+            file_format=name,
+            searched_on=searched_on,
+            query=query,
+        )
+        known = repo.identity_keys(session, database)
+        total = added = 0
+        batch: list[Record] = []
+        with _progress(progress, path.name) as tick:
+            for rec in read(path, info):
+                total += 1
+                if known and identity_key(rec) in known:
+                    continue
+                batch.append(rec)
+                if len(batch) >= BATCH_SIZE:
+                    repo.insert_records(session, search.id, added, batch)
+                    added += len(batch)
+                    batch = []
+                    tick(total)
+            repo.insert_records(session, search.id, added, batch)
+            added += len(batch)
+            tick(total)
+        if total == 0:
+            raise InputError(f"no records found (read as {name})", file=path)
+        repo.finish_search(session, search, total)
+        return ImportResult(
+            str(path), database, name, search.id, total, added, total - added, warnings=info.warnings
+        )
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Any]:
+    if not enabled:
+        yield lambda _n: None
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} records"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(f"importing {label}", total=None)
+        yield lambda n: bar.update(task, completed=n)

@@ -1,0 +1,138 @@
+"""RIS reader (Ovid/EBSCO PsycINFO, Scopus, Web of Science, Zotero, EndNote, Mendeley exports).
+
+Lines are checked one by one (tag lines ``XX  - value``, continuation lines, ``ER`` closing each
+record), so a broken file is reported with its line; each record's lines are then parsed by rispy.
+Streaming: one record in memory at a time. Example::
+
+    from metareview.records.encoding import inspect_file
+    from metareview.records import ris
+    records = list(ris.read(path, inspect_file(path)))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import rispy
+
+from metareview.errors import InputError
+from metareview.records.encoding import FileInfo, numbered_lines
+from metareview.records.model import (
+    Record,
+    clean_text,
+    join_pages,
+    normalise_doi,
+    normalise_pmid,
+    parse_year,
+    split_list,
+)
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_BROKEN_TAG = re.compile(r"^([A-Z][A-Z0-9])\s*-(?:\s|$)")
+_NUMBER = re.compile(r"^\s*\d+\.?\s*$")  # the "N." some writers (rispy, EndNote) put before a record
+_PARSER = rispy.RisParser()
+_JOURNAL_KEYS = (
+    "alternate_title3",
+    "secondary_title",
+    "journal_name",
+    "alternate_title2",
+    "alternate_title1",
+)
+
+
+def read(path: Path, info: FileInfo) -> Iterator[Record]:
+    """Yield the records of a RIS file; raises :class:`InputError` naming the line of a malformed one."""
+    assert info.encoding is not None
+    for start, lines in _record_chunks(path, info.encoding):
+        parsed = _PARSER.parse_lines(iter(lines))
+        if len(parsed) != 1:  # defensive: the chunker hands rispy exactly one TY..ER block
+            raise InputError("could not parse record", file=path, line=start)
+        yield to_record(parsed[0])
+
+
+def _record_chunks(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """Validate the tag structure and yield ``(first_line, lines)`` for each TY..ER block."""
+    lines: list[str] | None = None
+    start = 0
+    seen = 0
+    for number, line in numbered_lines(path, encoding):
+        match = _TAG.match(line.rstrip())
+        if match is None:
+            broken = _BROKEN_TAG.match(line)
+            if broken is not None:
+                raise InputError(
+                    "malformed RIS tag line (expected 'XX  - value')", file=path, line=number, field=broken[1]
+                )
+            if lines is not None and line.strip():
+                lines.append(line)  # continuation of the previous tag's value
+            elif lines is None and line.strip() and seen and not _NUMBER.match(line):
+                raise InputError("text between records (missing 'TY  - ' line?)", file=path, line=number)
+            continue
+        tag = match.group(1)
+        if tag == "TY":
+            if lines is not None:
+                raise InputError(
+                    f"record starting at line {start} has no 'ER  - ' end tag",
+                    file=path,
+                    line=number,
+                    field="ER",
+                )
+            lines, start = [line], number
+        elif lines is None:
+            raise InputError(
+                "tag outside a record (records start with 'TY  - ')", file=path, line=number, field=tag
+            )
+        elif tag == "ER":
+            lines.append(line)
+            seen += 1
+            yield start, lines
+            lines = None
+        else:
+            lines.append(line)
+    if lines is not None:
+        raise InputError(
+            f"file ends inside the record starting at line {start} (no 'ER  - '; truncated?)",
+            file=path,
+            line=start,
+            field="ER",
+        )
+
+
+def _first(entry: dict[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = entry.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        text = clean_text(value)
+        if text:
+            return text
+    return ""
+
+
+def to_record(entry: dict[str, Any]) -> Record:
+    """Map one rispy entry (rispy's field names) to a :class:`Record`."""
+    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in entry.items()}
+    doi = normalise_doi(_first(entry, "doi"))
+    if not doi:
+        doi = next((d for d in map(normalise_doi, entry.get("urls", [])) if d), "")
+    kinds = [clean_text(entry.get("type_of_reference")), _first(entry, "type_of_work")]
+    return Record(
+        title=_first(entry, "title", "primary_title", "translated_title"),
+        abstract=_first(entry, "abstract", "notes_abstract"),
+        authors=split_list(entry.get("authors") or entry.get("first_authors")),
+        year=parse_year(_first(entry, "year", "publication_year", "date")),
+        journal=_first(entry, *_JOURNAL_KEYS),
+        volume=_first(entry, "volume")[:100],
+        issue=_first(entry, "number")[:100],
+        pages=join_pages(_first(entry, "start_page"), _first(entry, "end_page")),
+        doi=doi,
+        pmid=normalise_pmid(_first(entry, "accession_number")),
+        keywords=split_list(entry.get("keywords")),
+        publication_types=[k for k in kinds if k],
+        language=_first(entry, "language")[:100],
+        source_database=_first(entry, "name_of_database", "database_provider")[:200],
+        raw=raw,
+    )
