@@ -60,6 +60,8 @@ class FeatureExtractor(Protocol):
 class TfidfFeatures:
     """TF-IDF of words and word pairs (1–2-grams), sublinear term frequency, English stop words removed.
 
+    Terms in fewer than ``min_df`` records are dropped: a term seen in one record cannot help rank another.
+
     Example::
 
         X = TfidfFeatures().fit_transform(["a trial", "another trial"])
@@ -67,7 +69,7 @@ class TfidfFeatures:
 
     name = "tfidf"
 
-    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1) -> None:
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 2) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
 

@@ -84,6 +84,6 @@ class Prioritiser:
         if np.unique(y).size < 2:
             return Ranking(rest, np.zeros(rest.size), False, self.ranker.name)
         self.ranker.fit(self.X[idx], y)
-        scores = self.ranker.score(self.X[rest])
+        scores = self.ranker.score(self.X)[rest]  # scoring all rows avoids copying a slice of the matrix
         best_first = np.argsort(-scores, kind="stable")
         return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)

@@ -1,0 +1,153 @@
+"""What to screen next, how far screening has got, and how well the reviewers agree — for a review.
+
+* :func:`next_record` — the unscreened record the ranker rates most likely relevant for this reviewer
+  (trained on this reviewer's own votes in blind mode, else on the final decisions too);
+* :func:`stopping_status` — the hypergeometric stopping rule and the consecutive-irrelevant heuristic on
+  the title/abstract decisions in the order they were made;
+* :func:`review_agreement` — percent agreement and Cohen's kappa (two votes per record) or Fleiss' kappa.
+
+Example::
+
+    from metareview.screening.queue import next_record
+    nxt = next_record(review, reviewer="ana")
+    print(nxt)          # record id, title, abstract, rank score, how many remain
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metareview.errors import InputError
+from metareview.review import Review
+from metareview.screening import decisions as sd
+from metareview.screening.agreement import Agreement, cohen_kappa, counts_from_ratings, fleiss_kappa
+from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
+from metareview.screening.prioritise import Prioritiser
+from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
+from metareview.screening.stopping import StoppingResult, consecutive_irrelevant, hypergeometric_test
+from metareview.store import screening_repo as repo
+
+
+@dataclass(frozen=True)
+class NextRecord:
+    """The record to screen next and why it is first."""
+
+    record_id: int
+    title: str
+    abstract: str
+    stage: str
+    score: float | None
+    model: str
+    trained: bool
+    remaining: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values."""
+        return asdict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row."""
+        return pd.DataFrame([self.to_dict()])
+
+    def __str__(self) -> str:
+        how = f"ranked first by {self.model}" if self.trained else "in import order (ranker not trained yet)"
+        return (
+            f"record {self.record_id} ({self.stage}; {how}; {self.remaining} left for you)\n"
+            f"{self.title}\n\n{self.abstract}"
+        )
+
+
+def _embedding_matrix(review: Review, ids: list[int], texts: list[str], model: str) -> np.ndarray:
+    """Embeddings of ``texts`` from the store's cache; missing or stale ones are computed and saved."""
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    with review.session() as s:
+        cached = repo.load_embeddings(s, model, ids)
+    cache = {
+        texts[i]: np.frombuffer(cached[rid][1], dtype=np.float32)
+        for i, rid in enumerate(ids)
+        if rid in cached and cached[rid][0] == hashes[i]
+    }
+    feats = EmbeddingFeatures(cache=dict(cache))
+    X = feats.fit_transform(texts)
+    new = [
+        (rid, hashes[i], X[i].astype(np.float32).tobytes())
+        for i, rid in enumerate(ids)
+        if texts[i] not in cache
+    ]
+    with review.session() as s:
+        repo.save_embeddings(s, model, new)
+    return X
+
+
+def next_record(
+    review: Review, reviewer: str, stage: str = TITLE_ABSTRACT, model: str = DEFAULT_MODEL
+) -> NextRecord | None:
+    """The next record ``reviewer`` should screen at ``stage`` (None when nothing is left for them)."""
+    mine = sd.states(review, stage, reviewer)
+    todo = {
+        st.record_id
+        for st in mine
+        if st.status == sd.PENDING and all(v.reviewer != reviewer for v in st.votes)
+    }
+    if not todo:
+        return None
+    with review.session() as s:
+        rows = repo.screenable_records(s)
+    ids = [r[0] for r in rows]
+    texts = [f"{t} {a}".strip() for _, t, a in rows]
+    labelled: dict[int, int] = {}
+    if not review.protocol.screening.blind:
+        labelled.update(
+            (rid, int(dec == INCLUDE)) for rid, (dec, _) in sd.final_decisions(review, stage).items()
+        )
+    for st in mine:
+        for v in st.votes:
+            if v.reviewer == reviewer and v.decision != "maybe":
+                labelled[st.record_id] = int(v.decision == INCLUDE)
+    ranker = get_model(model)
+    features = _embedding_matrix(review, ids, texts, model) if ranker.features.name == "minilm" else None
+    pos = {rid: i for i, rid in enumerate(ids)}
+    lab = [pos[r] for r in labelled if r in pos]
+    ranking = Prioritiser(texts, ranker, features=features).rank(lab, [labelled[ids[i]] for i in lab])
+    for rank, i in enumerate(ranking.order):
+        if ids[i] in todo:
+            title, abstract = rows[i][1], rows[i][2]
+            score = float(ranking.scores[rank]) if ranking.trained else None
+            return NextRecord(ids[i], title, abstract, stage, score, ranker.name, ranking.trained, len(todo))
+    return None
+
+
+def stopping_status(
+    review: Review, target_recall: float = 0.95, confidence: float = 0.95, consecutive: int = 100
+) -> list[StoppingResult]:
+    """Both stopping rules on the decided title/abstract records, in the order their first vote was cast."""
+    final = sd.final_decisions(review, TITLE_ABSTRACT)
+    with review.session() as s:
+        order = list(dict.fromkeys(e.record_id for e in repo.events(s, stage=TITLE_ABSTRACT)))
+        n_total = len(repo.screenable_records(s))
+    labels = [int(final[r][0] == INCLUDE) for r in order if r in final]
+    return [
+        hypergeometric_test(labels, n_total, target_recall, confidence),
+        consecutive_irrelevant(labels, n_total, consecutive),
+    ]
+
+
+def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float = 0.95) -> list[Agreement]:
+    """Agreement at ``stage`` over the records with the most common number (2+) of votes: Cohen's kappa
+    (first vs second vote) and Fleiss' kappa when that number is 2, Fleiss' kappa alone when larger."""
+    table = sd.vote_table(review, stage)
+    sizes = pd.Series([len(v) for v in table.values() if len(v) >= 2])
+    if sizes.empty:
+        raise InputError(f"no record has two votes at {stage} yet: agreement needs dual screening")
+    m = int(sizes.mode().iloc[0])
+    rated = [v for v in table.values() if len(v) == m]
+    out = []
+    if m == 2:
+        out.append(cohen_kappa([v[0] for v in rated], [v[1] for v in rated], level))
+    out.append(fleiss_kappa(counts_from_ratings(rated), level))
+    return out

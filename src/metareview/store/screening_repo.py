@@ -1,0 +1,122 @@
+"""Repository functions of the screening area: every query on decision events, retrieval events and
+cached embeddings lives here. Events are only ever inserted (never updated or deleted).
+
+Example::
+
+    with review.session() as s:
+        add_events(s, [{"record_id": 1, "stage": "title_abstract", "reviewer": "ana", "kind": "vote",
+                        "decision": "include"}])
+        [e.decision for e in events(s)]        # ['include']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select
+from sqlalchemy.orm import Session
+
+from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
+from metareview.store.screening_models import RecordEmbedding, RetrievalEvent, ScreeningEvent
+
+_CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
+_EVENT_FIELDS = ("reason", "note", "method", "previous_decision")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append decision events (record_id, stage, reviewer, kind, decision, optional reason, note,
+    method, previous_decision); all get the same timestamp."""
+    if not rows:
+        return
+    stamp = _now()
+    full = [{**{k: None for k in _EVENT_FIELDS}, **row, "created_at": stamp} for row in rows]
+    session.execute(insert(ScreeningEvent), full)
+
+
+def events(session: Session, stage: str | None = None, record_id: int | None = None) -> list[ScreeningEvent]:
+    """Decision events in the order they were made, optionally of one stage and/or one record."""
+    stmt = select(ScreeningEvent).order_by(ScreeningEvent.id)
+    if stage is not None:
+        stmt = stmt.where(ScreeningEvent.stage == stage)
+    if record_id is not None:
+        stmt = stmt.where(ScreeningEvent.record_id == record_id)
+    return list(session.scalars(stmt))
+
+
+def add_retrieval(
+    session: Session, record_id: int, status: str, reviewer: str, note: str | None, previous: str | None
+) -> None:
+    """Append a full-text retrieval event."""
+    session.add(
+        RetrievalEvent(
+            record_id=record_id,
+            status=status,
+            reviewer=reviewer,
+            note=note,
+            previous_status=previous,
+            created_at=_now(),
+        )
+    )
+    session.flush()
+
+
+def retrieval_events(session: Session) -> list[RetrievalEvent]:
+    """All retrieval events in the order they were made."""
+    return list(session.scalars(select(RetrievalEvent).order_by(RetrievalEvent.id)))
+
+
+def screenable_records(session: Session) -> list[tuple[int, str, str]]:
+    """(id, title, abstract) of every record that is not a flagged duplicate, by id."""
+    flagged = (
+        select(ClusterMember.record_id)
+        .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
+        .where(ClusterMember.record_id != DuplicateCluster.kept_record_id)
+    )
+    rows = session.execute(
+        select(StoredRecord.id, StoredRecord.title, StoredRecord.abstract)
+        .where(StoredRecord.id.not_in(flagged))
+        .order_by(StoredRecord.id)
+    )
+    return [(int(i), t or "", a or "") for i, t, a in rows]
+
+
+def record_by_id(session: Session, record_id: int) -> StoredRecord | None:
+    """One record, or None."""
+    return session.get(StoredRecord, record_id)
+
+
+def load_embeddings(session: Session, model: str, ids: Iterable[int]) -> dict[int, tuple[str, bytes]]:
+    """record id -> (text hash, float32 vector bytes) of the cached embeddings under ``model``."""
+    wanted = list(ids)
+    out: dict[int, tuple[str, bytes]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(
+            select(RecordEmbedding.record_id, RecordEmbedding.text_hash, RecordEmbedding.vector).where(
+                and_(RecordEmbedding.model == model, RecordEmbedding.record_id.in_(chunk))
+            )
+        )
+        out.update((int(r), (h, bytes(v))) for r, h, v in rows)
+    return out
+
+
+def save_embeddings(session: Session, model: str, rows: Sequence[tuple[int, str, bytes]]) -> None:
+    """Cache (record id, text hash, vector bytes) under ``model``, replacing those records' old vectors."""
+    if not rows:
+        return
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        session.query(RecordEmbedding).filter(
+            RecordEmbedding.model == model, RecordEmbedding.record_id.in_(chunk)
+        ).delete(synchronize_session=False)
+    session.execute(
+        insert(RecordEmbedding),
+        [{"record_id": r, "model": model, "text_hash": h, "vector": v} for r, h, v in rows],
+    )
