@@ -21,10 +21,15 @@ Mods = Mapping[str, Sequence[float | str] | NDArray[np.generic]] | ArrayLike
 
 
 def _model_matrix(mods: Mods | None, k: int, intercept: bool) -> tuple[NDArray[np.float64], list[str]]:
+    """The model matrix from ``mods`` (mapping of columns, numeric array or None) for k studies."""
     if mods is None:
-        return design_matrix({}, intercept)
+        if not intercept:
+            raise StatsInputError(
+                "no intercept and no moderators: the model has no coefficients", field="mods"
+            )
+        return np.ones((k, 1)), [INTERCEPT]
     if isinstance(mods, Mapping):
-        x, names = design_matrix(mods, intercept)
+        columns = dict(mods)
     else:
         arr = np.asarray(mods, dtype=float)
         arr = arr[:, None] if arr.ndim == 1 else arr
@@ -32,11 +37,13 @@ def _model_matrix(mods: Mods | None, k: int, intercept: bool) -> tuple[NDArray[n
             raise StatsInputError(
                 "mods must be a mapping of columns or a 1-D/2-D numeric array", field="mods"
             )
-        cols = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
-        x, names = design_matrix(cols, intercept)
-    if x.shape[0] != k:
-        raise StatsInputError(f"mods have {x.shape[0]} rows but there are {k} effect sizes", field="mods")
-    return x, names
+        columns = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
+    for name, values in columns.items():
+        if len(values) != k:
+            raise StatsInputError(
+                f"moderator {name!r} has {len(values)} rows but there are {k} effect sizes", field=name
+            )
+    return design_matrix(columns, intercept)
 
 
 def meta_reg(
