@@ -7,6 +7,16 @@ Example::
 """
 
 from metareview.stats.batch import ManyResult, meta_many
+from metareview.stats.bias import (
+    BeggResult,
+    EggerResult,
+    TESResult,
+    TrimFillResult,
+    begg_test,
+    egger_test,
+    excess_significance,
+    trimfill,
+)
 from metareview.stats.convert import (
     from_ci,
     from_p,
@@ -21,6 +31,7 @@ from metareview.stats.convert import (
 from metareview.stats.design import design_matrix
 from metareview.stats.errors import StatsInputError
 from metareview.stats.escalc import MEASURES, EffectSizes, escalc
+from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influence, leave_one_out
 from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
@@ -43,6 +54,18 @@ __all__ = [
     "MetaRegResult",
     "MetaResult",
     "MultilevelResult",
+    "BeggResult",
+    "EggerResult",
+    "InfluenceResult",
+    "LeaveOneOutResult",
+    "TESResult",
+    "TrimFillResult",
+    "begg_test",
+    "egger_test",
+    "excess_significance",
+    "influence",
+    "leave_one_out",
+    "trimfill",
     "StatsInputError",
     "SubgroupResult",
     "design_matrix",

@@ -31,10 +31,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy import stats as sps
 
-from metareview.stats.errors import StatsInputError
+from metareview.stats.design import INTERCEPT, design_matrix
+from metareview.stats.errors import StatsInputError, check_effects
+from metareview.stats.results import coefficient_table, format_table, p_clause
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+Mods = Mapping[str, Sequence[float | str] | NDArray[np.generic]] | ArrayLike
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -135,8 +138,13 @@ class MultilevelResult:
             val = getattr(self, f.name)
             if not isinstance(val, (np.ndarray, tuple)):
                 out[f.name] = val
-        out.update(estimate=self.estimate, se=self.se, pvalue=self.pvalue, ci_lower=self.ci_lower,
-                   ci_upper=self.ci_upper)
+        out.update(
+            estimate=self.estimate,
+            se=self.se,
+            pvalue=self.pvalue,
+            ci_lower=self.ci_lower,
+            ci_upper=self.ci_upper,
+        )
         return out
 
     def to_frame(self) -> Any:
@@ -144,8 +152,14 @@ class MultilevelResult:
         import pandas as pd
 
         return pd.DataFrame(
-            {"estimate": self.coef, "se": self.se_coef, "statistic": self.statistic_coef,
-             "pvalue": self.pvalue_coef, "ci_lower": self.ci_lower_coef, "ci_upper": self.ci_upper_coef},
+            {
+                "estimate": self.coef,
+                "se": self.se_coef,
+                "statistic": self.statistic_coef,
+                "pvalue": self.pvalue_coef,
+                "ci_lower": self.ci_lower_coef,
+                "ci_upper": self.ci_upper_coef,
+            },
             index=list(self.coef_names),
         )
 
@@ -159,7 +173,7 @@ def meta_mv(
     cluster: Sequence[Hashable] | ArrayLike,
     effect: Sequence[Hashable] | ArrayLike | None = None,
     *,
-    mods: ArrayLike | Mapping[str, Sequence[float]] | None = None,
+    mods: Mods | None = None,
     intercept: bool = True,
     method: str = "REML",
     test: str = "z",
@@ -197,16 +211,19 @@ def meta_mv(
     grp = _codes(cl * (int(eff.max()) + 1) + eff, k, "effect")
     n_cl, n_grp = int(cl.max()) + 1, int(grp.max()) + 1
     if n_cl < 2:
-        raise StatsInputError("need at least two clusters to estimate the cluster-level variance",
-                              field="cluster")
+        raise StatsInputError(
+            "need at least two clusters to estimate the cluster-level variance", field="cluster"
+        )
     if n_grp == n_cl:
-        raise StatsInputError("every cluster holds a single effect level: the two variance components "
-                              "are not identifiable (use meta() instead)", field="effect")
+        raise StatsInputError(
+            "every cluster holds a single effect level: the two variance components "
+            "are not identifiable (use meta() instead)",
+            field="effect",
+        )
     x, names = _design(mods, k, intercept)
     p = x.shape[1]
-    if k - p < 1 or np.linalg.matrix_rank(x) < p:
-        raise StatsInputError(f"the model has {p} fixed effects but only {k} effect sizes, or a "
-                              "rank-deficient moderator matrix", field="mods")
+    if k - p < 1:
+        raise StatsInputError(f"the model has {p} fixed effects but only {k} effect sizes", field="mods")
     model = _Nested(y, v, x, cl, grp, reml=(method == "REML"))
     (s1, s2), converged, iterations = model.fit()
     return _assemble(model, s1, s2, method, test, level, names, converged, iterations, n_cl, n_grp)
@@ -217,18 +234,11 @@ def meta_mv(
 
 
 def _check_yi_vi(yi: ArrayLike, vi: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    y = np.asarray(yi, dtype=float).ravel()
-    v = np.asarray(vi, dtype=float).ravel()
-    if y.size != v.size:
-        raise StatsInputError(f"yi has {y.size} values but vi has {v.size}", field="vi")
+    y, v = check_effects(yi, vi)
     if y.size < 3:
-        raise StatsInputError("need at least three effect sizes", field="yi")
-    bad = ~np.isfinite(y)
-    if bad.any():
-        raise StatsInputError("yi must be finite", index=int(np.argmax(bad)), field="yi")
-    bad = ~(np.isfinite(v) & (v > 0))
-    if bad.any():
-        raise StatsInputError("vi must be finite and > 0", index=int(np.argmax(bad)), field="vi")
+        raise StatsInputError(
+            f"the three-level model needs k >= 3 effect sizes, got k = {y.size}", field="yi"
+        )
     return y, v
 
 
@@ -253,33 +263,28 @@ def _codes(labels: Sequence[Hashable] | ArrayLike, k: int, field: str) -> IntArr
     return out
 
 
-def _design(
-    mods: ArrayLike | Mapping[str, Sequence[float]] | None, k: int, intercept: bool
-) -> tuple[FloatArray, list[str]]:
-    cols: list[FloatArray] = []
-    names: list[str] = []
-    if intercept:
-        cols.append(np.ones(k))
-        names.append("intrcpt")
-    if isinstance(mods, Mapping):
-        for name, values in mods.items():
-            cols.append(np.asarray(values, dtype=float).ravel())
-            names.append(str(name))
-    elif mods is not None:
-        m = np.asarray(mods, dtype=float)
-        m = m.reshape(k, -1) if m.ndim == 1 else m
-        for j in range(m.shape[1]):
-            cols.append(m[:, j])
-            names.append(f"mod{j + 1}" if m.shape[1] > 1 else "mods")
-    if not cols:
-        raise StatsInputError("no fixed effects: give mods or intercept=True", field="mods")
-    for name, col in zip(names, cols, strict=True):
-        if col.size != k:
-            raise StatsInputError(f"moderator {name!r} has {col.size} values but yi has {k}", field="mods")
-        if not np.all(np.isfinite(col)):
-            bad = int(np.argmax(~np.isfinite(col)))
-            raise StatsInputError(f"moderator {name!r} must be finite", index=bad, field="mods")
-    return np.column_stack(cols), names
+def _design(mods: Mods | None, k: int, intercept: bool) -> tuple[FloatArray, list[str]]:
+    """The model matrix: an intercept (unless ``intercept=False``) plus the moderators (see
+    :func:`~metareview.stats.design.design_matrix`; array columns are named ``mods`` or ``mods1``...)."""
+    if mods is None:
+        if not intercept:
+            raise StatsInputError("no fixed effects: give mods or intercept=True", field="mods")
+        return np.ones((k, 1)), [INTERCEPT]
+    if not isinstance(mods, Mapping):
+        arr = np.asarray(mods, dtype=float)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        if arr.ndim != 2:
+            raise StatsInputError(
+                "mods must be a mapping of columns or a 1-D/2-D numeric array", field="mods"
+            )
+        mods = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
+    x, names = design_matrix(mods, intercept)
+    if x.shape[0] != k:
+        raise StatsInputError(f"mods have {x.shape[0]} rows but there are {k} effect sizes", field="mods")
+    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
+    if bad.size:
+        raise StatsInputError("moderators must be finite", index=int(bad[0]), field="mods")
+    return x, names
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -289,8 +294,9 @@ def _design(
 class _Nested:
     """Sufficient statistics of the nested model and its (restricted) log-likelihood and score."""
 
-    def __init__(self, y: FloatArray, v: FloatArray, x: FloatArray, cl: IntArray, grp: IntArray,
-                 reml: bool) -> None:
+    def __init__(
+        self, y: FloatArray, v: FloatArray, x: FloatArray, cl: IntArray, grp: IntArray, reml: bool
+    ) -> None:
         self.y, self.v, self.x, self.reml = y, v, x, reml
         self.k, self.p = x.shape
         d = 1.0 / v
@@ -311,14 +317,16 @@ class _Nested:
     def _pieces(self, s1: float, s2: float) -> dict[str, Any]:
         f_g = 1.0 / (1.0 + s2 * self.s_g)
         b_g = self.t_g * f_g[:, None]  # 1_g' B^-1 W
-        a_c = np.stack([np.bincount(self.cl_of_g, weights=b_g[:, j], minlength=self.n_cl)
-                        for j in range(b_g.shape[1])], axis=1)  # 1_c' B^-1 W
+        a_c = np.stack(
+            [np.bincount(self.cl_of_g, weights=b_g[:, j], minlength=self.n_cl) for j in range(b_g.shape[1])],
+            axis=1,
+        )  # 1_c' B^-1 W
         g_c = 1.0 / (1.0 + s1 * a_c[:, 0])
         q = self.wdw - s2 * (self.t_g.T * f_g) @ self.t_g - s1 * (a_c.T * g_c) @ a_c
         logdet = self.logdet_v0 - float(np.sum(np.log(f_g))) - float(np.sum(np.log(g_c)))
         p = self.p
-        xvx = q[1:p + 1, 1:p + 1]
-        xvy = q[1:p + 1, p + 1]
+        xvx = q[1 : p + 1, 1 : p + 1]
+        xvy = q[1 : p + 1, p + 1]
         beta = np.linalg.solve(xvx, xvy)
         rss = float(q[p + 1, p + 1] - xvy @ beta)
         return dict(f_g=f_g, b_g=b_g, a_c=a_c, g_c=g_c, xvx=xvx, beta=beta, rss=rss, logdet=logdet)
@@ -331,8 +339,13 @@ class _Nested:
         if not reml:
             return float(-0.5 * self.k * _LOG_2PI - 0.5 * pc["logdet"] - 0.5 * pc["rss"])
         logdet_xvx = float(np.linalg.slogdet(pc["xvx"])[1])
-        return float(-0.5 * (self.k - self.p) * _LOG_2PI + 0.5 * self.logdet_xtx - 0.5 * pc["logdet"]
-                     - 0.5 * logdet_xvx - 0.5 * pc["rss"])
+        return float(
+            -0.5 * (self.k - self.p) * _LOG_2PI
+            + 0.5 * self.logdet_xtx
+            - 0.5 * pc["logdet"]
+            - 0.5 * logdet_xvx
+            - 0.5 * pc["rss"]
+        )
 
     def score(self, s1: float, s2: float) -> FloatArray:
         """Gradient of the (restricted) log-likelihood in (sigma2_cluster, sigma2_effect)."""
@@ -349,7 +362,7 @@ class _Nested:
         diag_g = pc["b_g"][:, 0] - s1 * pc["b_g"][:, 0] ** 2 * pc["g_c"][self.cl_of_g]
         out = np.empty(2)
         for j, (e, diag) in enumerate(((e_c, e_c[:, 0]), (e_g, diag_g))):
-            u = e[:, 1:p + 1]
+            u = e[:, 1 : p + 1]
             resid = e[:, p + 1] - u @ beta  # 1' V^-1 (y - X beta)
             trace = float(np.sum(diag))
             if self.reml:
@@ -372,9 +385,14 @@ class _Nested:
             pc = self._pieces(float(z[0] * scale), float(z[1] * scale))
             return -self._loglik(pc, self.reml), -self._score(pc, float(z[0] * scale)) * scale
 
-        res = optimize.minimize(fun, np.array(self.start()) / scale, jac=True, method="L-BFGS-B",
-                                bounds=[(0.0, None), (0.0, None)],
-                                options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
+        res = optimize.minimize(
+            fun,
+            np.array(self.start()) / scale,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None), (0.0, None)],
+            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000},
+        )
         s = np.maximum(np.asarray(res.x, dtype=float) * scale, 0.0)
         s, newton_ok = self._polish(s)
         return (float(s[0]), float(s[1])), bool(res.success or newton_ok), int(res.nit)
@@ -392,7 +410,7 @@ class _Nested:
                 up, dn = s.copy(), s.copy()
                 up[j] += step
                 dn[j] = max(dn[j] - step, 0.0)
-                h[:, j] = (self.score(float(up[0]), float(up[1])) - self.score(float(dn[0]), float(dn[1])))
+                h[:, j] = self.score(float(up[0]), float(up[1])) - self.score(float(dn[0]), float(dn[1]))
                 h[:, j] /= up[j] - dn[j]
             idx = np.flatnonzero(free)
             hf = h[np.ix_(idx, idx)]
@@ -415,8 +433,19 @@ class _Nested:
 # assembling the result
 
 
-def _assemble(model: _Nested, s1: float, s2: float, method: str, test: str, level: float, names: list[str],
-              converged: bool, iterations: int, n_cl: int, n_grp: int) -> MultilevelResult:
+def _assemble(
+    model: _Nested,
+    s1: float,
+    s2: float,
+    method: str,
+    test: str,
+    level: float,
+    names: list[str],
+    converged: bool,
+    iterations: int,
+    n_cl: int,
+    n_grp: int,
+) -> MultilevelResult:
     k, p, x, y, v = model.k, model.p, model.x, model.y, model.v
     pc = model._pieces(s1, s2)
     beta = pc["beta"]
@@ -434,8 +463,8 @@ def _assemble(model: _Nested, s1: float, s2: float, method: str, test: str, leve
         pval = 2.0 * sps.norm.sf(np.abs(stat))
         crit = float(sps.norm.isf(alpha / 2.0))
 
-    btt = np.arange(1, p) if (names[0] == "intrcpt" and p > 1) else np.arange(p)
-    if names[0] == "intrcpt" and p == 1:
+    btt = np.arange(1, p) if (names[0] == INTERCEPT and p > 1) else np.arange(p)
+    if names[0] == INTERCEPT and p == 1:
         qm = qm_df2 = qm_p = nan
         qm_df1 = 0
     else:
@@ -478,122 +507,104 @@ def _assemble(model: _Nested, s1: float, s2: float, method: str, test: str, leve
     big = max(n_eff, parms + 2)
     aicc = -2.0 * ll + 2.0 * parms * big / (big - parms - 1)
 
-    if p == 1 and names[0] == "intrcpt":
+    if p == 1 and names[0] == INTERCEPT:
         half = crit * math.sqrt(se[0] ** 2 + s1 + s2)
         pi_lower, pi_upper = float(beta[0] - half), float(beta[0] + half)
     else:
         pi_lower = pi_upper = nan
 
     return MultilevelResult(
-        k=k, n_clusters=n_cl, n_effects=n_grp, method=method, test=test, level=float(level),
-        coef_names=tuple(names), coef=beta, se_coef=se, statistic_coef=stat, pvalue_coef=np.asarray(pval),
-        ci_lower_coef=beta - crit * se, ci_upper_coef=beta + crit * se, vcov=vb, df=df,
-        sigma2_cluster=s1, sigma2_effect=s2, qe=qe, qe_df=qe_df, qe_pvalue=qe_p, qm=qm, qm_df1=qm_df1,
-        qm_df2=qm_df2, qm_pvalue=qm_p, loglik=float(ll), deviance=float(dev), aic=float(aic), bic=float(bic),
-        aicc=float(aicc), i2_total=i2_total, i2_cluster=i2_cluster, i2_effect=i2_effect, pi_lower=pi_lower,
-        pi_upper=pi_upper, yi=y, vi=v, converged=converged, iterations=iterations,
+        k=k,
+        n_clusters=n_cl,
+        n_effects=n_grp,
+        method=method,
+        test=test,
+        level=float(level),
+        coef_names=tuple(names),
+        coef=beta,
+        se_coef=se,
+        statistic_coef=stat,
+        pvalue_coef=np.asarray(pval),
+        ci_lower_coef=beta - crit * se,
+        ci_upper_coef=beta + crit * se,
+        vcov=vb,
+        df=df,
+        sigma2_cluster=s1,
+        sigma2_effect=s2,
+        qe=qe,
+        qe_df=qe_df,
+        qe_pvalue=qe_p,
+        qm=qm,
+        qm_df1=qm_df1,
+        qm_df2=qm_df2,
+        qm_pvalue=qm_p,
+        loglik=float(ll),
+        deviance=float(dev),
+        aic=float(aic),
+        bic=float(bic),
+        aicc=float(aicc),
+        i2_total=i2_total,
+        i2_cluster=i2_cluster,
+        i2_effect=i2_effect,
+        pi_lower=pi_lower,
+        pi_upper=pi_upper,
+        yi=y,
+        vi=v,
+        converged=converged,
+        iterations=iterations,
     )
 
 
 # ----------------------------------------------------------------------------------------------------------
-# printing (metafor's print.rma.mv layout, 4 decimals)
-
-
-def fmt_num(x: float, digits: int = 4) -> str:
-    """A number with ``digits`` decimals (``NA`` for NaN), as metafor prints it."""
-    return "NA" if math.isnan(x) else f"{x:.{digits}f}"
-
-
-def fmt_pval(p: float, digits: int = 4) -> str:
-    """A p-value as metafor prints it: ``< .0001`` below the display precision, else ``0.0123``."""
-    if math.isnan(p):
-        return "NA"
-    if p < 10.0**-digits:
-        return "< ." + "0" * (digits - 1) + "1"
-    return f"{p:.{digits}f}"
-
-
-def signif_stars(p: float) -> str:
-    """R's significance stars for a p-value."""
-    if math.isnan(p):
-        return ""
-    for cut, star in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
-        if p <= cut:
-            return star
-    return ""
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], row_names: Sequence[str] | None = None,
-                 gap: int = 2) -> str:
-    """Right-aligned text table (R's ``print(matrix, right = TRUE)``)."""
-    names = list(row_names) if row_names is not None else [""] * len(rows)
-    name_w = max((len(n) for n in names), default=0)
-    widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(header)]
-    sep = " " * gap
-    lines = [" " * name_w + sep + sep.join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
-    for name, row in zip(names, rows, strict=True):
-        cells = sep.join(c.rjust(w) for c, w in zip(row, widths, strict=True))
-        lines.append(name.ljust(name_w) + sep + cells)
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _pval_eq(p: float) -> str:
-    txt = fmt_pval(p)
-    return f"p-val {txt}" if txt.startswith("<") else f"p-val = {txt}"
+# printing (metafor's print.rma.mv layout, with the helpers of metareview.stats.results)
 
 
 def _format_result(res: MultilevelResult) -> str:
-    out = ["", f"Multivariate Meta-Analysis Model (k = {res.k}; method: {res.method})", "",
-           "Variance Components:", ""]
-    vc_rows = [
-        [fmt_num(res.sigma2_cluster), fmt_num(math.sqrt(res.sigma2_cluster)), str(res.n_clusters), "no",
-         "cluster"],
-        [fmt_num(res.sigma2_effect), fmt_num(math.sqrt(res.sigma2_effect)), str(res.n_effects), "no",
-         "cluster/effect"],
+    out = [
+        "",
+        f"Multivariate Meta-Analysis Model (k = {res.k}; method: {res.method})",
+        "",
+        "Variance Components:",
+        "",
     ]
-    vc_header = ["estim", "sqrt", "nlvls", "fixed", "factor"]
-    out.append(format_table(vc_header, vc_rows, ["sigma^2.1", "sigma^2.2"]))
+    rows = [
+        ["sigma^2.1", res.sigma2_cluster, math.sqrt(res.sigma2_cluster), res.n_clusters, "no", "cluster"],
+        ["sigma^2.2", res.sigma2_effect, math.sqrt(res.sigma2_effect), res.n_effects, "no", "cluster/effect"],
+    ]
+    out.append(format_table(["", "estim", "sqrt", "nlvls", "fixed", "factor"], rows))
+    out.append(
+        f"Multilevel I^2: total {res.i2_total:.2f}%, "
+        f"cluster {res.i2_cluster:.2f}%, effect {res.i2_effect:.2f}%"
+    )
     out.append("")
-    out.append(f"Multilevel I^2: total {res.i2_total:.2f}%, cluster {res.i2_cluster:.2f}%, "
-               f"effect {res.i2_effect:.2f}%")
-    out.append("")
-    int_only = res.coef_names == ("intrcpt",)
+    int_only = res.coef_names == (INTERCEPT,)
     out.append("Test for Heterogeneity:" if int_only else "Test for Residual Heterogeneity:")
-    q_name = "Q" if int_only else "QE"
-    out.append(f"{q_name}(df = {res.qe_df}) = {fmt_num(res.qe)}, {_pval_eq(res.qe_pvalue)}")
+    out.append(f"{'Q' if int_only else 'QE'}(df = {res.qe_df}) = {res.qe:.4f}, {p_clause(res.qe_pvalue)}")
     out.append("")
     if not math.isnan(res.qm):
-        coefs = ", ".join(str(i + 1) for i, n in enumerate(res.coef_names) if n != "intrcpt")
-        label = "coefficient" if res.qm_df1 == 1 else "coefficients"
-        out.append(f"Test of Moderators ({label} {coefs}):")
+        tested = [str(j + 1) for j, name in enumerate(res.coef_names) if name != INTERCEPT]
+        label = "coefficient" if len(tested) == 1 else "coefficients"
+        out.append(f"Test of Moderators ({label} {', '.join(tested)}):")
         if res.test == "t":
-            out.append(f"F(df1 = {res.qm_df1}, df2 = {res.qm_df2:.0f}) = {fmt_num(res.qm)}, "
-                       f"{_pval_eq(res.qm_pvalue)}")
+            stat = f"F(df1 = {res.qm_df1}, df2 = {res.qm_df2:.0f})"
         else:
-            out.append(f"QM(df = {res.qm_df1}) = {fmt_num(res.qm)}, {_pval_eq(res.qm_pvalue)}")
+            stat = f"QM(df = {res.qm_df1})"
+        out.append(f"{stat} = {res.qm:.4f}, {p_clause(res.qm_pvalue)}")
         out.append("")
-    out.append("Model Results:")
-    out.append("")
-    stat_name = "tval" if res.test == "t" else "zval"
-    header = ["estimate", "se", stat_name] + (["df"] if res.test == "t" else [])
-    header += ["pval", "ci.lb", "ci.ub", ""]
-    rows = []
-    for j in range(len(res.coef_names)):
-        row = [fmt_num(float(arr[j])) for arr in (res.coef, res.se_coef, res.statistic_coef)]
-        if res.test == "t":
-            row.append(f"{res.df:.0f}")
-        row += [fmt_pval(float(res.pvalue_coef[j])), fmt_num(float(res.ci_lower_coef[j])),
-                fmt_num(float(res.ci_upper_coef[j])), signif_stars(float(res.pvalue_coef[j]))]
-        rows.append(row)
-    names = None if int_only else list(res.coef_names)
-    table = format_table(header, rows, names)
-    out.append("\n".join(line[2:] if int_only else line for line in table.splitlines()))
+    out += ["Model Results:", ""]
+    out.append(
+        coefficient_table(
+            None if int_only else list(res.coef_names),
+            res.coef.tolist(),
+            res.se_coef.tolist(),
+            res.statistic_coef.tolist(),
+            res.pvalue_coef.tolist(),
+            res.ci_lower_coef.tolist(),
+            res.ci_upper_coef.tolist(),
+            res.df,
+        )
+    )
     if int_only:
-        out.append("")
-        pi_text = f"[{fmt_num(res.pi_lower)}, {fmt_num(res.pi_upper)}]"
-        out.append(f"Prediction interval ({res.level:g}%): {pi_text}")
-    out.append("")
-    out.append("---")
-    out.append("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
-    out.append("")
+        out.append(f"{res.level:g}% prediction interval: [{res.pi_lower:.4f}, {res.pi_upper:.4f}]")
+    out += ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1", ""]
     return "\n".join(out)
