@@ -1,0 +1,203 @@
+"""Deduplication: accuracy on ASySD's labelled test set, matching rules, reversible clusters, the
+uncertain-pair review list."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from metareview.errors import InputError
+from metareview.records import dedup
+from metareview.records.export import records_frame
+from metareview.records.importer import import_file
+from metareview.review import Review
+from metareview.store import records_repo
+
+BASE = (
+    1,
+    "Guided internet CBT for depression in primary care: a randomised trial",
+    ["Lindqvist, Anna"],
+    2019,
+    "Journal of Depression Research",
+    "12",
+    "211-219",
+    "10.1000/jdr.1",
+    "",
+)
+
+
+def _row(rid: int, **changes: object) -> tuple[object, ...]:
+    names = ("id", "title", "authors", "year", "journal", "volume", "pages", "doi", "pmid")
+    values = dict(zip(names, BASE, strict=True))
+    values.update(changes, id=rid)
+    return tuple(values[n] for n in names)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"title": BASE[1].upper().replace(":", " -"), "doi": ""},  # case and punctuation, no DOI
+        {"title": BASE[1][:45], "doi": ""},  # truncated title
+        {"year": 2020, "doi": "", "pages": ""},  # a year later (online first), no DOI
+        {"journal": "J Depress Res", "authors": ["Lindqvist A"], "doi": ""},  # abbreviations
+        {"title": "Something else entirely", "doi": BASE[7]},  # same DOI, title mangled -> not 0.8
+        {"pmid": "123", "doi": ""},
+    ],
+)
+def test_variants_are_matched(variant: dict[str, object]) -> None:
+    other = {"pmid": "123"} if "pmid" in variant else {}
+    sure, unsure = dedup.find_duplicates([_row(1, **other), _row(2, **variant)])
+    if variant.get("title") == "Something else entirely":
+        assert sure == [] and unsure == []  # a shared (supplement) DOI with a different title
+    else:
+        assert [(a, b) for a, b, _ in sure] == [(1, 2)] and unsure == []
+
+
+@pytest.mark.parametrize(
+    ("variant", "expect"),
+    [
+        ({"title": "Guided internet CBT for anxiety in schools: a cohort study", "doi": ""}, "none"),
+        ({"year": 2023, "doi": ""}, "none"),  # same title four years apart: another report
+        ({"pages": "300-310", "doi": ""}, "uncertain"),  # same title, different pages
+        ({"doi": "10.1000/other"}, "uncertain"),  # conflicting DOIs
+        ({"pages": "212-219"}, "uncertain"),  # shared DOI but another page: supplement abstracts
+        ({"year": 2020, "volume": "13", "journal": "Depression Congress Abstracts", "doi": ""}, "uncertain"),
+    ],
+)
+def test_non_duplicates_are_not_merged(variant: dict[str, object], expect: str) -> None:
+    sure, unsure = dedup.find_duplicates([_row(1), _row(2, **variant)])
+    assert sure == []
+    assert [(a, b) for a, b, _ in unsure] == ([] if expect == "none" else [(1, 2)])
+
+
+def test_threshold_must_be_ordered() -> None:
+    with pytest.raises(InputError, match="threshold"):
+        dedup.find_duplicates([], threshold=0.5, floor=0.8)
+
+
+def test_large_blocks_use_cdist() -> None:
+    rows = [
+        _row(i, title=f"Editorial {i:04d} on a subject", doi="", pages="", authors=[]) for i in range(400)
+    ]
+    rows.append(_row(1000, title="Editorial 0007 on a subject", doi="", pages="", authors=[]))
+    sure, unsure = dedup.find_duplicates(rows)
+    assert (7, 1000) in {(a, b) for a, b, _ in sure + [(a, b, "") for a, b, _ in unsure]}
+
+
+def test_accuracy_on_asysd_labelled_set(tmp_path: Path, shared_data: Path, store_url: str) -> None:
+    """ASySD's hand-labelled set (Hair et al. 2023; camaradesuk/ASySD tests/testthat, commit df54be9).
+
+    Truth: the CSV's ``source`` column ('unique' = the record to keep, 'duplicate' = a duplicate of one).
+    Its ``label`` column (In_database / Duplicate_in_trash) marks identical copies as In_database in
+    370 cases, so it cannot be the duplicate truth. Sensitivity = duplicates removed / duplicates,
+    specificity = unique records kept / unique records (ASySD's definitions), counted per cluster
+    so that which member is kept does not matter.
+    """
+    review = Review.init(tmp_path / "rev", store_url)
+    import_file(review, shared_data / "records" / "asysd" / "labelled_test_set.csv", "ASySD")
+    result = dedup.deduplicate(review)
+    with review.session() as s:
+        rows = [
+            (rec.raw["source"] == "duplicate", cid) for rec, _db, cid, _kept in records_repo.iter_records(s)
+        ]
+    clusters: dict[int, list[bool]] = defaultdict(list)
+    for is_dup, cid in rows:
+        if cid is not None:
+            clusters[cid].append(is_dup)
+    sensitivity, specificity = dedup.accuracy_by_cluster(clusters.values(), [d for d, _ in rows])
+    print(f"ASySD labelled set: sensitivity {sensitivity:.4f}, specificity {specificity:.4f}; {result}")
+    assert len(rows) == 1845 and sum(d for d, _ in rows) == 1261
+    assert sensitivity >= 0.95
+    assert specificity >= 0.99
+    review.close()
+
+
+def test_accuracy_helpers() -> None:
+    assert dedup.accuracy([True, False, False, True], [True, True, False, False]) == (0.5, 0.5)
+    # a cluster of 3 holding 2 true duplicates removes 2 rightly; 2 non-duplicates together remove 1 wrongly
+    got = dedup.accuracy_by_cluster([[True, True, False], [False, False]], [True, True, False, False, False])
+    assert got == pytest.approx((1.0, 2 / 3))
+
+
+EXPORT = """\
+TY  - JOUR
+TI  - Guided internet CBT for depression in primary care: a randomised trial
+AU  - Lindqvist, Anna
+PY  - 2019
+JO  - Journal of Depression Research
+SP  - 211
+ER  -
+
+TY  - JOUR
+TI  - Guided internet CBT for depression in primary care - a randomised trial
+AU  - Lindqvist, A
+PY  - 2019
+JO  - J Depress Res
+SP  - 211
+DO  - 10.1000/jdr.1
+AB  - Adults were randomised.
+ER  -
+
+TY  - JOUR
+TI  - Guided internet CBT for depression in primary care: a randomised trial
+AU  - Lindqvist, Anna
+PY  - 2019
+JO  - Journal of Depression Research
+SP  - 300
+ER  -
+
+TY  - JOUR
+TI  - An unrelated paper on sleep
+PY  - 2001
+ER  -
+"""
+
+
+def _review(tmp_path: Path, store_url: str) -> Review:
+    review = Review.init(tmp_path / "rev", store_url)
+    path = tmp_path / "x.ris"
+    path.write_text(EXPORT, encoding="utf-8")
+    import_file(review, path, "PsycINFO")
+    return review
+
+
+def test_clusters_fill_kept_record_and_are_reversible(tmp_path: Path, store_url: str) -> None:
+    review = _review(tmp_path, store_url)
+    result = dedup.deduplicate(review)
+    assert (result.clusters, result.duplicates, result.uncertain_added) == (1, 1, 2)
+    frame = records_frame(review).set_index("id")
+    assert frame.status.tolist() == ["kept", "duplicate", "unique", "unique"]
+    assert frame.loc[1, "doi"] == "10.1000/jdr.1" and frame.loc[1, "abstract"] == "Adults were randomised."
+    with review.session() as s:
+        assert records_repo.records_by_id(s, [1])[0].doi == ""  # the record row itself is untouched
+    again = dedup.deduplicate(review)
+    assert (again.clusters_changed, again.uncertain_added) == (0, 0)
+    cluster = int(frame.loc[1, "cluster_id"])
+    dedup.undo_cluster(review, cluster)
+    assert set(records_frame(review).status) == {"unique"}
+    with pytest.raises(InputError, match="no duplicate cluster"):
+        dedup.undo_cluster(review, cluster)
+    dedup.deduplicate(review)
+    assert dedup.reset(review) == 1
+    assert set(records_frame(review).status) == {"unique"}
+    review.close()
+
+
+def test_uncertain_pairs_confirm_and_reject(tmp_path: Path, store_url: str) -> None:
+    review = _review(tmp_path, store_url)
+    dedup.deduplicate(review)
+    pairs = dedup.uncertain_pairs(review)
+    assert [(p.a["id"], p.b["id"]) for p in pairs] == [(1, 3), (2, 3)]
+    assert "title similarity" in str(pairs[0])
+    dedup.decide(review, pairs[0].pair_id, confirm=True)
+    dedup.decide(review, pairs[1].pair_id, confirm=False)
+    frame = records_frame(review).set_index("id")
+    assert frame.status.tolist() == ["kept", "duplicate", "duplicate", "unique"]
+    assert dedup.uncertain_pairs(review) == []
+    rerun = dedup.deduplicate(review)
+    assert (rerun.duplicates, rerun.uncertain_open, rerun.clusters_changed) == (2, 0, 0)
+    with pytest.raises(InputError, match="no duplicate pair"):
+        dedup.decide(review, 999, confirm=True)
+    review.close()
