@@ -199,7 +199,7 @@ def evidence_map(cells: pd.DataFrame, *, title: str = "", size_label: str = "k",
     rows = list(dict.fromkeys(cells["row"]))
     kmax = float(cells["k"].max()) if len(cells) else 1.0
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(1.2 + 1.05 * len(cols), 0.9 + 0.62 * len(rows)))
+        fig, ax = plt.subplots(figsize=(3.6 + 1.05 * len(cols), 0.9 + 0.62 * len(rows)))
         for col, row, k, direction in zip(cells["column"], cells["row"], cells["k"].astype(float),
                                           cells["direction"].astype(str), strict=True):
             x, y = cols.index(col), rows.index(row)

@@ -1,0 +1,37 @@
+"""CLI of the report area: ``metareview report``.
+
+Thin: parses arguments, calls :mod:`metareview.report.review_report` and prints where the report is::
+
+    metareview report --review my-review --effects effects.csv --out my-review/report
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_EFFECTS_HELP = ("CSV of primary-study effects to re-pool (outcome, trial, guidance = guided|unguided, yi, "
+                 "vi; optional study, n_arm1, n_arm2, instrument, arm2)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` to the root command group."""
+
+    @app.command("report")
+    def report(
+        review: Annotated[Path, typer.Option(help="review folder (with protocol.toml)")] = Path("."),
+        out: Annotated[Path | None, typer.Option(help="output folder (default: <review>/report)")] = None,
+        effects: Annotated[Path | None, typer.Option(help=_EFFECTS_HELP)] = None,
+    ) -> None:
+        """Write the review's report: one self-contained HTML file plus CSV/XLSX tables."""
+        from metareview.protocol import Protocol
+        from metareview.report.html import write_report
+        from metareview.report.review_report import build_report, read_effects
+
+        protocol = Protocol.load(review / "protocol.toml")
+        frame = read_effects(effects) if effects is not None else None
+        files = write_report(build_report(protocol, effects=frame), out or review / "report")
+        typer.echo(f"report: {files.html}")
+        typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")

@@ -1,0 +1,124 @@
+"""A review's report from its protocol and its primary-study effects: what ``metareview report`` builds.
+
+:func:`effect_sections` re-pools a table of effects (guided vs unguided per outcome, three-level model),
+runs Egger's test and the credibility classification on trial-level effects, and returns the sections
+(pooled effects with forest and funnel plots, evidence map, credibility). :func:`build_report` puts them
+after the protocol (question and eligibility criteria) with the methods paragraph::
+
+    from metareview.protocol import Protocol
+    from metareview.report.review_report import build_report, read_effects
+    from metareview.report.html import write_report
+    rep = build_report(Protocol.load("my-review/protocol.toml"), effects=read_effects("effects.csv"))
+    write_report(rep, "my-review/report")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from metareview.errors import InputError
+from metareview.protocol import Protocol
+from metareview.report import sections
+from metareview.report.html import Report, Section, Table
+from metareview.stats.bias import egger_test
+from metareview.synthesis.credibility import assess
+from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, trial_level
+
+__all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "protocol_section", "read_effects"]
+
+#: columns an effects CSV must have (the others of :data:`EFFECT_COLUMNS` are optional)
+REQUIRED_EFFECT_COLUMNS = ("outcome", "trial", "guidance", "yi", "vi")
+
+
+def read_effects(path: str | Path) -> pd.DataFrame:
+    """Read an effects CSV (one row per effect: ``outcome, trial, guidance, yi, vi`` and optionally
+    ``study, n_arm1, n_arm2, instrument, arm2``); ``guidance`` is ``guided`` or ``unguided``.
+
+    Raises :class:`InputError` naming the file, line and column of the first bad value.
+    """
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read effects: {exc}", file=path) from exc
+    for col in REQUIRED_EFFECT_COLUMNS:
+        if col not in df.columns:
+            raise InputError("column missing", file=path, field=col)
+    for col in ("yi", "vi"):
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ((values <= 0) if col == "vi" else False)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(f"not a {'positive ' if col == 'vi' else ''}number: {df[col].iloc[row]!r}",
+                             file=path, line=row + 2, field=col)
+        df[col] = values
+    bad_g = ~df["guidance"].isin(["guided", "unguided"])
+    if bad_g.any():
+        row = int(bad_g.to_numpy().argmax())
+        raise InputError(f"guidance must be 'guided' or 'unguided', not {df['guidance'].iloc[row]!r}",
+                         file=path, line=row + 2, field="guidance")
+    for col in EFFECT_COLUMNS:
+        if col not in df.columns:
+            df[col] = float("nan") if col in ("n_arm1", "n_arm2") else ""
+    df["study"] = df["study"].where(df["study"].astype(str) != "", df["trial"])
+    df["effect_id"] = df["effect_id"].where(df["effect_id"].astype(str) != "", df.index.astype(str))
+    df["guided"] = (df["guidance"] == "guided").astype(int)
+    df["trial"] = df["trial"].astype(str)
+    return df[EFFECT_COLUMNS]
+
+
+def protocol_section(protocol: Protocol) -> Section:
+    """The review question, databases and eligibility criteria."""
+    paragraphs = [f"Question: {protocol.question}"] if protocol.question else []
+    if protocol.databases:
+        paragraphs.append(f"Databases searched: {', '.join(protocol.databases)}.")
+    criteria = pd.DataFrame([{"Criterion": c.id, "Included if": c.text}
+                             for c in protocol.eligibility_criteria])
+    tables = [Table("Eligibility criteria (protocol.toml).", criteria, name="eligibility-criteria")] \
+        if len(criteria) else []
+    return Section("The review question and eligibility criteria", paragraphs=paragraphs, tables=tables)
+
+
+def effect_sections(effects: pd.DataFrame, *, intro: Sequence[str] = (), method: str = "REML",
+                    ) -> tuple[list[Section], RepoolResult]:
+    """Re-pooled effects (forest and funnel plots), evidence map and credibility, with the result."""
+    result = repool(effects, method=method)
+    egger: dict[tuple[str, str], float] = {}
+    for p in result.pooled:
+        t = trial_level(p.effects)
+        if len(t) >= 3:
+            egger[(p.outcome, p.group)] = float(egger_test(t["yi"], t["vi"], model="lm").pvalue)
+    recs = []
+    for p in [*result.pooled, *result.head_to_head]:
+        t = trial_level(p.effects)
+        if len(t) >= 2:
+            recs.append(assess(t["yi"], t["vi"], n_cases=t["n"].fillna(0), name=f"{p.outcome}, {p.group}",
+                               measure="SMD").to_dict())
+    cred = pd.DataFrame(recs)
+    out = [
+        sections.repool_section(result, egger=egger, intro=intro),
+        sections.evidence_map_section(sections.evidence_cells(result), intro=[
+            "Where the evidence lies: each outcome by kind of support, sized by the number of trials."]),
+    ]
+    if len(cred):
+        out.append(sections.credibility_section(cred, intro=[
+            "Each pooled finding graded by the Ioannidis / Fusar-Poli & Radua criteria, on one effect per "
+            "trial (participants counted as 'cases'). These classes were designed for observational "
+            "associations; for trial evidence they summarise precision, consistency and small-study bias."],
+            note="Criteria: participants > 1000; p < 1e-6 (I, II), < 1e-3 (III), < .05 (IV); class I also "
+                 "needs I\u00b2 < 50%, a 95% PI (t, k \u2212 1 df) excluding 0, Egger p > .05 and no excess "
+                 "significance; class II the largest trial significant."))
+    return out, result
+
+
+def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
+                 extra_sections: Sequence[Section] = (), sources: Sequence[str] = (),
+                 title: str | None = None, subtitle: str = "") -> Report:
+    """The protocol section, any ``extra_sections``, then the effect sections when ``effects`` is given."""
+    body = [protocol_section(protocol), *extra_sections]
+    if effects is not None and len(effects):
+        body += effect_sections(effects)[0]
+    return Report(title=title or protocol.title, subtitle=subtitle, sections=body,
+                  methods=sections.methods_paragraphs(), sources=list(sources))

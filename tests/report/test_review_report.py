@@ -1,0 +1,66 @@
+"""`metareview report` and the review report builder: protocol + re-pooled effects -> HTML + tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from metareview.cli import app
+from metareview.errors import InputError
+from metareview.report.review_report import read_effects
+
+PROTOCOL = """
+title = "Guided vs unguided"
+question = "Does guidance help?"
+databases = ["MEDLINE"]
+[[eligibility_criteria]]
+id = "C1"
+text = "A randomised trial."
+"""
+
+
+def _effects_csv(path: Path) -> Path:
+    rng = np.random.default_rng(11)
+    rows = [{"outcome": "depression", "trial": f"t{t}", "study": f"Trial {t}, 2019",
+             "guidance": "guided" if t < 5 else "unguided", "yi": rng.normal(0.5, 0.2),
+             "vi": rng.uniform(0.02, 0.06), "n_arm1": 50, "n_arm2": 50}
+            for t in range(9) for _ in range(1 + t % 2)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_cli_writes_a_self_contained_report(tmp_path: Path) -> None:
+    (tmp_path / "protocol.toml").write_text(PROTOCOL, encoding="utf-8")
+    effects = _effects_csv(tmp_path / "effects.csv")
+    res = CliRunner().invoke(app, ["report", "--review", str(tmp_path), "--effects", str(effects)])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Does guidance help?" in html and "A randomised trial." in html
+    assert html.count("data:image/svg+xml;base64,") >= 3  # forest, funnel, evidence map
+    assert "Credibility" in html and "Methods" in html
+    assert (tmp_path / "report" / "tables" / "tables.xlsx").is_file()
+    assert "report.html" in res.output
+
+
+def test_cli_protocol_only(tmp_path: Path) -> None:
+    (tmp_path / "protocol.toml").write_text(PROTOCOL, encoding="utf-8")
+    res = CliRunner().invoke(app, ["report", "--review", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "Forest plot" not in (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change,field,line", [
+    (lambda d: d.drop(columns=["vi"]), "vi", None),
+    (lambda d: d.assign(vi=[0.04, -1.0, *d.vi[2:]]), "vi", 3),
+    (lambda d: d.assign(guidance=["guided", "self", *d.guidance[2:]]), "guidance", 3),
+])
+def test_bad_effects_name_line_and_column(tmp_path: Path, change, field: str, line: int | None) -> None:  # type: ignore[no-untyped-def]
+    path = _effects_csv(tmp_path / "e.csv")
+    change(pd.read_csv(path)).to_csv(path, index=False)
+    with pytest.raises(InputError) as info:
+        read_effects(path)
+    assert info.value.field == field and info.value.line == line
