@@ -52,3 +52,13 @@ def test_bad_form_exits_with_a_located_message(tmp_path: Path) -> None:
     assert res.exit_code != 0
     assert isinstance(res.exception, Exception) and "line 2" in str(res.exception)
     assert "'sample'" in str(res.exception)
+
+
+def test_credibility_df_or(shared_data: Path) -> None:
+    res = runner.invoke(app, ["credibility", str(shared_data / "umbrella" / "metaumbrella" / "df.OR.csv"),
+                              "--grade", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    # metaumbrella vignette: ADHD IV, ASD ns, dyslexia IV, ID IV
+    assert [f["klass"] for f in out["findings"]] == ["IV", "ns", "IV", "IV"]
+    assert out["criteria"]["pi"] == "t" and len(out["grade"]) == 4

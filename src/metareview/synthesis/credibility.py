@@ -14,7 +14,7 @@ Every threshold is a field of :class:`CredibilityCriteria` (``None`` switches a 
 conventions are explicit: the random-effects model (``method``, z test), the I² used (Q-based by default,
 as metaumbrella reports), the prediction interval (``pi="t"``: t with k − 1 df, metaumbrella's; metafor's
 default is ``"z"``), Egger's test (weighted regression of yi on its SE, ``model="lm"``) and the excess-
-significance test (Ioannidis & Trikalinos 2007, true effect = the largest study's)::
+significance test (Ioannidis & Trikalinos 2007 via metafor-like ``tes``; true effect = the largest study's)::
 
     >>> res = assess(yi, vi, n_cases=987, name="ADHD")        # doctest: +SKIP
     >>> res.klass                                             # doctest: +SKIP
@@ -58,7 +58,8 @@ class CredibilityCriteria:
     largest_significant: Literal["II", "I and II", "off"] = "II"  # where "largest study significant" applies
     largest_by: Literal["precision", "n"] = "precision"  # largest = smallest variance, or most participants
     method: str = "REML"
-    esb_test: Literal["chi2", "binom", "exact"] = "binom"
+    esb_test: Literal["chi2", "binom", "exact"] | None = None  # None: metafor's tes default (exact if small)
+    esb_theta: Literal["largest", "fixed"] = "largest"  # true effect: largest study's, or equal-effects mean
     alpha_study: float = 0.05  # significance of a single study
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +157,8 @@ class CredibilityTable:
     def __str__(self) -> str:
         c = self.criteria
         head = (f"Credibility classes (Fusar-Poli & Radua 2018); {c.method} random effects, I2 {c.i2}-based, "
-                f"95% PI {c.pi}, Egger (lm), excess significance ({c.esb_test})")
+                f"95% PI {c.pi}, Egger (lm), excess significance ({c.esb_test or 'exact/chi2'}, "
+                f"theta = {c.esb_theta})")
         return "\n".join([head, *(str(a) for a in self.assessments)])
 
 
@@ -186,7 +188,7 @@ def reclassify(a: CredibilityAssessment, criteria: CredibilityCriteria) -> Credi
     computed with; only thresholds change.
     """
     old = a.criteria
-    same = ("method", "pi", "i2", "esb_test", "largest_by")
+    same = ("method", "pi", "i2", "esb_test", "esb_theta", "largest_by")
     if any(getattr(old, f) != getattr(criteria, f) for f in same):
         raise InputError(f"reclassify changes thresholds only; recompute to change {same}")
     b = replace(a, criteria=criteria)
@@ -225,7 +227,8 @@ def assess(
     egger_p = math.nan
     if len(y) >= 3:
         egger_p = float(egger_test(y, v, model="lm", predictor="sei").pvalue)
-    esb_p = float(excess_significance(y, v, theta=float(y[big]), test=c.esb_test).pvalue)
+    theta = float(y[big]) if c.esb_theta == "largest" else None
+    esb_p = float(excess_significance(y, v, theta=theta, test=c.esb_test).pvalue)
     res = CredibilityAssessment(
         name=name, k=len(y), n_cases=float(np.nansum(cases)), n_controls=float(np.nansum(controls)),
         estimate=fit.estimate, ci_lower=fit.ci_lower, ci_upper=fit.ci_upper, pvalue=fit.pvalue, i2=i2,
