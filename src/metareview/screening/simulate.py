@@ -282,8 +282,8 @@ def read_labelled_csv(path: str | Path, label: str) -> tuple[list[str], np.ndarr
         raise InputError(
             f"label must be 0 or 1, got {df[label].iloc[bad[0]]!r}", file=p, line=int(bad[0]) + 2, field=label
         )
-    abstract = df["abstract"].fillna("") if "abstract" in df.columns else ""
-    texts = (df["title"].fillna("").astype(str) + " " + abstract).str.strip().tolist()
+    abstract = df["abstract"].astype("string").fillna("") if "abstract" in df.columns else ""
+    texts = (df["title"].astype("string").fillna("") + " " + abstract).str.strip().tolist()
     return texts, raw.to_numpy(dtype=int)
 
 

@@ -1,0 +1,224 @@
+"""CLI of the screening area: ``screen next|decide|resolve|retrieval|import|status``, ``conflicts``,
+``agreement``, ``simulate`` and ``prisma``.
+
+Thin: each command parses its options, calls the Python API and prints.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from metareview.errors import InputError
+from metareview.review import Review
+from metareview.screening import decisions as sd
+from metareview.screening.highlight import keyword_spans
+from metareview.screening.models import DEFAULT_MODEL
+from metareview.screening.prisma import draw_prisma, prisma_counts
+from metareview.screening.queue import next_record, review_agreement, stopping_status
+from metareview.screening.simulate import simulate_file
+from metareview.screening.stages import TITLE_ABSTRACT
+
+console = Console(soft_wrap=True)
+screen_app = typer.Typer(no_args_is_help=True, help="Screen records: next, decide, resolve, import, status.")
+
+ReviewDir = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml).")
+DbUrl = typer.Option(
+    None, "--db", help="Store URL (default: review.sqlite in the folder, or $METAREVIEW_DB)."
+)
+Stage = typer.Option(TITLE_ABSTRACT, "--stage", help="title_abstract or full_text.")
+
+
+def _say(text: object) -> None:
+    console.print(str(text), markup=False, highlight=False)
+
+
+def _reviewer(name: str | None) -> str:
+    return name or os.environ.get("METAREVIEW_REVIEWER") or getpass.getuser()
+
+
+def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
+    out = Text(text)
+    for start, end, kind in keyword_spans(text, include, exclude):
+        out.stylize("bold black on green" if kind == "include" else "bold white on red", start, end)
+    return out
+
+
+@screen_app.command("next")
+def next_(
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default $METAREVIEW_REVIEWER)."),
+    stage: str = Stage,
+    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Ranker used to order the records."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Show the next record to screen, with the protocol's keywords highlighted."""
+    review = Review.open(review_dir, db)
+    nxt = next_record(review, _reviewer(reviewer), stage, model)
+    if nxt is None:
+        _say(f"nothing left for {_reviewer(reviewer)} at {stage}")
+        return
+    kw = review.protocol.screening.keywords
+    how = f"ranked first by {nxt.model}" if nxt.trained else "import order (ranker not trained yet)"
+    _say(f"record {nxt.record_id}  ({stage}; {how}; {nxt.remaining} left for you)")
+    console.print(_highlighted(nxt.title, kw.include, kw.exclude), style="bold")
+    console.print(_highlighted(nxt.abstract, kw.include, kw.exclude))
+
+
+@screen_app.command("decide")
+def decide(
+    record: int = typer.Argument(..., help="Record id."),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default $METAREVIEW_REVIEWER)."),
+    include: bool = typer.Option(False, "--include"),
+    exclude: bool = typer.Option(False, "--exclude"),
+    maybe: bool = typer.Option(False, "--maybe"),
+    reason: str | None = typer.Option(None, "--reason", help="Exclusion reason from the protocol."),
+    note: str | None = typer.Option(None, "--note"),
+    stage: str = Stage,
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Record your decision on a record (a changed decision is appended, never overwritten)."""
+    chosen = [name for name, flag in (("include", include), ("exclude", exclude), ("maybe", maybe)) if flag]
+    if len(chosen) != 1:
+        raise InputError("give exactly one of --include, --exclude, --maybe", field="decision")
+    review = Review.open(review_dir, db)
+    _say(sd.decide(review, record, _reviewer(reviewer), chosen[0], stage, reason, note))
+
+
+@screen_app.command("resolve")
+def resolve(
+    record: int = typer.Argument(..., help="Record id in conflict."),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who resolves (a third reviewer)."),
+    include: bool = typer.Option(False, "--include"),
+    exclude: bool = typer.Option(False, "--exclude"),
+    reason: str | None = typer.Option(None, "--reason"),
+    note: str | None = typer.Option(None, "--note"),
+    consensus: bool = typer.Option(False, "--consensus", help="Resolved by the reviewers' consensus."),
+    stage: str = Stage,
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Resolve a conflict with a final include or exclude."""
+    if include == exclude:
+        raise InputError("give exactly one of --include, --exclude", field="decision")
+    review = Review.open(review_dir, db)
+    method = "consensus" if consensus else "third_reviewer"
+    decision = "include" if include else "exclude"
+    _say(sd.resolve(review, record, _reviewer(reviewer), decision, stage, reason, note, method))
+
+
+@screen_app.command("retrieval")
+def retrieval(
+    record: int = typer.Argument(..., help="Record id included at title/abstract."),
+    not_retrieved: bool = typer.Option(False, "--not-retrieved", help="The full text could not be obtained."),
+    reviewer: str | None = typer.Option(None, "--reviewer"),
+    note: str | None = typer.Option(None, "--note"),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Record whether a record's full-text report was retrieved."""
+    review = Review.open(review_dir, db)
+    sd.mark_retrieval(review, record, _reviewer(reviewer), not not_retrieved, note)
+    _say(f"record {record}: {'not retrieved' if not_retrieved else 'retrieved'}")
+
+
+@screen_app.command("import")
+def import_(
+    file: Path = typer.Argument(
+        ..., help="CSV/XLSX with record_id, reviewer, decision[, stage, reason, note]."
+    ),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Import decisions in bulk (one transaction: a bad row leaves the store unchanged)."""
+    review = Review.open(review_dir, db)
+    _say(f"imported {sd.import_decisions(review, file)} decisions from {file}")
+
+
+@screen_app.command("status")
+def status(
+    stage: str = Stage,
+    target_recall: float = typer.Option(0.95, "--target-recall"),
+    confidence: float = typer.Option(0.95, "--confidence"),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Progress at a stage and the stopping rules (estimated recall and what it rests on)."""
+    review = Review.open(review_dir, db)
+    _say(sd.progress(review, stage))
+    for result in stopping_status(review, target_recall, confidence):
+        _say(result)
+
+
+def conflicts(
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who is asking (blind mode hides votes)."),
+    stage: str = Stage,
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """List records whose reviewers disagree (or said maybe)."""
+    review = Review.open(review_dir, db)
+    found = sd.conflicts(review, stage, _reviewer(reviewer))
+    _say(f"{len(found)} conflict(s) at {stage}")
+    for state in found:
+        _say(state)
+
+
+def agreement(
+    stage: str = Stage,
+    level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Inter-rater agreement at a stage: percent agreement, Cohen's and Fleiss' kappa with CIs."""
+    review = Review.open(review_dir, db)
+    for result in review_agreement(review, stage, level):
+        _say(result)
+
+
+def simulate(
+    file: Path = typer.Argument(..., help="Labelled CSV with title, abstract and a 0/1 label column."),
+    label: str = typer.Option(..., "--label", help="Label column, e.g. label_included."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model"),
+    seeds: int = typer.Option(1, "--seeds"),
+    prior: int = typer.Option(
+        1, "--prior", help="Relevant and irrelevant records known at the start (each)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Folder for recall_curve.png/.csv and metrics.csv."),
+) -> None:
+    """Replay screening with the labels as oracle: recall curve, WSS@95/100, ATD, RRF@10, stopping point."""
+    result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
+    _say(result)
+    if out is not None:
+        _say(f"wrote {out / 'recall_curve.png'}, {out / 'recall_curve.csv'}, {out / 'metrics.csv'}")
+
+
+def prisma(
+    out: Path = typer.Option(..., "--out", help="Diagram file: .svg, .png or .pdf."),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the PRISMA2020 field CSV."),
+    title: str | None = typer.Option(None, "--title"),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Draw the PRISMA 2020 flow diagram from the review's history (counts that don't add up are errors)."""
+    review = Review.open(review_dir, db)
+    counts = prisma_counts(review)
+    _say(counts)
+    _say(f"wrote {draw_prisma(counts, out, title)}")
+    if csv is not None:
+        _say(f"wrote {counts.to_csv(csv)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the screening commands to the root app."""
+    app.add_typer(screen_app, name="screen")
+    app.command("conflicts")(conflicts)
+    app.command("agreement")(agreement)
+    app.command("simulate")(simulate)
+    app.command("prisma")(prisma)
