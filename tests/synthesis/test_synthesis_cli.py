@@ -62,3 +62,24 @@ def test_credibility_df_or(shared_data: Path) -> None:
     # metaumbrella vignette: ADHD IV, ASD ns, dyslexia IV, ID IV
     assert [f["klass"] for f in out["findings"]] == ["IV", "ns", "IV", "IV"]
     assert out["criteria"]["pi"] == "t" and len(out["grade"]) == 4
+
+
+def test_extract_import_into_a_review(tmp_path: Path) -> None:
+    from metareview.review import Review
+    from metareview.store.extraction_repo import load_bundle
+
+    Review.init(tmp_path / "rev").close()
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    pd.DataFrame([{"id": "r1", "citation": "A 2020", "search_date": "2019-05-01"}]).to_csv(
+        folder / "reports.csv", index=False)
+    pd.DataFrame([{"report_id": "r1", "label": "B 2018"}]).to_csv(folder / "primary_studies.csv", index=False)
+    res = runner.invoke(app, ["extract", "import", str(folder), "--review", str(tmp_path / "rev")])
+    assert res.exit_code == 0, res.output
+    assert "stored 1 reports, 0 effect sizes, 1 primary studies" in res.output
+    rev = Review.open(tmp_path / "rev")
+    try:
+        with rev.session() as s:
+            assert load_bundle(s).primary_studies[0].studies[0].label == "B 2018"
+    finally:
+        rev.close()

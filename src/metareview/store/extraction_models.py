@@ -1,0 +1,94 @@
+"""Store models of the extraction area: meta-analysis reports (with AMSTAR 2 answers), their effect sizes
+and the primary studies each pooled. Created by migration ``0003_extraction``.
+
+Direction and significance are not stored: they are derived from estimate, CI and p on read
+(:mod:`metareview.extraction.direction`). Example::
+
+    from metareview.store.extraction_models import StoredReport
+    StoredReport.__tablename__    # 'ma_reports'
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from metareview.store.base import Base
+
+
+class StoredReport(Base):
+    """One included meta-analysis report."""
+
+    __tablename__ = "ma_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    citation: Mapped[str] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    doi: Mapped[str | None] = mapped_column(String(300))
+    search_date: Mapped[date | None] = mapped_column(Date)
+    databases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    n_studies: Mapped[int | None] = mapped_column(Integer)
+    n_participants: Mapped[int | None] = mapped_column(Integer)
+    amstar2: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    amstar2_confidence: Mapped[str | None] = mapped_column(String(20))  # derived from amstar2 on write
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    effect_sizes: Mapped[list[StoredEffectSize]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="StoredEffectSize.id")
+    primary_studies: Mapped[list[StoredPrimaryStudy]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="StoredPrimaryStudy.id")
+
+
+class StoredEffectSize(Base):
+    """One effect size of a report (the fields of :class:`metareview.extraction.forms.EffectSizeRecord`)."""
+
+    __tablename__ = "effect_sizes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("ma_reports.id", ondelete="CASCADE"), index=True)
+    outcome_domain: Mapped[str] = mapped_column(String(200))
+    comparison: Mapped[str] = mapped_column(Text)
+    sample: Mapped[str] = mapped_column(String(40))
+    support_provider: Mapped[str] = mapped_column(String(40))
+    rct_quality: Mapped[str | None] = mapped_column(String(20))
+    measure: Mapped[str] = mapped_column(String(20))
+    estimate: Mapped[float] = mapped_column(Float)
+    ci_lower: Mapped[float | None] = mapped_column(Float)
+    ci_upper: Mapped[float | None] = mapped_column(Float)
+    p: Mapped[float | None] = mapped_column(Float)
+    k: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int | None] = mapped_column(Integer)
+    higher_favours: Mapped[bool] = mapped_column(Boolean)
+
+    report: Mapped[StoredReport] = relationship(back_populates="effect_sizes")
+
+
+class StoredPrimaryStudy(Base):
+    """A primary study a report pooled (a row of the overlap citation matrix)."""
+
+    __tablename__ = "primary_studies"
+    __table_args__ = (UniqueConstraint("report_id", "label", name="uq_primary_studies_report_id_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("ma_reports.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    year: Mapped[int | None] = mapped_column(Integer)
+    doi: Mapped[str | None] = mapped_column(String(300))
+    publication_date: Mapped[date | None] = mapped_column(Date)
+
+    report: Mapped[StoredReport] = relationship(back_populates="primary_studies")
