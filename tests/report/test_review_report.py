@@ -64,3 +64,48 @@ def test_bad_effects_name_line_and_column(tmp_path: Path, change, field: str, li
     with pytest.raises(InputError) as info:
         read_effects(path)
     assert info.value.field == field and info.value.line == line
+
+
+def _screened_review(directory: Path) -> None:
+    """A review (SQLite) with three MEDLINE records screened by one reviewer: one included."""
+    from metareview.records.model import Record
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+    from metareview.store import records_repo
+
+    Review.init(directory).close()
+    proto = directory / "protocol.toml"
+    proto.write_text(proto.read_text().replace("reviewers_per_record = 2", "reviewers_per_record = 1"))
+    rv = Review.open(directory)
+    try:
+        with rv.session() as s:
+            search = records_repo.add_search(s, database="MEDLINE", file_name="m.ris", file_hash="h",
+                                             file_format="ris")
+            records_repo.insert_records(s, search.id, 0, [Record(title=t) for t in ("A", "B", "C")])
+            records_repo.finish_search(s, search, 3)
+        sd.decide(rv, 1, "ana", "include")
+        sd.decide(rv, 2, "ana", "include")
+        sd.decide(rv, 3, "ana", "exclude")
+        sd.decide(rv, 1, "ana", "include", stage="full_text")
+        sd.decide(rv, 2, "ana", "exclude", stage="full_text", reason="not a quantitative meta-analysis")
+    finally:
+        rv.close()
+
+
+def test_prisma_diagram_only_when_the_review_has_screening_data(tmp_path: Path) -> None:
+    from metareview.review import Review
+
+    empty = tmp_path / "empty"
+    Review.init(empty).close()
+    res = CliRunner().invoke(app, ["report", "--review", str(empty)])
+    assert res.exit_code == 0, res.output
+    assert "PRISMA" not in (empty / "report" / "report.html").read_text(encoding="utf-8")
+
+    screened = tmp_path / "screened"
+    _screened_review(screened)
+    res = CliRunner().invoke(app, ["report", "--review", str(screened)])
+    assert res.exit_code == 0, res.output
+    html = (screened / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Selection of studies (PRISMA 2020)" in html and "PRISMA 2020 flow diagram" in html
+    counts = pd.read_csv(next((screened / "report" / "tables").glob("*prisma*.csv"))).set_index("data")
+    assert counts.loc["records_screened", "n"] == "3" and counts.loc["new_studies", "n"] == "1"

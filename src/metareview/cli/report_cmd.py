@@ -24,14 +24,24 @@ def register(app: typer.Typer) -> None:
         review: Annotated[Path, typer.Option(help="review folder (with protocol.toml)")] = Path("."),
         out: Annotated[Path | None, typer.Option(help="output folder (default: <review>/report)")] = None,
         effects: Annotated[Path | None, typer.Option(help=_EFFECTS_HELP)] = None,
+        db: Annotated[str | None, typer.Option(help="database URL (default: <review>/review.sqlite)")] = None,
     ) -> None:
-        """Write the review's report: one self-contained HTML file plus CSV/XLSX tables."""
+        """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
+
+        The PRISMA diagram is included when the review's store holds screening data.
+        """
         from metareview.protocol import Protocol
         from metareview.report.html import write_report
-        from metareview.report.review_report import build_report, read_effects
+        from metareview.report.review_report import build_report, prisma_section, read_effects
+        from metareview.review import SQLITE_FILE, Review
 
         protocol = Protocol.load(review / "protocol.toml")
+        extra = []
+        if db is not None or (review / SQLITE_FILE).is_file():
+            prisma = prisma_section(Review.open(review, db))
+            extra = [prisma] if prisma is not None else []
         frame = read_effects(effects) if effects is not None else None
-        files = write_report(build_report(protocol, effects=frame), out or review / "report")
+        report = build_report(protocol, effects=frame, extra_sections=extra)
+        files = write_report(report, out or review / "report")
         typer.echo(f"report: {files.html}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")

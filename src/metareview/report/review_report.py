@@ -14,6 +14,8 @@ after the protocol (question and eligibility criteria) with the methods paragrap
 
 from __future__ import annotations
 
+import base64
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,12 +24,14 @@ import pandas as pd
 from metareview.errors import InputError
 from metareview.protocol import Protocol
 from metareview.report import sections
-from metareview.report.html import Report, Section, Table
+from metareview.report.html import Figure, Report, Section, Table
+from metareview.review import Review
 from metareview.stats.bias import egger_test
 from metareview.synthesis.credibility import assess
 from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, trial_level
 
-__all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "protocol_section", "read_effects"]
+__all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "prisma_section", "protocol_section",
+           "read_effects"]
 
 #: columns an effects CSV must have (the others of :data:`EFFECT_COLUMNS` are optional)
 REQUIRED_EFFECT_COLUMNS = ("outcome", "trial", "guidance", "yi", "vi")
@@ -106,11 +110,34 @@ def effect_sections(effects: pd.DataFrame, *, intro: Sequence[str] = (), method:
         out.append(sections.credibility_section(cred, intro=[
             "Each pooled finding graded by the Ioannidis / Fusar-Poli & Radua criteria, on one effect per "
             "trial (participants counted as 'cases'). These classes were designed for observational "
-            "associations; for trial evidence they summarise precision, consistency and small-study bias."],
+            "associations; for trial evidence they summarise precision, consistency and small-study bias. "
+            "Each finding is re-pooled on these trial-level effects with the two-level random-effects model, "
+            "so its estimate can differ slightly from the three-level pool above."],
             note="Criteria: participants > 1000; p < 1e-6 (I, II), < 1e-3 (III), < .05 (IV); class I also "
                  "needs I\u00b2 < 50%, a 95% PI (t, k \u2212 1 df) excluding 0, Egger p > .05 and no excess "
                  "significance; class II the largest trial significant."))
     return out, result
+
+
+def prisma_section(review: Review) -> Section | None:
+    """The PRISMA 2020 flow diagram and counts, derived from the review's store; ``None`` without
+    screening data (no record screened)."""
+    from metareview.screening.prisma import PrismaError, draw_prisma, prisma_counts
+
+    try:
+        counts = prisma_counts(review)
+    except PrismaError as exc:
+        return Section("Selection of studies (PRISMA 2020)", paragraphs=[f"No flow diagram: {exc}"])
+    if counts.records_screened == 0:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        svg = draw_prisma(counts, Path(tmp) / "prisma.svg").read_bytes()
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return Section("Selection of studies (PRISMA 2020)", figures_first=True,
+                   figures=[Figure("PRISMA 2020 flow diagram, derived from the review's imports, duplicates "
+                                   "and screening decisions.", uri)],
+                   tables=[Table("PRISMA 2020 counts (PRISMA2020 field names).", counts.to_frame(),
+                                 name="prisma")])
 
 
 def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
