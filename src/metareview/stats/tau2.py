@@ -128,6 +128,17 @@ class Segments:
                 out[:, i, j] = self.sum(w * a[:, i] * b[:, j])
         return out
 
+    def subset(self, models: IntArray) -> tuple[Segments, BoolArray]:
+        """The stack restricted to ``models`` (sorted indices), and the mask of their rows.
+
+        Rows keep their order, so every segment sum of a model is computed exactly as on the full
+        stack: fitting a model alone or among thousands gives the same bits.
+        """
+        code = np.full(self.n, -1, dtype=np.int64)
+        code[models] = np.arange(models.size)
+        rows = code[self.idx] >= 0
+        return Segments(idx=code[self.idx[rows]], n=int(models.size), k=self.k[models]), rows
+
     def median(self, x: FloatArray) -> FloatArray:
         """Per-model medians (R's ``median``: the mean of the two middle values for even k)."""
         order = np.lexsort((x, self.idx))
@@ -244,30 +255,32 @@ def solve_q(
     """Solve Q(τ²) = target on [lower, upper] for the ``active`` models (Q is decreasing in τ²).
 
     Safeguarded Newton: a Newton step from the current point when it stays inside the bracket,
-    otherwise bisection. Requires Q(lower) ≥ target ≥ Q(upper). Returns the roots and a
-    convergence flag; inactive models get NaN.
+    otherwise bisection; each pass works on the unfinished models only. Requires
+    Q(lower) ≥ target ≥ Q(upper). Returns the roots (NaN for inactive models) and a convergence
+    flag.
     """
     lo, hi = lower.copy(), upper.copy()
     t = lower.copy()
-    done = ~active
-    conv = np.zeros(seg.n, dtype=bool)
+    conv = ~active
+    todo = np.flatnonzero(active)
     for _ in range(max(control.maxiter, 200)):
-        if done.all():
+        if todo.size == 0:
             break
-        q, dq = generalized_q(seg, x, y, v, np.where(done, 0.0, t))
-        f = q - target
-        lo = np.where(~done & (f > 0), t, lo)
-        hi = np.where(~done & (f < 0), t, hi)
+        sub, rows = seg.subset(todo)
+        q, dq = generalized_q(sub, x[rows], y[rows], v[rows], t[todo])
+        f = q - target[todo]
+        tt, lo_t, hi_t = t[todo], lo[todo], hi[todo]
+        lo_t = np.where(f > 0, tt, lo_t)
+        hi_t = np.where(f < 0, tt, hi_t)
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = t - f / dq
-        ok = np.isfinite(newton) & (newton > lo) & (newton < hi)
-        nxt = np.where(ok, newton, 0.5 * (lo + hi))
-        step = np.abs(nxt - t)
-        finished = ~done & ((f == 0) | (step <= control.tol * np.maximum(1.0, np.abs(t))))
-        t = np.where(done | (f == 0), t, nxt)
-        conv |= finished
-        done |= finished
-    return np.where(active, t, np.nan), conv | ~active
+            newton = tt - f / dq
+        ok = np.isfinite(newton) & (newton > lo_t) & (newton < hi_t)
+        nxt = np.where(f == 0, tt, np.where(ok, newton, 0.5 * (lo_t + hi_t)))
+        finished = (f == 0) | (np.abs(nxt - tt) <= control.tol * np.maximum(1.0, np.abs(tt)))
+        t[todo], lo[todo], hi[todo] = nxt, lo_t, hi_t
+        conv[todo[finished]] = True
+        todo = todo[~finished]
+    return np.where(active, t, np.nan), conv
 
 
 def _centered(seg: Segments, y: FloatArray) -> FloatArray:
@@ -408,35 +421,33 @@ def _fisher_scoring(
     tau2 = np.where(active, np.maximum(0.0, he), 0.0)
     iters = np.zeros(seg.n, dtype=np.int64)
     conv = np.ones(seg.n, dtype=bool)
-    running = active.copy()
-    step: Callable[[Projection], FloatArray]
+    step: Callable[[Projection, Segments, FloatArray], FloatArray]
     if method == "ML":
 
-        def step(pr: Projection) -> FloatArray:
-            return (pr.yppy() - seg.sum(pr.w)) / seg.sum(pr.w**2)
+        def step(pr: Projection, sg: Segments, kk: FloatArray) -> FloatArray:
+            return (pr.yppy() - sg.sum(pr.w)) / sg.sum(pr.w**2)
     elif method == "REML":
 
-        def step(pr: Projection) -> FloatArray:
+        def step(pr: Projection, sg: Segments, kk: FloatArray) -> FloatArray:
             return (pr.yppy() - pr.tr_p()) / pr.tr_pp()
     else:
 
-        def step(pr: Projection) -> FloatArray:
-            return (pr.ypy() * k / (k - p) - k) / seg.sum(pr.w)
+        def step(pr: Projection, sg: Segments, kk: FloatArray) -> FloatArray:
+            return (pr.ypy() * kk / (kk - p) - kk) / sg.sum(pr.w)
 
-    while running.any():
-        iters[running] += 1
-        adj = step(Projection(seg, x, 1.0 / (v + tau2[seg.idx]), ymc)) * control.stepadj
-        adj = np.where(running & np.isfinite(adj), adj, 0.0)
-        neg = tau2 + adj < 0
-        while neg.any():
-            adj = np.where(neg, adj / 2, adj)
-            neg = tau2 + adj < 0
-        new = tau2 + adj
-        change = np.abs(new - tau2)
-        tau2 = new
-        over = running & (iters > control.maxiter)
-        conv[over] = False
-        running &= (change > control.threshold) & ~over
+    todo = np.flatnonzero(active)
+    while todo.size:
+        iters[todo] += 1
+        sub, rows = seg.subset(todo)
+        t_old = tau2[todo]
+        proj = Projection(sub, x[rows], 1.0 / (v[rows] + t_old[sub.idx]), ymc[rows])
+        adj = step(proj, sub, k[todo]) * control.stepadj
+        adj = np.where(np.isfinite(adj), adj, 0.0)
+        t_new = t_old + _halve_into_range(t_old, adj)
+        tau2[todo] = t_new
+        over = iters[todo] > control.maxiter
+        conv[todo[over]] = False
+        todo = todo[(np.abs(t_new - t_old) > control.threshold) & ~over]
     if (~conv).any():
         warnings.warn(
             f"Fisher scoring ({method}) did not converge in {control.maxiter} iterations for "
@@ -462,6 +473,21 @@ def _fisher_scoring(
             )
             tau2 = np.where(stuck, 0.0, tau2)
     return tau2, conv, iters
+
+
+def _halve_into_range(tau2: FloatArray, adj: FloatArray) -> FloatArray:
+    """metafor's step halving: halve ``adj`` while ``tau2 + adj < 0``.
+
+    From τ² = 0 a negative step halves until it underflows to −0, i.e. no step: set directly.
+    """
+    adj = np.where((tau2 == 0) & (adj < 0), 0.0, adj)
+    neg = np.flatnonzero(tau2 + adj < 0)
+    if neg.size:
+        a, t = adj[neg], tau2[neg]
+        while (bad := t + a < 0).any():
+            a = np.where(bad, a / 2, a)
+        adj[neg] = a
+    return adj
 
 
 def _loglik(
