@@ -109,3 +109,56 @@ def test_prisma_diagram_only_when_the_review_has_screening_data(tmp_path: Path) 
     assert "Selection of studies (PRISMA 2020)" in html and "PRISMA 2020 flow diagram" in html
     counts = pd.read_csv(next((screened / "report" / "tables").glob("*prisma*.csv"))).set_index("data")
     assert counts.loc["records_screened", "n"] == "3" and counts.loc["new_studies", "n"] == "1"
+
+
+def _bundle():  # type: ignore[no-untyped-def]
+    from metareview.extraction.forms import (
+        EffectSizeRecord,
+        MetaAnalysisReport,
+        PrimaryStudy,
+        PrimaryStudyList,
+    )
+    from metareview.extraction.templates import ExtractionBundle
+
+    reports = (MetaAnalysisReport(id="a", citation="Alpha et al 2017", year=2017, n_studies=10),
+               MetaAnalysisReport(id="b", citation="Beta et al 2019", year=2019, n_studies=8))
+    effects = (
+        EffectSizeRecord(report_id="a", outcome_domain="depression", comparison="guided vs unguided",
+                         sample="clinical_subclinical", support_provider="clinically_trained", measure="SMD",
+                         estimate=0.4, ci_lower=0.1, ci_upper=0.7),
+        EffectSizeRecord(report_id="a", outcome_domain="anxiety", comparison="guided vs unguided",
+                         sample="unrestricted", support_provider="clinically_trained", measure="SMD",
+                         estimate=0.1, ci_lower=-0.2, ci_upper=0.4),
+        EffectSizeRecord(report_id="b", outcome_domain="depression", comparison="coach vs none",
+                         sample="unrestricted", support_provider="lay", measure="SMD", estimate=-0.3,
+                         ci_lower=-0.5, ci_upper=-0.1),
+    )
+    lists = (PrimaryStudyList(report_id="a", studies=[PrimaryStudy(label=x) for x in ("s1", "s2", "s3")]),
+             PrimaryStudyList(report_id="b", studies=[PrimaryStudy(label=x) for x in ("s2", "s3", "s4")]))
+    return ExtractionBundle(reports, effects, lists)
+
+
+def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
+    from metareview.report.review_report import extraction_sections
+    from metareview.review import Review
+    from metareview.store.extraction_repo import save_bundle
+
+    secs = extraction_sections(_bundle())
+    assert [s.title for s in secs] == ["Included meta-analyses", "Vote count of the effect sizes",
+                                       "Evidence map of the meta-analyses", "Overlap between reviews"]
+    included = secs[0].tables[0].frame
+    assert included.loc[0, "Comparison (human support vs none or minimal)"] == "guided vs unguided"
+    votes = secs[1].tables[0].frame
+    sample = votes[votes["Level"] == "unrestricted"].iloc[0]
+    assert sample["n"] == 2  # one 'no difference' (CI spans 0) and one 'significantly worse'
+    # CCA of two reviews with 6 inclusions of 4 studies: (6 - 4) / (4 * 2 - 4) = 50% (Pieper 2014 formula)
+    assert "50.00%" in secs[3].paragraphs[-1]
+
+    rv = Review.init(tmp_path / "rv")
+    with rv.session() as s:
+        save_bundle(s, _bundle())
+    rv.close()
+    res = CliRunner().invoke(app, ["report", "--review", str(tmp_path / "rv")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "rv" / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Alpha et al 2017" in html and "Vote count of the effect sizes" in html

@@ -28,18 +28,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
 
-        The PRISMA diagram is included when the review's store holds screening data.
+        The PRISMA diagram is included when the review's store holds screening data; the included
+        meta-analyses, vote count, evidence map and overlap when it holds extraction forms.
         """
         from metareview.protocol import Protocol
         from metareview.report.html import write_report
-        from metareview.report.review_report import build_report, prisma_section, read_effects
+        from metareview.report.review_report import (
+            build_report,
+            extraction_sections,
+            prisma_section,
+            read_effects,
+        )
         from metareview.review import SQLITE_FILE, Review
+        from metareview.store.extraction_repo import load_bundle
 
         protocol = Protocol.load(review / "protocol.toml")
         extra = []
         if db is not None or (review / SQLITE_FILE).is_file():
-            prisma = prisma_section(Review.open(review, db))
-            extra = [prisma] if prisma is not None else []
+            rv = Review.open(review, db)
+            try:
+                prisma = prisma_section(rv)
+                with rv.session() as session:
+                    bundle = load_bundle(session)
+            finally:
+                rv.close()
+            extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle)
         frame = read_effects(effects) if effects is not None else None
         report = build_report(protocol, effects=frame, extra_sections=extra)
         files = write_report(report, out or review / "report")

@@ -22,16 +22,19 @@ from pathlib import Path
 import pandas as pd
 
 from metareview.errors import InputError
+from metareview.extraction.templates import ExtractionBundle
 from metareview.protocol import Protocol
 from metareview.report import sections
 from metareview.report.html import Figure, Report, Section, Table
 from metareview.review import Review
 from metareview.stats.bias import egger_test
 from metareview.synthesis.credibility import assess
+from metareview.synthesis.overlap import CitationMatrix, cca
 from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, trial_level
+from metareview.synthesis.votes import vote_table_from_records
 
-__all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "prisma_section", "protocol_section",
-           "read_effects"]
+__all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "extraction_sections",
+           "prisma_section", "protocol_section", "read_effects"]
 
 #: columns an effects CSV must have (the others of :data:`EFFECT_COLUMNS` are optional)
 REQUIRED_EFFECT_COLUMNS = ("outcome", "trial", "guidance", "yi", "vi")
@@ -138,6 +141,48 @@ def prisma_section(review: Review) -> Section | None:
                                    "and screening decisions.", uri)],
                    tables=[Table("PRISMA 2020 counts (PRISMA2020 field names).", counts.to_frame(),
                                  name="prisma")])
+
+
+_MODERATORS = {"outcome_domain": "Outcome domain", "sample": "Sample", "rct_quality": "Quality of RCTs",
+               "support_provider": "Support provider"}
+
+
+def extraction_sections(bundle: ExtractionBundle) -> list[Section]:
+    """Sections from the extracted meta-analyses: included reports (with the comparison each made and its
+    AMSTAR 2 confidence), the vote count by each moderator, the evidence map and the overlap of their
+    primary studies (when at least two primary-study lists were extracted)."""
+    out: list[Section] = []
+    comparisons: dict[str, list[str]] = {}
+    for e in bundle.effect_sizes:
+        comparisons.setdefault(e.report_id, [])
+        if e.comparison not in comparisons[e.report_id]:
+            comparisons[e.report_id].append(e.comparison)
+    if bundle.reports:
+        included = pd.DataFrame([{
+            "Meta-analysis": r.citation, "Year": r.year, "Studies": r.n_studies,
+            "Participants": r.n_participants,
+            "Comparison (human support vs none or minimal)": "; ".join(comparisons.get(r.id, [])),
+            "AMSTAR 2 confidence": r.confidence} for r in bundle.reports])
+        out.append(Section("Included meta-analyses", tables=[Table(
+            "Included meta-analyses and the human support they compared.", included, name="included")]))
+    effects = list(bundle.effect_sizes)
+    if effects:
+        tables = {label: vote_table_from_records(effects, by=field) for field, label in _MODERATORS.items()
+                  if any(getattr(e, field) is not None for e in effects)}
+        out.append(sections.votes_section(tables, title="Vote count of the effect sizes"))
+        cells = pd.DataFrame([{"column": e.outcome_domain, "row": e.support_provider.replace("_", " "),
+                               "direction": e.direction.value} for e in effects])
+        cells = cells.groupby(["column", "row"])["direction"].agg(
+            k="size", direction=lambda d: d.value_counts().idxmax()).reset_index()
+        out.append(sections.evidence_map_section(
+            cells, title="Evidence map of the meta-analyses",
+            caption="Evidence map: outcome domain by support provider; bubble area is proportional to the "
+                    "number of effect sizes; colour is the most frequent direction (significantly better "
+                    "with support, no significant difference, significantly better without)."))
+    if len(bundle.primary_studies) >= 2:
+        pairs = [(lst.report_id, s.label) for lst in bundle.primary_studies for s in lst.studies]
+        out.append(sections.overlap_section(cca(CitationMatrix.from_inclusions(pairs))))
+    return out
 
 
 def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
