@@ -55,3 +55,20 @@ def test_pairwise_matrix_is_symmetric() -> None:
     pm = cca(m).pairwise_matrix()
     assert pm.loc["A", "B"] == pm.loc["B", "A"] == pytest.approx(50.0)
     assert np.isnan(pm.loc["A", "A"])
+
+
+def test_matrix_from_extraction_forms_marks_studies_after_the_search() -> None:
+    from metareview.extraction.forms import MetaAnalysisReport, PrimaryStudy, PrimaryStudyList
+
+    reports = [MetaAnalysisReport(id="early", citation="E", search_date=date(2015, 1, 1)),
+               MetaAnalysisReport(id="late", citation="L", search_date=date(2021, 1, 1))]
+    a_2010 = PrimaryStudy(label="a", publication_date=date(2010, 1, 1))
+    b_2019 = PrimaryStudy(label="b", publication_date=date(2019, 1, 1))
+    lists = [PrimaryStudyList(report_id="early", studies=[a_2010]),
+             PrimaryStudyList(report_id="late", studies=[PrimaryStudy(label="a"), b_2019])]
+    m = CitationMatrix.from_study_lists(lists, reports)
+    frame = m.to_frame()
+    assert frame.loc["a", "early"] == 1 and frame.loc["a", "late"] == 1
+    assert np.isnan(frame.loc["b", "early"])  # published 2019, after the 2015 search
+    # N=3, r=2, c=2, X=1 -> (3-2)/(4-2-1) = 1.0
+    assert cca(m).overall.cca == pytest.approx(1.0)
