@@ -46,8 +46,8 @@ def inspect_file(path: Path) -> FileInfo:
     with fh:
         head = fh.read(CHUNK)
         encoding = _bom_encoding(head)
-        decoder = codecs.getincrementaldecoder("utf-8")() if encoding is None else None
-        utf8_ok, lines_before, nul_line = True, 0, None
+        decoder = codecs.getincrementaldecoder(encoding or "utf-8")()
+        valid, lines_before, nul_line = True, 0, None
         size, chunk = 0, head
         while chunk:
             digest.update(chunk)
@@ -55,27 +55,28 @@ def inspect_file(path: Path) -> FileInfo:
             if nul_line is None and encoding is None and b"\x00" in chunk:
                 nul_line = lines_before + chunk[: chunk.index(b"\x00")].count(b"\n") + 1
             lines_before += chunk.count(b"\n")
-            if decoder is not None and utf8_ok:
+            if valid:
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
-                    utf8_ok = False
+                    valid = False
             chunk = fh.read(CHUNK)
-    if decoder is not None and utf8_ok:
+    if valid:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8_ok = False
+            valid = False
     if head.startswith(ZIP_MAGIC):
         return FileInfo(digest.hexdigest(), size, None, head[:4096])
     if nul_line is not None:
         raise InputError("binary data (NUL byte): not a text export", file=path, line=nul_line)
     warnings: list[str] = []
-    if encoding is None:
-        encoding = "utf-8"
-        if not utf8_ok:
-            encoding = "latin-1"
-            warnings.append(f"{path.name}: not valid UTF-8; read as latin-1 (check accented characters)")
+    if encoding == "utf-16" and not valid:
+        raise InputError("starts with a UTF-16 byte-order mark but is not valid UTF-16", file=path)
+    if not valid:
+        encoding = "latin-1"
+        warnings.append(f"{path.name}: not valid UTF-8; read as latin-1 (check accented characters)")
+    encoding = encoding or "utf-8"
     return FileInfo(digest.hexdigest(), size, encoding, head[:4096], warnings)
 
 

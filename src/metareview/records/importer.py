@@ -91,6 +91,8 @@ def _reader(path: Path, fmt: str, info: Any, mapping: Mapping[str, str] | None) 
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})", field="format")
     name = detect_format(path, info) if fmt == "auto" else fmt
+    if info.encoding is None and name != "csv":
+        raise InputError(f"a zip container (XLSX?) cannot be read as {name}", file=path, field="format")
     if name == "csv":
         return partial(table_reader.read, mapping=mapping)
     return READERS[name]

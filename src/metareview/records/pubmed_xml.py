@@ -43,6 +43,8 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
     except ET.ParseError as exc:
         line, _col = exc.position
         raise InputError(f"malformed XML: {exc}", file=path, line=line) from None
+    except (LookupError, ValueError) as exc:  # e.g. an unknown encoding in the XML declaration
+        raise InputError(f"cannot read XML: {exc}", file=path, line=1) from None
 
 
 def _text(elem: ET.Element | None) -> str:

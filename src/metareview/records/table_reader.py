@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -118,15 +117,16 @@ def read(path: Path, info: FileInfo, mapping: Mapping[str, str] | None = None) -
 
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
     with path.open(encoding=encoding, newline="") as fh:
-        first = fh.readline()
-        fh.seek(0)
-        delimiter = max(("\t", ",", ";"), key=first.count)
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        reader = None
         try:
+            first = fh.readline()
+            fh.seek(0)
+            delimiter = max(("\t", ",", ";"), key=first.count)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
             for row in reader:
                 yield reader.line_num, row
         except csv.Error as exc:
-            raise InputError(f"CSV error: {exc}", file=path, line=reader.line_num) from None
+            raise InputError(f"CSV error: {exc}", file=path, line=reader.line_num if reader else 1) from None
         except UnicodeDecodeError as exc:
             raise InputError(f"cannot decode as {encoding}: {exc.reason}", file=path) from None
 
@@ -136,7 +136,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged zip/XML raises anything from zlib to KeyError
         raise InputError(f"not a readable XLSX workbook: {exc}", file=path) from None
     try:
         sheet = book.worksheets[0]
