@@ -38,8 +38,9 @@ DEFAULT_LABELS: tuple[str, str, str] = (
     "No significant difference",
     "Significantly worse",
 )
-#: enumeration stops and Monte Carlo takes over beyond this many partial tables
-MAX_ENUMERATED = 2_000_000
+#: enumeration stops and Monte Carlo takes over beyond this many partial tables or enumeration steps
+MAX_ENUMERATED = 1_000_000
+MAX_STEPS = 200_000
 # R's fisher.test compares table probabilities with this relative tolerance
 _REL_TOL = 1 + 1e-7
 
@@ -321,8 +322,11 @@ def _log_prob(tab: np.ndarray) -> float:
     return float(lf(rows + 1).sum() + lf(cols + 1).sum() - lf(n + 1) - lf(tab + 1).sum())
 
 
-def _compositions(total: int, caps: np.ndarray) -> list[tuple[int, ...]]:
+def _compositions(total: int, caps: Sequence[int]) -> list[tuple[int, ...]]:
     """All ways to split ``total`` into len(caps) non-negative parts, part j at most caps[j]."""
+    suffix = [0] * (len(caps) + 1)
+    for j in range(len(caps) - 1, -1, -1):
+        suffix[j] = suffix[j + 1] + caps[j]
     out: list[tuple[int, ...]] = []
 
     def rec(j: int, left: int, acc: tuple[int, ...]) -> None:
@@ -330,9 +334,8 @@ def _compositions(total: int, caps: np.ndarray) -> list[tuple[int, ...]]:
             if left <= caps[j]:
                 out.append((*acc, left))
             return
-        for v in range(min(left, int(caps[j])) + 1):
-            if left - v <= int(caps[j + 1:].sum()):
-                rec(j + 1, left - v, (*acc, v))
+        for v in range(max(0, left - suffix[j + 1]), min(left, caps[j]) + 1):
+            rec(j + 1, left - v, (*acc, v))
 
     rec(0, total, ())
     return out
@@ -340,41 +343,50 @@ def _compositions(total: int, caps: np.ndarray) -> list[tuple[int, ...]]:
 
 def _freeman_halton(tab: np.ndarray) -> tuple[float | None, int]:
     """Exact r x c p value by dynamic enumeration over rows; (None, n) when the table is too large."""
-    rows, cols = tab.sum(axis=1), tab.sum(axis=0)
-    lf = special.gammaln
-    const = float(lf(rows + 1).sum() + lf(cols + 1).sum() - lf(tab.sum() + 1))
-    # state: column totals used so far -> array of partial sums of log(1/prod cell!)
+    rows = [int(v) for v in tab.sum(axis=1)]
+    cols = [int(v) for v in tab.sum(axis=0)]
+    lfact = special.gammaln(np.arange(sum(rows) + 1) + 1.0).tolist()
+    const = sum(lfact[v] for v in rows) + sum(lfact[v] for v in cols) - lfact[sum(rows)]
+    # state: column totals used so far -> partial sums of -log(prod cell!) of the tables reaching it
     states: dict[tuple[int, ...], np.ndarray] = {tuple([0] * len(cols)): np.zeros(1)}
-    n_partial = 0
+    n_partial = n_steps = 0
     for r in rows:
         new: dict[tuple[int, ...], list[np.ndarray]] = {}
         for used, acc in states.items():
-            caps = cols - np.asarray(used)
-            for comp in _compositions(int(r), caps):
-                nxt = tuple(int(u + v) for u, v in zip(used, comp, strict=True))
-                new.setdefault(nxt, []).append(acc - float(lf(np.asarray(comp) + 1).sum()))
+            caps = [c - u for c, u in zip(cols, used, strict=True)]
+            for comp in _compositions(r, caps):
+                nxt = tuple(u + v for u, v in zip(used, comp, strict=True))
+                new.setdefault(nxt, []).append(acc - sum(lfact[v] for v in comp))
+                n_partial += acc.size
+                n_steps += 1
+                if n_partial > MAX_ENUMERATED or n_steps > MAX_STEPS:
+                    return None, n_partial
         states = {k: np.concatenate(v) for k, v in new.items()}
-        n_partial += sum(len(v) for v in states.values())
-        if n_partial > MAX_ENUMERATED:
-            return None, n_partial
-    logp = const + states[tuple(int(c) for c in cols)]
+    logp = const + states[tuple(cols)]
     obs = _log_prob(tab)
     probs = np.exp(logp)
     p = float(probs[logp <= obs + math.log(_REL_TOL)].sum())
     return min(1.0, p), int(len(logp))
 
 
-def _monte_carlo(tab: np.ndarray, n_sim: int, seed: int) -> float:
-    """Monte Carlo Fisher p: permute column labels against row labels ``n_sim`` times."""
+def _monte_carlo(tab: np.ndarray, n_sim: int, seed: int, batch: int = 2000) -> float:
+    """Monte Carlo Fisher p: permute column labels against row labels ``n_sim`` times (in batches)."""
     rng = np.random.default_rng(seed)
     r, c = tab.shape
     row_lab = np.repeat(np.arange(r), tab.sum(axis=1))
     col_lab = np.repeat(np.arange(c), tab.sum(axis=0))
-    obs = _log_prob(tab)
+    # with fixed margins, a table's probability only varies through -sum(log cell!)
+    obs = -float(special.gammaln(tab + 1).sum())
     hits = 0
-    for _ in range(n_sim):
-        sim = np.bincount(row_lab * c + rng.permutation(col_lab), minlength=r * c).reshape(r, c)
-        hits += _log_prob(sim) <= obs + math.log(_REL_TOL)
+    done = 0
+    while done < n_sim:
+        m = min(batch, n_sim - done)
+        cols = rng.permuted(np.broadcast_to(col_lab, (m, col_lab.size)), axis=1)
+        codes = row_lab * c + cols + (np.arange(m) * r * c)[:, None]
+        sims = np.bincount(codes.ravel(), minlength=m * r * c).reshape(m, r * c)
+        score = -special.gammaln(sims + 1).sum(axis=1)
+        hits += int(np.sum(score <= obs + math.log(_REL_TOL)))
+        done += m
     return (hits + 1) / (n_sim + 1)
 
 
