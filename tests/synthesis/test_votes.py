@@ -65,3 +65,12 @@ def test_monte_carlo_fallback_is_seeded_and_close(monkeypatch: pytest.MonkeyPatc
 def test_one_sided_only_for_2x2() -> None:
     with pytest.raises(InputError):
         fisher_exact([[1, 2, 3], [3, 2, 1]], alternative="greater")
+
+
+def test_large_table_falls_back_to_seeded_monte_carlo() -> None:
+    table = [[20, 15, 3], [30, 25, 5], [10, 12, 2], [8, 9, 4], [15, 10, 1]]  # ~23 million tables
+    res = fisher_exact(table, n_sim=20_000)
+    assert "Monte Carlo" in res.method and res.seed == 20230220
+    # R: fisher.test(matrix(c(20,15,3, 30,25,5, 10,12,2, 8,9,4, 15,10,1), ncol=3, byrow=TRUE),
+    #    workspace=2e8)$p.value = 0.8049577 (exact network algorithm); MC SE with 20000 draws ~ 0.003
+    assert res.pvalue == pytest.approx(0.8050, abs=0.012)
