@@ -79,3 +79,24 @@ def test_errors_name_row_and_column(tmp_path: Path) -> None:
     pd.DataFrame({"factor": ["x"]}).to_csv(f, index=False)
     with pytest.raises(InputError, match="meta_review"):
         read_umbrella(f)
+
+
+def test_numeric_errors_name_the_offending_row(tmp_path: Path) -> None:
+    """A bad count or CI in the 3rd data row is reported at file line 4, not at the factor's first row."""
+    f = tmp_path / "bad_counts.csv"
+    pd.DataFrame({
+        "meta_review": "m", "factor": "x", "author": ["a", "b", "c"], "year": [2001, 2002, 2003],
+        "measure": "OR", "n_cases_exp": [10, 12, -3], "n_controls_exp": [20, 20, 20],
+        "n_cases_nexp": [5, 6, 7], "n_controls_nexp": [25, 25, 25],
+    }).to_csv(f, index=False)
+    with pytest.raises(InputError) as info:
+        read_umbrella(f)
+    assert info.value.line == 4
+    g = tmp_path / "bad_ci.csv"
+    pd.DataFrame({
+        "meta_review": "m", "factor": "y", "author": ["a", "b"], "year": [2001, 2002], "measure": "OR",
+        "value": [1.5, 2.0], "ci_lo": [1.0, 3.0], "ci_up": [2.25, 2.5],
+    }).to_csv(g, index=False)
+    with pytest.raises(InputError) as info:
+        read_umbrella(g)
+    assert info.value.line == 3

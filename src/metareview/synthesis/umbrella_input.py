@@ -194,6 +194,11 @@ def _fill(m: str, rows: np.ndarray, c: dict[str, np.ndarray], yi: np.ndarray, vi
     """Fill yi/vi for the rows of measure ``m`` from the rawest data each row has."""
     done = np.zeros(len(rows), dtype=bool)
 
+    def bad_input(exc: StatsInputError, idx: np.ndarray) -> InputError:
+        """Name the file row of the offending element (the first of the batch if none is named)."""
+        at = idx[exc.index] if exc.index is not None and exc.index < idx.size else idx[0]
+        return InputError(exc.message, file=file, line=int(sub["_row"].iloc[at]))
+
     def put(mask: np.ndarray, **kw: Any) -> None:
         idx = np.flatnonzero(mask & ~done)
         if idx.size == 0:
@@ -201,7 +206,7 @@ def _fill(m: str, rows: np.ndarray, c: dict[str, np.ndarray], yi: np.ndarray, vi
         try:
             es = escalc(kw.pop("measure"), **{k: v[idx] for k, v in kw.items()})
         except StatsInputError as exc:
-            raise InputError(str(exc), file=file, line=int(sub["_row"].iloc[idx[0]])) from exc
+            raise bad_input(exc, idx) from exc
         yi[idx], vi[idx] = es.yi, es.vi
         done[idx] = np.isfinite(es.yi) & np.isfinite(es.vi)
 
@@ -220,8 +225,11 @@ def _fill(m: str, rows: np.ndarray, c: dict[str, np.ndarray], yi: np.ndarray, vi
     ratio = m in RATIO
     ci_rows = np.flatnonzero(rows & ~done & _have(c["value"], c["ci_lo"], c["ci_up"]))
     if ci_rows.size:
-        es = from_ci(c["value"][ci_rows], c["ci_lo"][ci_rows], c["ci_up"][ci_rows],
-                     transf="log" if ratio else None, check=False)
+        try:
+            es = from_ci(c["value"][ci_rows], c["ci_lo"][ci_rows], c["ci_up"][ci_rows],
+                         transf="log" if ratio else None, check=False)
+        except StatsInputError as exc:
+            raise bad_input(exc, ci_rows) from exc
         yi[ci_rows], vi[ci_rows] = es.yi, es.vi
         done[ci_rows] = True
     se_rows = np.flatnonzero(rows & ~done & _have(c["value"], c["se"]))
