@@ -54,11 +54,16 @@ _RC: dict[Any, Any] = {
 }
 
 
-def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 150) -> str:
-    """Render ``fig`` as a base64 ``data:`` URI (``svg`` or ``png``) and close it."""
+def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 150, tight: bool | None = None) -> str:
+    """Render ``fig`` as a base64 ``data:`` URI (``svg`` or ``png``) and close it.
+
+    ``tight`` crops to the drawn content (an extra drawing pass); by default on, except for figures laid
+    out by hand (:func:`forest` marks its figures so).
+    """
     buf = io.BytesIO()
+    crop = tight if tight is not None else not getattr(fig, "_metareview_fixed_layout", False)
     with plt.rc_context(_RC):
-        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight" if crop else None)
     plt.close(fig)
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
@@ -91,14 +96,16 @@ def forest(
     layout: list[tuple[str, object]] = []
     for g in groups:
         layout.append(("header", g))
-        layout += [("study", r) for r in rows[rows["group"] == g].itertuples()]
+        layout += [("study", i) for i in rows.index[rows["group"] == g]]
         if g in diamonds:
             layout.append(("diamond", diamonds[g]))
         layout.append(("gap", None))
     n = len(layout)
     with plt.rc_context(_RC):
-        fig = plt.figure(figsize=(7.4, 1.2 + 0.165 * n))
-        ax = fig.add_axes((0.30, 0.9 / (1.2 + 0.165 * n), 0.45, 0.165 * n / (1.2 + 0.165 * n)))
+        top, bottom, row_h = 0.35, 0.95, 0.165  # inches
+        height = top + bottom + row_h * n
+        fig = plt.figure(figsize=(7.4, height))
+        ax = fig.add_axes((0.30, bottom / height, 0.45, row_h * n / height))
         ax.set_ylim(n - 0.5, -0.8)
         lo = np.nanmin([rows["ci_lower"].min(), *(d.ci_lower for d in diamonds.values())])
         hi = np.nanmax([rows["ci_upper"].max(), *(d.ci_upper for d in diamonds.values())])
@@ -109,20 +116,24 @@ def forest(
         wmax = float(weights.max()) if len(weights) else 1.0
         colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
         trans = ax.get_yaxis_transform()
+        mono: dict[str, Any] = {"transform": trans, "va": "center", "ha": "left",
+                                "family": "DejaVu Sans Mono", "fontsize": 7.5}
         current = groups[0] if groups else ""
+        ys, lo_, hi_, est_, size_, col_ = [], [], [], [], [], []
         for y, (kind, item) in enumerate(layout):
             if kind == "header":
                 current = str(item)
                 ax.text(-0.66, y, current, transform=trans, fontweight="bold", va="center", ha="left")
             elif kind == "study":
-                r = item
-                c = colour[current]
-                ax.plot([r.ci_lower, r.ci_upper], [y, y], color=c, lw=0.8)  # type: ignore[attr-defined]
-                size = 2.5 + 5.5 * math.sqrt(float(weights.loc[r.Index]) / wmax)  # type: ignore[attr-defined]
-                ax.plot(r.yi, y, marker="s", ms=size, color=c, mec="none")  # type: ignore[attr-defined]
-                ax.text(-0.64, y, str(r.label), transform=trans, va="center", ha="left")  # type: ignore[attr-defined]
-                ax.text(1.03, y, f"{r.yi:5.2f} [{r.ci_lower:5.2f}, {r.ci_upper:5.2f}]",  # type: ignore[attr-defined]
-                        transform=trans, va="center", ha="left", family="DejaVu Sans Mono", fontsize=7.5)
+                r = rows.loc[item]  # type: ignore[call-overload]
+                ys.append(y)
+                lo_.append(float(r["ci_lower"]))
+                hi_.append(float(r["ci_upper"]))
+                est_.append(float(r["yi"]))
+                size_.append((2.5 + 5.5 * math.sqrt(float(weights.loc[item]) / wmax)) ** 2)  # type: ignore[call-overload]
+                col_.append(colour[current])
+                ax.text(-0.64, y, str(r["label"]), transform=trans, va="center", ha="left")
+                ax.text(1.03, y, f"{est_[-1]:5.2f} [{lo_[-1]:5.2f}, {hi_[-1]:5.2f}]", **mono)
             elif kind == "diamond":
                 d = item
                 assert isinstance(d, Diamond)
@@ -132,20 +143,24 @@ def forest(
                                       (d.estimate, y + 0.38)], closed=True, fc=colour[current], ec="black",
                                      lw=0.6))
                 ax.text(-0.64, y, d.label, transform=trans, va="center", ha="left", fontstyle="italic")
-                ax.text(1.03, y, f"{d.estimate:5.2f} [{d.ci_lower:5.2f}, {d.ci_upper:5.2f}]", transform=trans,
-                        va="center", ha="left", family="DejaVu Sans Mono", fontsize=7.5, fontweight="bold")
+                ax.text(1.03, y, f"{d.estimate:5.2f} [{d.ci_lower:5.2f}, {d.ci_upper:5.2f}]",
+                        fontweight="bold", **mono)
+        ax.text(1.03, -0.55, "g [95% CI]", fontweight="bold", **{**mono, "family": "DejaVu Sans"})
+        ax.hlines(ys, lo_, hi_, colors=col_, lw=0.8)
+        ax.scatter(est_, ys, s=size_, c=col_, marker="s", linewidths=0, zorder=3)
         ax.axvline(0, color="black", lw=0.7)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(xlabel, labelpad=16)
         for text, sign in ((f"\u2190 {favours[0]}", -1), (f"{favours[1]} \u2192", 1)):
-            ax.annotate(text, xy=(0, 0), xycoords=("data", "axes fraction"), xytext=(6 * sign, -26),
+            ax.annotate(text, xy=(0, 0), xycoords=("data", "axes fraction"), xytext=(6 * sign, -19),
                         textcoords="offset points", ha="left" if sign > 0 else "right", va="top", fontsize=7,
                         color="#555555")
         if title:
-            fig.suptitle(title, x=0.02, ha="left", y=1 - 0.1 / (1.2 + 0.165 * n), fontweight="bold")
+            fig.suptitle(title, x=0.02, ha="left", y=1 - 0.08 / height, va="top", fontweight="bold")
         if footer:
-            fig.text(0.02, 0.25 / (1.2 + 0.165 * n), footer, ha="left", va="bottom", fontsize=8)
+            fig.text(0.02, 0.1 / height, footer, ha="left", va="bottom", fontsize=8)
+    fig._metareview_fixed_layout = True  # type: ignore[attr-defined]
     return fig
 
 
