@@ -196,8 +196,7 @@ def _fit(
         i2 = np.where(has_df, 100 * tau2 / (vt + tau2), 0.0)
         h2 = np.where(has_df, tau2 / vt + 1, 1.0)
 
-    ci = _q_profile(y, v, x, seg, tau2, alpha, method, control)
-    tlo, thi = ci
+    tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
     pi_lo, pi_hi = _prediction_interval(fit.beta, se, tau2, k, p, method, pi, alpha)
     weights = 100 * rows_w / seg.sum(rows_w)[seg.idx]
     return StackFit(
