@@ -134,7 +134,7 @@ def test_bad_variances_name_the_index(kwargs: dict[str, list[float]], index: int
         (([0.1, 0.2], [0.1, 0.1]), {"method": "XX"}, "unknown method"),
         (([0.1, 0.2], [0.1, 0.1]), {"test": "t"}, "test must be"),
         (([0.1, 0.2], [0.1, 0.1]), {"pi": "normal"}, "pi must be"),
-        (([0.1, 0.2], [0.1, 0.1]), {"level": 0.95 * 0}, "level"),
+        (([0.1, 0.2], [0.1, 0.1]), {"level": 0.95}, "percentage such as 95"),
         (([0.1, 0.2], [0.1, 0.1]), {"control": {"thresh": 1}}, "unknown control"),
     ],
 )

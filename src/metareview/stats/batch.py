@@ -70,13 +70,14 @@ def _chi2_ppf(a: float, df: ArrayLike) -> FloatArray:
 
 
 def check_options(test: str, pi: str, level: float) -> None:
-    """Validate ``test``, ``pi`` and ``level`` (a percentage strictly between 0 and 100)."""
+    """Validate ``test``, ``pi`` and ``level`` (a percentage in [1, 100); metafor also reads 0.95 as 95%,
+    which we refuse rather than guess)."""
     if test not in TESTS:
         raise StatsInputError(f"test must be one of {TESTS}, not {test!r}", field="test")
     if pi not in PI_METHODS:
         raise StatsInputError(f"pi must be one of {PI_METHODS}, not {pi!r}", field="pi")
-    if not 0 < level < 100:
-        raise StatsInputError(f"level is a percentage in (0, 100), not {level!r}", field="level")
+    if not 1 <= level < 100:  # 0.95 would silently mean a 0.95% interval
+        raise StatsInputError(f"level is a percentage such as 95, not {level!r}", field="level")
 
 
 @dataclass(frozen=True)
