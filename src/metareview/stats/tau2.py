@@ -254,8 +254,9 @@ def solve_q(
 ) -> tuple[FloatArray, BoolArray]:
     """Solve Q(τ²) = target on [lower, upper] for the ``active`` models (Q is decreasing in τ²).
 
-    Safeguarded Newton: a Newton step from the current point when it stays inside the bracket,
-    otherwise bisection; each pass works on the unfinished models only. Requires
+    Safeguarded Newton on 1/Q(τ²) − 1/target (1/Q is close to linear in τ², so a few steps do): the
+    Newton step when it stays inside the bracket, otherwise bisection; each pass works on the
+    unfinished models only. Requires
     Q(lower) ≥ target ≥ Q(upper). Returns the roots (NaN for inactive models) and a convergence
     flag.
     """
@@ -272,8 +273,8 @@ def solve_q(
         tt, lo_t, hi_t = t[todo], lo[todo], hi[todo]
         lo_t = np.where(f > 0, tt, lo_t)
         hi_t = np.where(f < 0, tt, hi_t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = tt - f / dq
+        with np.errstate(divide="ignore", invalid="ignore"):  # Newton on 1/Q(τ²) − 1/target: nearly linear
+            newton = tt - f * (q / target[todo]) / dq
         ok = np.isfinite(newton) & (newton > lo_t) & (newton < hi_t)
         nxt = np.where(f == 0, tt, np.where(ok, newton, 0.5 * (lo_t + hi_t)))
         finished = (f == 0) | (np.abs(nxt - tt) <= control.tol * np.maximum(1.0, np.abs(tt)))
