@@ -225,13 +225,20 @@ def test_real_export_fields(shared_data: Path) -> None:
     assert labelled[0].doi == "10.1097/mol.0b013e3282ffaf82" and labelled[0].pages == "221-8"
 
 
-def test_real_bibtex_matches_ris(shared_data: Path) -> None:
+def test_real_bibtex_matches_ris(shared_data: Path, tmp_path: Path) -> None:
+    """Zotero's BibTeX and RIS exports of the same library agree (first 150 entries: bibtexparser is slow)."""
     folder = shared_data / "records" / "asysd"
-    ris = list(read_records(folder / "zotero_export.ris"))
-    bib = list(read_records(folder / "zotero_export.bib"))
-    assert len(bib) == len(ris) == 1000
+    text = (folder / "zotero_export.bib").read_text(encoding="utf-8")
+    cut = 0
+    for _ in range(150):
+        cut = text.index("\n@", cut + 1)
+    part = tmp_path / "part.bib"
+    part.write_text(text[:cut], encoding="utf-8")
+    bib = list(read_records(part))
+    ris = list(read_records(folder / "zotero_export.ris"))[:150]
+    assert len(bib) == 150
     same = sum(
-        a.title.replace("{", "").lower() == b.title.lower() and a.year == b.year
+        a.title.lower() == b.title.lower() and a.year == b.year and a.authors == b.authors
         for a, b in zip(ris, bib, strict=True)
     )
-    assert same >= 990
+    assert same >= 145

@@ -53,7 +53,10 @@ def clean_text(value: object) -> str:
     """Collapse whitespace and strip; ``None`` becomes ''."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", str(value)).strip()
+    text = str(value)
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 def normalise_doi(value: object) -> str:
