@@ -170,3 +170,12 @@ def test_result_conversions() -> None:
     assert res.weights.sum() == pytest.approx(100.0)
     text = str(res)
     assert "tval  df" in text and "t with k-1 df" in text
+
+
+def test_q_profile_bound_at_the_search_limit_is_marked() -> None:
+    # two very discordant studies: Q(100) is still above the chi-square quantile, so the upper bound is
+    # the end of the search range, max(100, 10 tau^2), printed with ">" (metafor's confint does the same)
+    res = meta([-3.0, 3.0], [0.001, 0.001], method="DL")
+    assert res.tau2_ci_upper == max(100.0, 10 * res.tau2)
+    assert f"[{res.tau2_ci_lower:.4f}, >{res.tau2_ci_upper:.4f}]" in str(res)
+    assert ">" not in str(meta([0.1, 0.5, 0.3], [0.01, 0.02, 0.01])).split("Q-profile")[1].split("\n")[0]

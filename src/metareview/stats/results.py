@@ -232,10 +232,12 @@ class MetaResult:
         lines += [table]
         lvl = f"{self.level:g}%"
         if not math.isnan(self.tau2_ci_lower):
+            # a bound at the end of the search range [0, max(100, 10 tau^2)] is only a bound: ">" as metafor
+            gt = ">" if self.tau2_ci_upper >= max(100.0, 10 * self.tau2) else ""
             lines.append(
-                f"{lvl} CI (Q-profile): tau^2 [{self.tau2_ci_lower:.4f}, {self.tau2_ci_upper:.4f}], "
-                f"I^2 [{self.i2_ci_lower:.2f}%, {self.i2_ci_upper:.2f}%], "
-                f"H^2 [{self.h2_ci_lower:.2f}, {self.h2_ci_upper:.2f}]"
+                f"{lvl} CI (Q-profile): tau^2 [{self.tau2_ci_lower:.4f}, {gt}{self.tau2_ci_upper:.4f}], "
+                f"I^2 [{self.i2_ci_lower:.2f}%, {gt}{self.i2_ci_upper:.2f}%], "
+                f"H^2 [{self.h2_ci_lower:.2f}, {gt}{self.h2_ci_upper:.2f}]"
             )
         if not math.isnan(self.pi_lower):
             lines.append(
