@@ -8,7 +8,9 @@ after every decision for the first 100 records, then after every 1% of the corpu
 ``bench/results/screening_simulation.csv`` (one row per review, label, model, seed) and
 ``bench/results/screening_simulation.md`` (means over seeds, and averages over the 14 reviews).
 
-Sentence embeddings for ``embed-logreg`` are cached in ``bench/_work/embeddings/`` (ignored by git).
+Texts are title + abstract + MeSH keywords. Sentence embeddings for ``embed-logreg`` (MiniLM reads the
+first 128 tokens, so the keywords after a long abstract are cut) are cached in ``bench/_work/embeddings/``
+(ignored by git) and computed once on one CPU thread.
 
     .venv/bin/python bench/bench_screening.py --seeds 2 [--models tfidf-svm,tfidf-nb] \\
         [--labels label_included]

@@ -99,7 +99,7 @@ def next_record(
     with review.session() as s:
         rows = repo.screenable_records(s)
     ids = [r[0] for r in rows]
-    texts = [f"{t} {a}".strip() for _, t, a in rows]
+    texts = [" ".join([t, a, *k]).strip() for _, t, a, k in rows]
     labelled: dict[int, int] = {}
     if not review.protocol.screening.blind:
         labelled.update(

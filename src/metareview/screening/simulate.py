@@ -265,7 +265,8 @@ def simulate(
 
 
 def read_labelled_csv(path: str | Path, label: str) -> tuple[list[str], np.ndarray]:
-    """Texts (title + abstract) and 0/1 labels from a CSV such as the Cohen 2006 files."""
+    """Texts (title, abstract and keywords where present) and 0/1 labels from a CSV such as the
+    Cohen 2006 files."""
     p = Path(path)
     try:
         df = pd.read_csv(p)
@@ -282,8 +283,11 @@ def read_labelled_csv(path: str | Path, label: str) -> tuple[list[str], np.ndarr
         raise InputError(
             f"label must be 0 or 1, got {df[label].iloc[bad[0]]!r}", file=p, line=int(bad[0]) + 2, field=label
         )
-    abstract = df["abstract"].astype("string").fillna("") if "abstract" in df.columns else ""
-    texts = (df["title"].astype("string").fillna("") + " " + abstract).str.strip().tolist()
+    parts = [df[c].astype("string").fillna("") for c in ("title", "abstract", "keywords") if c in df.columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + " " + part
+    texts = joined.str.replace(";", " ", regex=False).str.strip().tolist()
     return texts, raw.to_numpy(dtype=int)
 
 

@@ -71,19 +71,19 @@ def retrieval_events(session: Session) -> list[RetrievalEvent]:
     return list(session.scalars(select(RetrievalEvent).order_by(RetrievalEvent.id)))
 
 
-def screenable_records(session: Session) -> list[tuple[int, str, str]]:
-    """(id, title, abstract) of every record that is not a flagged duplicate, by id."""
+def screenable_records(session: Session) -> list[tuple[int, str, str, list[str]]]:
+    """(id, title, abstract, keywords) of every record that is not a flagged duplicate, by id."""
     flagged = (
         select(ClusterMember.record_id)
         .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
         .where(ClusterMember.record_id != DuplicateCluster.kept_record_id)
     )
     rows = session.execute(
-        select(StoredRecord.id, StoredRecord.title, StoredRecord.abstract)
+        select(StoredRecord.id, StoredRecord.title, StoredRecord.abstract, StoredRecord.keywords)
         .where(StoredRecord.id.not_in(flagged))
         .order_by(StoredRecord.id)
     )
-    return [(int(i), t or "", a or "") for i, t, a in rows]
+    return [(int(i), t or "", a or "", list(k or [])) for i, t, a, k in rows]
 
 
 def record_by_id(session: Session, record_id: int) -> StoredRecord | None:
