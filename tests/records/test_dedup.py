@@ -44,10 +44,11 @@ def _row(rid: int, **changes: object) -> tuple[object, ...]:
         {"journal": "J Depress Res", "authors": ["Lindqvist A"], "doi": ""},  # abbreviations
         {"title": "Something else entirely", "doi": BASE[7]},  # same DOI, title mangled -> not 0.8
         {"pmid": "123", "doi": ""},
+        {"pages": "Feb-19", "doi": ""},  # "2-19" turned into a date by a spreadsheet
     ],
 )
 def test_variants_are_matched(variant: dict[str, object]) -> None:
-    other = {"pmid": "123"} if "pmid" in variant else {}
+    other = {"pmid": "123"} if "pmid" in variant else {"pages": "2-19"} if "pages" in variant else {}
     sure, unsure = dedup.find_duplicates([_row(1, **other), _row(2, **variant)])
     if variant.get("title") == "Something else entirely":
         assert sure == [] and unsure == []  # a shared (supplement) DOI with a different title

@@ -39,6 +39,8 @@ DEFAULT_REVIEW_FLOOR = 0.85
 _BIG_BLOCK = 300
 _PAGE = re.compile(r"[a-z]?\d+")
 _DIGITS = re.compile(r"\d+")
+# a page range a spreadsheet turned into a date ("10-17" -> "Oct-17", "7-10" -> "10-Jul"): page unknown
+_MANGLED = re.compile(r"^(\d+-)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-\d+)?$")
 _STOP = {"of", "the", "and", "in", "for", "on", "a", "an", "de", "la", "der", "und"}
 MERGE_FIELDS = (
     "abstract",
@@ -85,7 +87,7 @@ def prepare(rows: Iterable[Sequence[Any]]) -> Prepared:
         cols[4].append(fold(journal or ""))
         vol = _DIGITS.search(volume or "")
         cols[5].append(vol.group(0) if vol else "")
-        page = _PAGE.search((pages or "").lower())
+        page = None if _MANGLED.match((pages or "").lower()) else _PAGE.search((pages or "").lower())
         cols[6].append(page.group(0) if page else "")
         cols[7].append(doi or "")
         cols[8].append(pmid or "")
