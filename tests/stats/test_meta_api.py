@@ -137,3 +137,20 @@ def test_subgroup_requires_two_groups_and_prints_both_tests() -> None:
     d = res.to_dict()
     assert d["q_between_df"] == 1 and d["qm_df2"] == 11
     assert res.to_frame().shape[0] == 2
+
+
+def test_meta_many_prints_head_and_tail_of_many_groups() -> None:
+    rng = np.random.default_rng(7)
+    groups = np.repeat([f"g{i:02d}" for i in range(30)], 4)
+    rng.shuffle(groups)  # rows of a group need not be contiguous
+    yi, vi = rng.normal(size=120), rng.uniform(0.01, 0.1, 120)
+    res = meta_many(yi, vi, groups, method="DL")
+    text = str(res)
+    assert "... 10 more groups (to_frame() has all) ..." in text
+    assert "g00" in text and "g29" in text and "g15" not in text
+    for g in res.groups:
+        one = res[g]
+        assert one.yi.tolist() == yi[groups == g].tolist()  # the group's rows, in file order
+        assert one.estimate == pytest.approx(
+            meta(yi[groups == g], vi[groups == g], method="DL").estimate, abs=1e-12
+        )

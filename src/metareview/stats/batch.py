@@ -309,9 +309,8 @@ def _prediction_interval(
     return beta[:, 0] - half, beta[:, 0] + half
 
 
-def meta_result(fit: StackFit, g: int, y: FloatArray, v: FloatArray, seg: Segments) -> MetaResult:
-    """The :class:`MetaResult` of model ``g`` of an intercept-only stack."""
-    rows = np.flatnonzero(seg.idx == g)
+def meta_result(fit: StackFit, g: int, y: FloatArray, v: FloatArray, rows: NDArray[np.int64]) -> MetaResult:
+    """The :class:`MetaResult` of model ``g`` of an intercept-only stack; ``rows`` are its rows."""
 
     def f(a: FloatArray) -> float:
         return float(a[g])
@@ -387,6 +386,9 @@ _FRAME_FIELDS = (
 )
 
 
+_PRINT_ROWS = 20  # ManyResult prints the first and last 10 groups when there are more
+
+
 class ManyResult:
     """Many independent meta-analyses fitted at once (from :func:`meta_many`).
 
@@ -399,8 +401,10 @@ class ManyResult:
     ) -> None:
         self.fit = fit
         self.groups = groups
-        self._y, self._v, self._seg = y, v, seg
+        self._y, self._v = y, v
         self._pos = {g.item() if hasattr(g, "item") else g: i for i, g in enumerate(groups)}
+        self._order = np.argsort(seg.idx, kind="stable")  # rows grouped by model, in their original order
+        self._starts = np.concatenate(([0], np.cumsum(seg.k)[:-1]))
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -410,7 +414,8 @@ class ManyResult:
             g = self._pos[label]
         except KeyError:
             raise KeyError(f"no group {label!r}") from None
-        return meta_result(self.fit, g, self._y, self._v, self._seg)
+        start = self._starts[g]
+        return meta_result(self.fit, g, self._y, self._v, self._order[start : start + int(self.fit.k[g])])
 
     def column(self, name: str) -> NDArray[Any]:
         """One field for every group, as an array in the order of :attr:`groups`."""
@@ -447,8 +452,29 @@ class ManyResult:
             f"{self.fit.level:g}% CI)\n\n"
         )
         cols = ("k", "estimate", "se", "ci_lower", "ci_upper", "pvalue", "tau2", "i2", "q_pvalue")
-        rows = [[str(g)] + [self.column(c)[i] for c in cols] for i, g in enumerate(self.groups)]
-        return head + format_table(["group", *cols], rows)
+        values = [self.column(c) for c in cols]
+        n = len(self)
+        shown = (
+            list(range(n))
+            if n <= _PRINT_ROWS
+            else [*range(_PRINT_ROWS // 2), *range(n - _PRINT_ROWS // 2, n)]
+        )
+        rows = [[str(self.groups[i])] + [col[i] for col in values] for i in shown]
+        table = format_table(["group", *cols], rows)
+        if n > _PRINT_ROWS:
+            lines = table.splitlines()
+            cut = 1 + _PRINT_ROWS // 2
+            table = (
+                "\n".join(
+                    [
+                        *lines[:cut],
+                        f"... {n - _PRINT_ROWS} more groups (to_frame() has all) ...",
+                        *lines[cut:],
+                    ]
+                )
+                + "\n"
+            )
+        return head + table
 
 
 def meta_many(

@@ -81,4 +81,4 @@ def meta(
         level=level,
         control=Control.from_mapping(control),
     )
-    return meta_result(fit, 0, y, v, Segments.single(y.size))
+    return meta_result(fit, 0, y, v, np.arange(y.size))
