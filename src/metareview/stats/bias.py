@@ -428,6 +428,7 @@ def trimfill(
     estimator: str = "L0",
     side: str | None = None,
     method: str = "REML",
+    test: str = "z",
     maxiter: int = 100,
     control: Mapping[str, float] | None = None,
 ) -> TrimFillResult:
@@ -435,7 +436,10 @@ def trimfill(
 
     ``estimator`` is ``"L0"`` (default), ``"R0"`` or ``"Q0"``. Without ``side``, the side of the missing
     studies is chosen as metafor does: ``"right"`` when the slope of ``rma(yi, vi, mods = ~ sqrt(vi))``
-    is negative, else ``"left"``. The trimmed models and the final one use ``method``.
+    is negative, else ``"left"``. The trimmed models and the final one use ``method``. As in metafor,
+    the model returned when no study is missing is the original ``rma(yi, vi, method, test)``, while a
+    model refitted to the filled data uses ``test="z"``. (metafor fits the trimmed and filled models
+    with its default ``control``; pass ``control`` to change that for all fits.)
 
     Example::
 
@@ -485,7 +489,7 @@ def trimfill(
             yi=y,
             vi=v,
             filled=np.zeros(k, dtype=bool),
-            model=meta(y, v, method=method, control=control),
+            model=meta(y, v, method=method, test=test, control=control),
         )
     fill_y = flip * (2 * beta - ys[k - k0 :])
     all_y = np.concatenate([y, fill_y])
