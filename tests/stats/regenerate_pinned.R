@@ -33,6 +33,12 @@ fits <- function(tag, yi, vi) {
 cat("## dat.bcg (Colditz et al. 1994), log risk ratios\n")
 bcg <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
 fits("bcg", bcg$yi, bcg$vi)
+r <- rma(yi, vi, data = bcg, level = 80, test = "knha", method = "PM", control = ctrl)
+ci <- confint(r, control = list(tol = 1e-12))$random
+show("bcg PM knha level 80: ci, riley PI", c(r$ci.lb, r$ci.ub, pis(predict(r, pi.type = "riley"))))
+show("bcg PM knha level 80: tau2 I2 CI", c(ci["tau^2", 2:3], ci["I^2(%)", 2:3]))
+r <- rma(yi, vi, mods = ~ ablat, data = bcg, level = 90, control = ctrl)
+show("bcg ablat REML level 90 ci.lb ci.ub", c(r$ci.lb, r$ci.ub))
 r <- rma(yi, vi, mods = ~ ablat, data = bcg, control = ctrl)
 show("bcg ablat REML b se", c(r$b, r$se))
 show("bcg ablat REML tau2 QE QM R2 I2", c(r$tau2, r$QE, r$QM, r$R2, r$I2))

@@ -158,3 +158,16 @@ def test_prints_like_metafor() -> None:
         "ablat     -0.0291  0.0072  -4.0444  <.0001  -0.0432  -0.0150  ***",
     ]:
         assert line in reg.splitlines(), line
+
+
+def test_other_confidence_levels() -> None:
+    res = meta(YI, VI, method="PM", test="knha", pi="riley", level=80)
+    # metafor 3.8.1: rma(yi, vi, level=80, test="knha", method="PM"); predict(pi.type="riley"); confint()
+    assert (res.ci_lower, res.ci_upper) == pytest.approx((-0.9603, -0.4696), abs=PIN)
+    assert (res.pi_lower, res.pi_upper) == pytest.approx((-1.5225, 0.0926), abs=PIN)
+    assert (res.tau2_ci_lower, res.tau2_ci_upper) == pytest.approx((0.1707, 0.7267), abs=PIN)
+    assert (res.i2_ci_lower, res.i2_ci_upper) == pytest.approx((86.5962, 96.4918), abs=PIN)
+    reg = meta_reg(YI, VI, {"ablat": ABLAT}, level=90)
+    # metafor 3.8.1: rma(yi, vi, mods = ~ ablat, level=90) -> ci.lb, ci.ub
+    assert reg.ci_lower.tolist() == pytest.approx([-0.1583, -0.0409], abs=PIN)
+    assert reg.ci_upper.tolist() == pytest.approx([0.6612, -0.0173], abs=PIN)
