@@ -108,10 +108,11 @@ def run_active(
     remaining = np.ones(n, dtype=bool)
     remaining[order] = False
     stop_at: int | None = None
+    checked = n  # records screened when the rule was last checked during the loop
     while len(order) < n:
         if labels[order].sum() == total:  # all found: the rest cannot change recall
-            rest = np.flatnonzero(remaining)
-            order.extend(rng.permutation(rest).tolist())
+            checked = len(order)
+            order.extend(rng.permutation(np.flatnonzero(remaining)).tolist())
             break
         ranking = prioritiser.rank(order, labels[order])
         take = ranking.order[: _step(len(order), n, every_decision_until, step_fraction)]
@@ -122,7 +123,7 @@ def run_active(
     arr = np.asarray(order)
     if stop_at is None:
         stop_at = _first_stop(
-            labels[arr], n, len(order), every_decision_until, step_fraction, target_recall, confidence
+            labels[arr], n, checked, every_decision_until, step_fraction, target_recall, confidence
         )
     return Run(prioritiser.ranker.name, seed, arr, labels, 2 * prior, stop_at)
 
