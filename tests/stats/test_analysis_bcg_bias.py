@@ -19,10 +19,12 @@ from metareview.stats import (
     StatsInputError,
     begg_test,
     egger_test,
+    excess_significance,
     influence,
     leave_one_out,
     trimfill,
 )
+from metareview.stats.bias import kendall_test
 
 TPOS = [4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27]
 TNEG = [119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886]
@@ -312,3 +314,29 @@ def test_bad_input(call, field):
     with pytest.raises(StatsInputError) as err:
         call()
     assert err.value.field == field
+
+
+def test_kendall_exact_p_from_mahonian_numbers():
+    # n = 4: the numbers of permutations with 0..6 concordant pairs are 1, 3, 5, 6, 5, 3, 1 (of 24), so
+    # 5 concordant pairs (tau = 4/6) have two-sided p = 2 * (3 + 1) / 24 = 1/3 (also R's cor.test)
+    tau, p, exact, stat = kendall_test(np.array([1.0, 2, 3, 4]), np.array([1.0, 2, 4, 3]))
+    assert (exact, stat) == (True, 5.0)
+    assert tau == pytest.approx(2 / 3) and p == pytest.approx(1 / 3)
+
+
+def test_kendall_with_ties_uses_the_normal_approximation():
+    tau, p, exact, z = kendall_test(np.array([1.0, 2, 3, 4, 5, 6]), np.array([1.0, 1, 2, 3, 3, 2]))
+    assert not exact
+    assert tau == pytest.approx(0.5963, abs=TOL)  # R 4 cor.test(method="kendall"): tau-b 0.596285
+    assert z == pytest.approx(1.5894, abs=TOL)  # R 4 cor.test: z = 1.589439
+    assert p == pytest.approx(0.1120, abs=TOL)  # R 4 cor.test: 0.111961
+
+
+def test_tes_at_the_null_expects_alpha_k_and_has_no_limit():
+    # at theta = h0 every two-sided test has power alpha, so E = 0.05 * 13; with 8 significant trials
+    # the excess is significant already at h0, so metafor's limit estimate is "not estimable" (NA)
+    res = excess_significance(YI, VI, theta=0.0, test="chi2")
+    assert res.expected == pytest.approx(0.05 * 13)
+    assert res.observed == 8
+    assert len(res.theta_lim) == 1 and np.isnan(res.theta_lim[0])
+    assert "not estimable" in str(res)

@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -226,6 +227,13 @@ def meta_mv(
         raise StatsInputError(f"the model has {p} fixed effects but only {k} effect sizes", field="mods")
     model = _Nested(y, v, x, cl, grp, reml=(method == "REML"))
     (s1, s2), converged, iterations = model.fit()
+    if not converged:
+        warnings.warn(
+            "meta_mv: the (restricted) likelihood maximisation did not converge; "
+            "the last iterate is returned",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return _assemble(model, s1, s2, method, test, level, names, converged, iterations, n_cl, n_grp)
 
 
@@ -395,7 +403,12 @@ class _Nested:
         )
         s = np.maximum(np.asarray(res.x, dtype=float) * scale, 0.0)
         s, newton_ok = self._polish(s)
-        return (float(s[0]), float(s[1])), bool(res.success or newton_ok), int(res.nit)
+        g = self.score(float(s[0]), float(s[1])) * scale
+        projected = np.where(s > 0, g, np.maximum(g, 0.0))  # at the 0 bound only an ascent direction counts
+        stationary = bool(
+            np.max(np.abs(projected)) <= 1e-6 * max(1.0, abs(self.loglik(float(s[0]), float(s[1]))))
+        )
+        return (float(s[0]), float(s[1])), bool(newton_ok or stationary), int(res.nit)
 
     def _polish(self, s: FloatArray) -> tuple[FloatArray, bool]:
         """Newton steps on the components off the boundary (Hessian from differences of the score)."""
