@@ -87,3 +87,14 @@ def test_embedding_ranker():
     assert np.allclose(np.linalg.norm(p.X, axis=1), 1.0, atol=1e-4)
     ranking = p.rank([0, 9], [1, 0])
     assert set(ranking.order[:4]) == {1, 2, 3, 4}
+
+
+def test_stopping_rule_fires_once_all_relevant_are_found():
+    # 40 easy relevant records of 400: all are found early; the rule must fire well before the end (with
+    # 40 found, H0 "recall < 95%" needs 3 more relevant among the ~360 left: p < 0.05 after ~230 misses)
+    texts = [f"neural imaging study of brain cortex {i}" for i in range(40)] + [
+        f"aspirin dosage trial in cardiology ward {i}" for i in range(360)
+    ]
+    res = simulate(texts, [1] * 40 + [0] * 360, seeds=1, with_random=False)
+    m = res.to_frame().iloc[0]
+    assert m.stop_recall == 1.0 and 250 < m.stop_screened < 320
