@@ -206,6 +206,19 @@ def _candidates(
     return [r for r in ids if r in included and r not in missing]
 
 
+def _is_candidate(session: Session, protocol: Protocol, record_id: int, stage: str) -> bool:
+    """:func:`_candidates` for one record, with queries on that record only (fast in bulk imports)."""
+    if not repo.is_screenable(session, record_id):
+        return False
+    if stage == TITLE_ABSTRACT or TITLE_ABSTRACT not in protocol.screening.stages:
+        return True
+    ta = _final_decisions(
+        protocol, repo.events(session, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+    )
+    retrieval = repo.retrieval_events(session, record_id)
+    return ta.get(record_id) == INCLUDE and not (retrieval and retrieval[-1].status == NOT_RETRIEVED)
+
+
 # --- voting ------------------------------------------------------------------------------------------
 
 
@@ -225,15 +238,14 @@ def _decide(
     check_stage(stage, protocol)
     decision = check_decision(decision)
     reason = check_reason(protocol, stage, decision, reason)
-    events = repo.events(session)
-    if record_id not in set(_candidates(session, protocol, stage, events)):
+    if not _is_candidate(session, protocol, record_id, stage):
         where = (
             "not a screenable record"
             if stage == TITLE_ABSTRACT
             else "not included at title/abstract or not retrieved"
         )
         raise InputError(f"record {record_id} is {where} (stage {stage})", field="record")
-    d = _derive(e for e in events if e.record_id == record_id and e.stage == stage)[(record_id, stage)]
+    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
     if d.resolution is not None:
         raise InputError(f"record {record_id} was already resolved at {stage}", field="record")
     if reviewer not in d.votes and len(d.votes) >= protocol.screening.reviewers_per_record:

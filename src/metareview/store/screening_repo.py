@@ -66,18 +66,35 @@ def add_retrieval(
     session.flush()
 
 
-def retrieval_events(session: Session) -> list[RetrievalEvent]:
-    """All retrieval events in the order they were made."""
-    return list(session.scalars(select(RetrievalEvent).order_by(RetrievalEvent.id)))
+def retrieval_events(session: Session, record_id: int | None = None) -> list[RetrievalEvent]:
+    """Retrieval events (of one record, or all) in the order they were made."""
+    stmt = select(RetrievalEvent).order_by(RetrievalEvent.id)
+    if record_id is not None:
+        stmt = stmt.where(RetrievalEvent.record_id == record_id)
+    return list(session.scalars(stmt))
 
 
-def screenable_records(session: Session) -> list[tuple[int, str, str, list[str]]]:
-    """(id, title, abstract, keywords) of every record that is not a flagged duplicate, by id."""
-    flagged = (
+def _flagged_duplicates() -> Any:
+    return (
         select(ClusterMember.record_id)
         .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
         .where(ClusterMember.record_id != DuplicateCluster.kept_record_id)
     )
+
+
+def is_screenable(session: Session, record_id: int) -> bool:
+    """True when the record exists and is not a flagged duplicate."""
+    found = session.scalar(
+        select(StoredRecord.id).where(
+            StoredRecord.id == record_id, StoredRecord.id.not_in(_flagged_duplicates())
+        )
+    )
+    return found is not None
+
+
+def screenable_records(session: Session) -> list[tuple[int, str, str, list[str]]]:
+    """(id, title, abstract, keywords) of every record that is not a flagged duplicate, by id."""
+    flagged = _flagged_duplicates()
     rows = session.execute(
         select(StoredRecord.id, StoredRecord.title, StoredRecord.abstract, StoredRecord.keywords)
         .where(StoredRecord.id.not_in(flagged))
