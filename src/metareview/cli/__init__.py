@@ -49,5 +49,5 @@ def main() -> None:
     try:
         app()
     except MetareviewError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
