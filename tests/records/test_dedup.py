@@ -73,9 +73,13 @@ def test_non_duplicates_are_not_merged(variant: dict[str, object], expect: str) 
     assert [(a, b) for a, b, _ in unsure] == ([] if expect == "none" else [(1, 2)])
 
 
-def test_threshold_must_be_ordered() -> None:
+def test_threshold() -> None:
     with pytest.raises(InputError, match="threshold"):
-        dedup.find_duplicates([], threshold=0.5, floor=0.8)
+        dedup.find_duplicates([], threshold=1.5)
+    variant = _row(2, title=BASE[1].replace("randomised trial", "randomized clinical trial"), doi="")
+    assert dedup.find_duplicates([_row(1), variant])[0] == []  # title similarity 0.925 < default 0.95
+    sure, unsure = dedup.find_duplicates([_row(1), variant], threshold=0.8)
+    assert [(a, b) for a, b, _ in sure] == [(1, 2)] and unsure == []
 
 
 def test_large_blocks_use_cdist() -> None:

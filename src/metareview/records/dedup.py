@@ -192,10 +192,11 @@ def find_duplicates(
     Returns (duplicate pairs as (id_a, id_b, 'exact'|'fuzzy'), uncertain pairs as (id_a, id_b, score)),
     with id_a < id_b.
     """
-    if not 0 < floor <= threshold <= 1:
+    if not (0 < threshold <= 1 and 0 < floor <= 1):
         raise InputError(
-            f"need 0 < review floor ({floor}) <= threshold ({threshold}) <= 1", field="threshold"
+            f"threshold ({threshold}) and review floor ({floor}) must be in (0, 1]", field="threshold"
         )
+    floor = min(floor, threshold)  # a lower threshold lowers the review list's floor with it
     p = prepare(rows)
     sure: list[tuple[int, int, str]] = []
     unsure: list[tuple[int, int, float]] = []
