@@ -77,3 +77,16 @@ def test_cli_errors(tmp_path: Path) -> None:
     bad.write_text("TY  - JOUR\nTI  - x\n", encoding="utf-8")
     result = runner.invoke(app, ["import", str(bad), "--database", "X", "--review", str(tmp_path)])
     assert isinstance(result.exception, InputError) and result.exception.line == 1
+
+
+def test_dedup_review_pairs_interactively(tmp_path: Path) -> None:
+    from test_dedup import EXPORT
+
+    _run("init", str(tmp_path))
+    (tmp_path / "x.ris").write_text(EXPORT, encoding="utf-8")
+    _run("import", str(tmp_path / "x.ris"), "--database", "PsycINFO", "--review", str(tmp_path))
+    result = runner.invoke(app, ["dedup", "--review", str(tmp_path), "--review-pairs"], input="y\nn\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("title similarity") == 2
+    assert "0 uncertain pairs to review" in _run("status", "--review", str(tmp_path))
+    assert "duplicates flagged: 2" in _run("dedup", "--review", str(tmp_path))
