@@ -141,3 +141,27 @@ def test_next_record_and_stopping(review):
     assert next_record(review, "ben").record_id == 1  # ben's queue ignores ana's votes (blind)
     hyper, heuristic = stopping_status(review)
     assert not hyper.stop and hyper.screened == 0 and "consecutive" in heuristic.rule
+
+
+def test_embeddings_are_cached_in_the_store(review, monkeypatch):
+    # a stand-in encoder (the real one is the optional `embeddings` extra): counts the texts it embeds
+    import numpy as np
+
+    from metareview.screening import models
+
+    seen: list[str] = []
+
+    class FakeEncoder:
+        def encode(self, texts, **_):
+            seen.extend(texts)
+            return np.array([[len(t) % 7 + 1.0, "meta" in t, 1.0] for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(models.EmbeddingFeatures, "_load", lambda self: FakeEncoder())
+    sd.decide(review, 1, "ana", "include")
+    sd.decide(review, 3, "ana", "exclude")
+    first = next_record(review, "ana", model="embed-logreg")
+    assert first is not None and first.trained and len(seen) == 6
+    next_record(review, "ana", model="embed-logreg")
+    assert len(seen) == 6  # second ranking read every vector from the store
+    with review.session() as s:
+        assert len(screening_repo.load_embeddings(s, "embed-logreg", range(1, 7))) == 6
