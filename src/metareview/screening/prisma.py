@@ -469,7 +469,7 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
         "* Records per database or register as imported into the store. ** Excluded at title/abstract "
         "screening by reviewers (no automation tool excluded records). Layout of the PRISMA 2020 flow "
         "diagram for new systematic reviews (Page et al. 2021, BMJ 372:n71).",
-        int((width - cols[0]) * 15),
+        int((width - cols[0]) * 17),
     )
     ax.text(cols[0], 0.12, foot, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.savefig(out, dpi=150)
