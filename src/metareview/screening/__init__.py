@@ -1,1 +1,19 @@
-"""metareview.screening"""
+"""metareview.screening: title/abstract and full-text screening.
+
+Modules:
+
+* ``stages`` — stage and decision names, the protocol's exclusion-reason rules;
+* ``decisions`` — votes as append-only events, dual review, conflicts and their resolution, blind mode,
+  full-text retrieval, bulk import;
+* ``agreement`` — percent agreement, Cohen's and Fleiss' kappa with confidence intervals;
+* ``models`` / ``prioritise`` / ``queue`` — rankers registered by name, re-ranking, the next record;
+* ``stopping`` — the hypergeometric stopping rule (Callaghan & Müller-Hansen 2020) and heuristics;
+* ``simulate`` — replay of labelled data sets (WSS@95, WSS@100, ATD, RRF@10, stopping point);
+* ``prisma`` — PRISMA 2020 counts from the store, the flow diagram and the PRISMA2020 CSV;
+* ``highlight`` — keyword spans for highlighting.
+
+Example::
+
+    from metareview.screening import decisions
+    decisions.decide(review, record_id=1, reviewer="ana", decision="include")
+"""
