@@ -5,11 +5,11 @@ the test of excess significance, each as metafor computes it (``regtest``, ``ran
 Example::
 
     >>> from metareview.stats import egger_test, trimfill
-    >>> yi = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62, 0.01, -0.47, -1.37, -0.34, 0.45, -0.02]
-    >>> vi = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22, 0.00, 0.06, 0.07, 0.01, 0.53, 0.07]
-    >>> vi = [v + 0.001 for v in vi]
-    >>> round(egger_test(yi, vi).pvalue, 2) > 0
-    True
+    >>> yi, vi = [0.1, 0.3, 0.2, 0.6, 0.5, 0.8], [0.01, 0.02, 0.015, 0.05, 0.04, 0.08]
+    >>> egger_test(yi, vi, model="lm").df
+    4.0
+    >>> trimfill(yi, vi).side
+    'left'
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.meta import meta
 from metareview.stats.metareg import meta_reg
 from metareview.stats.results import MetaRegResult, MetaResult, p_clause
+from metareview.stats.tau2 import normalize_method
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -289,13 +290,20 @@ class BeggResult:
 
 
 def begg_test(
-    yi: ArrayLike, vi: ArrayLike | None = None, *, sei: ArrayLike | None = None, exact: bool = True
+    yi: ArrayLike,
+    vi: ArrayLike | None = None,
+    *,
+    sei: ArrayLike | None = None,
+    method: str = "REML",
+    exact: bool = True,
 ) -> BeggResult:
     """Begg and Mazumdar's rank correlation test, as metafor's ``ranktest``.
 
     The deviates ``(yi - theta) / sqrt(vi - vb)`` around the equal-effects estimate ``theta`` (with
     variance ``vb``) are correlated with ``vi`` by Kendall's tau; the p-value is R's
     ``cor.test(method = "kendall", exact = TRUE)``: exact without ties, normal approximation with ties.
+    ``method`` (the model's τ² estimator, checked for validity) does not change the test: metafor's
+    ``ranktest`` of any ``rma`` model standardises around the equal-effects estimate.
 
     Example::
 
@@ -304,6 +312,7 @@ def begg_test(
         (5, True)
     """
     y, v = check_effects(yi, vi, sei)
+    normalize_method(method)
     if y.size < 3:
         raise StatsInputError(f"the rank test needs k >= 3 effect sizes, got k = {y.size}", field="yi")
     w = 1.0 / v
