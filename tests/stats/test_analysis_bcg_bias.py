@@ -65,6 +65,34 @@ def test_egger_classical_lm():
     assert res.limit_ci_upper == pytest.approx(0.2935, abs=TOL)  # metafor 3.8.1 regtest(res, model="lm")
 
 
+@pytest.mark.parametrize(
+    ("predictor", "z", "p", "limit"),
+    [  # metafor 3.8.1 regtest(res, predictor=..., ni = tpos + tneg + cpos + cneg)
+        ("vi", -0.4268, 0.6695, -0.6554),
+        ("ni", 2.0488, 0.0405, None),
+        ("ninv", -1.2566, 0.2089, -0.5972),
+        ("sqrtni", 2.3572, 0.0184, None),
+        ("sqrtninv", -1.8361, 0.0663, -0.4098),
+    ],
+)
+def test_egger_other_predictors(predictor, z, p, limit):
+    ni = np.add.reduce([TPOS, TNEG, CPOS, CNEG])
+    res = egger_test(YI, VI, predictor=predictor, ni=ni)
+    assert res.statistic == pytest.approx(z, abs=TOL)
+    assert res.pvalue == pytest.approx(p, abs=TOL)
+    if limit is None:
+        assert np.isnan(res.limit_estimate)
+    else:
+        assert res.limit_estimate == pytest.approx(limit, abs=TOL)
+
+
+def test_egger_lm_with_sample_size_predictor():
+    ni = np.add.reduce([TPOS, TNEG, CPOS, CNEG])
+    lm = egger_test(YI, VI, predictor="sqrtninv", ni=ni, model="lm")
+    assert lm.statistic == pytest.approx(-2.6260, abs=TOL)  # metafor 3.8.1 regtest(model="lm", "sqrtninv")
+    assert lm.limit_estimate == pytest.approx(-0.1271, abs=TOL)  # metafor 3.8.1 (same call)
+
+
 def test_begg_rank_test():
     res = begg_test(YI, VI)
     assert res.exact
