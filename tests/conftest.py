@@ -12,17 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from needs import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("METAREVIEW_SHARED_DATA", REPO.parent / "shared" / "data"))
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip locally; fail under CI=true (a skip there would hide a missing dependency)."""
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
