@@ -4,7 +4,7 @@ Hypothesis draws 40 three-level datasets (2-12 clusters of 1-6 effects, some clu
 level, true variance components from 0 to 0.5, with and without a moderator, ML and REML, z and t tests);
 all go to R in ONE ``Rscript`` run, fitted there with a tight optimiser tolerance
 (``optCtrl = list(rel.tol = 1e-14)``), and every fit must agree within 1e-5 on the coefficients, their
-SEs and both variance components (and on the fit statistics).
+SEs, both variance components, QE/QM, the fit statistics and the prediction interval.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ out <- lapply(cases, function(cs) {
   if (is.null(fit)) return(list(failed = TRUE))
   fs <- fitstats(fit)
   list(b = c(fit$b), se = fit$se, sigma2 = fit$sigma2, QE = fit$QE, ll = fs[1, 1], aic = fs[3, 1],
-       ci_lb = fit$ci.lb, QM = if (is.null(cs$x)) NA else fit$QM)
+       ci_lb = fit$ci.lb, QM = if (is.null(cs$x)) NA else fit$QM,
+       pi = if (is.null(cs$x)) with(predict(fit), c(pi.lb, pi.ub)) else NA)
 })
 """
 
@@ -109,6 +110,8 @@ def test_meta_mv_matches_rma_mv(rscript: str) -> None:
         }
         if case["x"] is not None:
             pairs["QM"] = (got.qm, want["QM"])
+        else:
+            pairs["PI"] = ((got.pi_lower, got.pi_upper), want["pi"])
         ll_gain = got.loglik - want["ll"]  # our optimum is never worse than metafor's
         worst["logLik deficit"] = max(worst.get("logLik deficit", 0.0), -ll_gain)
         for name, (ours, theirs) in pairs.items():
