@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from needs import skip_or_fail
+from needs import IN_CI, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("METAREVIEW_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -57,3 +57,25 @@ def postgres_url() -> str:
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
         skip_or_fail(f"PostgreSQL not reachable at {url}: {exc}")
     return url
+
+
+# Under CI=true a skipped test is a failure, whatever skipped it (the fixtures fail outright; this catches
+# the rest).
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if IN_CI and _skipped:
+        names = ", ".join(_skipped[:10])
+        msg = f"CI=true: {len(_skipped)} skipped test(s) count as failures: {names}"
+        terminalreporter.write_line(msg, red=True)
