@@ -49,6 +49,29 @@ def test_selection_filters_and_removes_cross_database_copies() -> None:
     assert list(eff.columns) == rp.EFFECT_COLUMNS
 
 
+def test_selection_keeps_distinct_effects_and_arms_that_only_look_alike() -> None:
+    rows = [
+        # two effects of one database with the same g (mean difference and response rate): both kept
+        _row(SG, "Eb, 2018", 0.3997, "unguided", instrument="qids", row=1),
+        _row(SG, "Eb, 2018", 0.3996, "unguided", instrument="qids", n_arm1=np.nan, row=2),
+        # a three-arm trial without arm labels (Vazquez 2023): app arm n=58 unguided, app + calls n=53
+        # guided, same control and instrument; the arm sizes differ, so these are two arms
+        _row(SG, "Va, 2023", 0.66, "unguided", instrument="ces-d", n_arm1=58.0, row=3),
+        _row(DEP, "Va, 2023", 1.49, "guided", instrument="cesd", n_arm1=53.0, row=4),
+        # the same instrument with an unknown arm size in one database (Gold 2023): one arm, SG kept
+        _row(SG, "Go, 2023", 0.48, "unguided", instrument="madrs", n_arm1=np.nan, row=5),
+        _row(DEP, "Go, 2023", 0.44, "guided", instrument="madrs", n_arm1=np.nan, row=6),
+    ]
+    eff = rp.select_digital_selfhelp(pd.DataFrame(rows))
+    assert sorted(eff["effect_id"]) == [
+        "depression-psyctr:4", "depression-selfguided-psyctr:1", "depression-selfguided-psyctr:2",
+        "depression-selfguided-psyctr:3", "depression-selfguided-psyctr:5"]
+    assert eff.attrs["duplicates_removed"] == 1
+    contrast = rp.head_to_head_contrasts(eff)
+    assert list(contrast["trial"]) == ["va_2023"]
+    assert contrast["yi"].iloc[0] == pytest.approx(1.49 - 0.66)
+
+
 def test_selection_rejects_a_table_that_is_not_harmonised() -> None:
     with pytest.raises(InputError, match="harmonised"):
         rp.select_digital_selfhelp(pd.DataFrame({"g": [0.1]}))
@@ -139,7 +162,11 @@ def test_real_metapsy_selection_has_no_double_coded_effects(shared_data: Path) -
     nine = ["ebert_2018", "harrer_2021", "milgrom_2016", "milgrom_2021", "mohr_2013", "selmi_1990",
             "smith_2017", "stilesshields_2018", "titov_2010"]
     sub = eff[eff.trial.isin(nine)].assign(g3=lambda d: d.yi.round(3))
-    assert not sub.duplicated(["trial", "g3"]).any()
+    # no effect is kept from both databases (two effects of one database may share g: Ebert 2018's QIDS
+    # mean difference and response rate, both g = 0.400 in the selfguided database, are two effects)
+    assert (sub.groupby(["trial", "g3"])["db"].nunique() == 1).all()
+    assert eff["effect_id"].is_unique
+    assert {"depression-selfguided-psyctr:67", "depression-selfguided-psyctr:71"} <= set(eff["effect_id"])
     assert set(eff["outcome"]) == set(rp.OUTCOMES)
     assert (eff["vi"] > 0).all()
 

@@ -69,13 +69,26 @@ def select_digital_selfhelp(harmonised: pd.DataFrame, *, deduplicate: bool = Tru
     n_before = len(sel)
     if not deduplicate:
         return _effects(sel, 0)
-    # the same effect coded in two databases: same trial, outcome and g (to 3 decimals) ...
-    sel = sel.loc[~sel.assign(g3=sel["g"].round(3)).duplicated(["outcome", "trial", "g3"])]
-    # ... or the same trial, outcome and instrument in two databases with no multi-arm label (one arm only)
-    single = sel["multi_arm1"].eq("")
-    best = sel[single].groupby(["outcome", "trial", "instrument"])["rank"].transform("min")
-    sel = sel.drop(index=best.index[sel.loc[best.index, "rank"] > best])
+    # the same effect coded in two databases: same trial, outcome and g (to 3 decimals; two effects of one
+    # database that share g are distinct, e.g. Ebert 2018's QIDS mean difference and response rate) ...
+    sel = sel.drop(index=_copies(sel.assign(g3=sel["g"].round(3)), ["outcome", "trial", "g3"]))
+    # ... or the same trial, outcome and instrument in two databases with no multi-arm label and no
+    # contradicting arm-1 size (one arm; Vazquez 2023's app arm, n=58, and app + calls arm, n=53, are two)
+    single = sel[sel["multi_arm1"].eq("")]
+    sel = sel.drop(index=_copies(single, ["outcome", "trial", "instrument"], same_size=True))
     return _effects(sel, n_before - len(sel))
+
+
+def _copies(sel: pd.DataFrame, keys: list[str], *, same_size: bool = False) -> pd.Index:
+    """Rows of ``sel`` sharing ``keys`` with a row of a preferred database (lower ``rank``); with
+    ``same_size`` only where the two arm-1 sizes agree or one is unknown."""
+    rows = sel.rename_axis("index").reset_index()
+    pairs = rows.merge(rows, on=keys, suffixes=("", "_other"))
+    copy = pairs["rank"] > pairs["rank_other"]
+    if same_size:
+        n, other = pairs["n_arm1"], pairs["n_arm1_other"]
+        copy &= n.isna() | other.isna() | (n == other)
+    return pd.Index(pairs.loc[copy, "index"].unique())
 
 
 def _effects(sel: pd.DataFrame, removed: int) -> pd.DataFrame:
