@@ -88,7 +88,8 @@ def _copies(sel: pd.DataFrame, keys: list[str], *, same_size: bool = False) -> p
     if same_size:
         n, other = pairs["n_arm1"], pairs["n_arm1_other"]
         copy &= n.isna() | other.isna() | (n == other)
-    return pd.Index(pairs.loc[copy, "index"].unique())
+    found: pd.Index = pd.Index(pairs.loc[copy, "index"].unique())
+    return found
 
 
 def _effects(sel: pd.DataFrame, removed: int) -> pd.DataFrame:
