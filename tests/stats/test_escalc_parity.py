@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from rharness import run_r
+from rharness import draw_distinct, run_r
 
 from metareview.stats.escalc import escalc
 
@@ -100,31 +99,6 @@ STRATEGIES = {
 }
 
 
-def _draw(strategy: st.SearchStrategy[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-    """About ``n`` reproducible Hypothesis datasets, drawn as lists (one example costs far less than ``n``).
-
-    Hypothesis runs its minimal example first (here: ``n`` copies of the smallest dataset), so two
-    examples are run and the datasets pooled without duplicates.
-    """
-    batches: list[list[dict[str, Any]]] = []
-
-    @settings(
-        max_examples=2,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
-    )
-    @given(st.lists(strategy, min_size=n, max_size=n))
-    def collect(cases: list[dict[str, Any]]) -> None:
-        batches.append(cases)
-
-    collect()
-    unique = {json.dumps(case, sort_keys=True): case for batch in batches for case in batch}
-    return list(unique.values())
-
-
 R_CODE = """
 cases <- fromJSON(cases, simplifyVector = TRUE, simplifyDataFrame = FALSE, simplifyMatrix = FALSE)
 out <- lapply(cases, function(cs) {
@@ -136,7 +110,11 @@ out <- lapply(cases, function(cs) {
 
 @pytest.fixture(scope="module")
 def parity(rscript: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    cases = [case for strategy in STRATEGIES.values() for case in _draw(strategy, CASES_PER_MEASURE)]
+    cases = [
+        case
+        for strategy in STRATEGIES.values()
+        for case in draw_distinct(strategy, CASES_PER_MEASURE, seed=2026)
+    ]
     results = run_r(rscript, R_CODE, data={"cases": json.dumps(cases)})
     return list(zip(cases, results, strict=True))
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from rharness import run_r
+from rharness import draw_distinct, run_r
 
 from metareview.stats import (
     begg_test,
@@ -36,30 +35,9 @@ N_CASES = 30
 TOL = 1e-6
 CONTROL = {"threshold": 1e-12, "tol": 1e-14, "maxiter": 5000}
 METHODS = ["EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"]
-
-
-def draw_examples(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
-    """``n`` reproducible Hypothesis examples, collected so that they can go to R in one batch.
-
-    (A single ``@given`` example of a list strategy would not do: Hypothesis starts from the simplest
-    example, a list of identical minimal datasets.)
-    """
-    drawn: list[Any] = []
-
-    @settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(example: Any) -> None:
-        drawn.append(example)
-
-    collect()
-    return drawn
+# Hypothesis seed of the datasets the tolerances below were validated on (what derandomize drew for the
+# former inline collector of test_parity_bias.py; other seeds still find edge cases to look at).
+SEED = 0x20AA15A0C93B40589B0410138C0E1A728A08AFEA4FAB2DE502E138D42B392458000A047FF84901B964E6D9EC392CB332
 
 
 @st.composite
@@ -127,7 +105,7 @@ out <- lapply(cases, function(cs) {
 
 def _metafor(rscript: str, what: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The generated datasets and metafor's results for them (one R run)."""
-    cases = draw_examples(CASES, N_CASES)
+    cases = draw_distinct(CASES, N_CASES, seed=SEED)
     results = run_r(rscript, f'what <- "{what}"\n' + R_CODE, data={"cases": json.dumps(cases)})
     assert len(results) == len(cases)
     return cases, list(results)

@@ -2,7 +2,7 @@
 
 Hypothesis draws the datasets (k from 2 to 60; small and large sampling variances; heterogeneous,
 homogeneous and exactly equal effects, which put τ² at the 0 boundary). They are *collected* first
-(``collect``: a Hypothesis run that only records its examples; derandomised so CI sees the same data)
+(``rharness.draw_distinct``: distinct examples of a Hypothesis run; derandomised so CI sees the same data)
 and then ALL of them go to metafor in ONE ``Rscript`` call, because R starts slowly. metafor runs with
 ``control = list(threshold = 1e-10, maxiter = 1000, tol = 1e-12)`` (and ``tol = 1e-12`` in
 ``confint``), ours with the same ``threshold``/``maxiter``, so both are converged well past the
@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from rharness import run_r
+from rharness import draw_distinct, run_r
 
 from metareview.stats import meta, meta_many, meta_reg
 from metareview.stats.tau2 import METHODS
@@ -32,26 +31,9 @@ TOL = 1e-6
 CONTROL = {"threshold": 1e-10, "maxiter": 1000}
 N_META = 30
 N_REG = 12
-
-
-def collect(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
-    """``n`` examples drawn by Hypothesis (no R call per example; derandomised for reproducibility)."""
-    out: list[Any] = []
-
-    @settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def gather(example: Any) -> None:
-        out.append(example)
-
-    gather()
-    return out[:n]
+# Hypothesis seed of the datasets the tolerances below were validated on (what derandomize drew for the
+# former inline collector of test_parity_meta.py; other seeds still find edge cases to look at).
+SEED = 0xA198FA21B1AD41A979EF78EE01D7D3774791FD1A035E1E8738E5485605887591D4DDF0C6206968C036F7C9B4148179FE
 
 
 @st.composite
@@ -156,7 +138,7 @@ def _compare(label: str, pairs: dict[str, tuple[Any, Any]], failures: list[str])
 
 @pytest.fixture(scope="module")
 def meta_cases() -> list[dict[str, Any]]:
-    return collect(dataset(), N_META)
+    return draw_distinct(dataset(), N_META, seed=SEED)
 
 
 def test_generated_cases_cover_the_space(meta_cases: list[dict[str, Any]]) -> None:
@@ -213,7 +195,7 @@ def test_meta_matches_rma_for_every_estimator(rscript: str, meta_cases: list[dic
 
 
 def test_meta_reg_matches_rma_with_moderators(rscript: str) -> None:
-    cases = collect(regression_dataset(), N_REG)
+    cases = draw_distinct(regression_dataset(), N_REG, seed=SEED)
     results = run_r(rscript, R_REG, data={"cases": json.dumps(cases)})
     failures: list[str] = []
     for i, (case, fits) in enumerate(zip(cases, results, strict=True)):

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from rharness import run_r
-from test_parity_bias import draw_examples
+from rharness import draw_distinct, run_r
 
 from metareview.stats import meta_mv
 
@@ -24,6 +23,9 @@ pytestmark = pytest.mark.metafor
 
 N_CASES = 40
 TOL = 1e-5
+# Hypothesis seed of the datasets the tolerances below were validated on (what derandomize drew for the
+# former inline collector of test_parity_bias.py; other seeds still find edge cases to look at).
+SEED = 0x20AA15A0C93B40589B0410138C0E1A728A08AFEA4FAB2DE502E138D42B392458000A047FF84901B964E6D9EC392CB332
 
 
 @st.composite
@@ -80,7 +82,7 @@ out <- lapply(cases, function(cs) {
 
 
 def test_meta_mv_matches_rma_mv(rscript: str) -> None:
-    cases = draw_examples(three_level_case(), N_CASES)
+    cases = draw_distinct(three_level_case(), N_CASES, seed=SEED)
     results = run_r(rscript, R_CODE, data={"cases": json.dumps(cases)})
     assert len(results) == N_CASES
     worst: dict[str, float] = {}
