@@ -121,6 +121,7 @@ class StackFit:
     weights: FloatArray
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def fit_stack(
     y: FloatArray,
     v: FloatArray,
@@ -136,24 +137,11 @@ def fit_stack(
     """Fit every model of the stack (metafor's ``rma.uni`` step by step, vectorised over models).
 
     ``x`` must have full column rank within each model and k ≥ p (+1 for a random-effects method).
+    Divisions by zero and invalid operations give inf/NaN silently (degenerate models) and are
+    handled where they matter.
     """
     method = normalize_method(method)
     check_options(test, pi, level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _fit(y, v, x, seg, method, test, pi, level, control)
-
-
-def _fit(
-    y: FloatArray,
-    v: FloatArray,
-    x: FloatArray,
-    seg: Segments,
-    method: str,
-    test: str,
-    pi: str,
-    level: float,
-    control: Control,
-) -> StackFit:
     p = x.shape[1]
     k = seg.k
     kf = k.astype(float)

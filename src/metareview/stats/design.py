@@ -7,11 +7,14 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from metareview.stats.errors import StatsInputError
 
 INTERCEPT = "intrcpt"
+
+Mods = Mapping[str, Sequence[float | str] | NDArray[np.generic]] | ArrayLike
+"""Moderators: a mapping of column name to values, or a 1-D/2-D numeric array."""
 
 
 def design_matrix(
@@ -62,6 +65,44 @@ def design_matrix(
             field="mods",
         )
     return x, names
+
+
+def model_matrix(mods: Mods | None, k: int, intercept: bool = True) -> tuple[NDArray[np.float64], list[str]]:
+    """The model matrix for ``k`` effect sizes: an intercept (unless ``intercept=False``) plus ``mods``.
+
+    ``mods`` is None, a mapping of named columns (see :func:`design_matrix`) or a 1-D/2-D numeric array
+    whose columns are named ``mods`` (one column) or ``mods1``, ``mods2``, ... Raises
+    :class:`~metareview.stats.errors.StatsInputError` when a column does not have ``k`` rows or when
+    there would be no coefficient at all.
+
+    Example::
+
+        >>> X, names = model_matrix([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]], 3)
+        >>> names
+        ['intrcpt', 'mods1', 'mods2']
+    """
+    if mods is None:
+        if not intercept:
+            raise StatsInputError(
+                "no intercept and no moderators: the model has no coefficients", field="mods"
+            )
+        return np.ones((k, 1)), [INTERCEPT]
+    if isinstance(mods, Mapping):
+        columns = dict(mods)
+    else:
+        arr = np.asarray(mods, dtype=float)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        if arr.ndim != 2:
+            raise StatsInputError(
+                "mods must be a mapping of columns or a 1-D/2-D numeric array", field="mods"
+            )
+        columns = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
+    for name, values in columns.items():
+        if len(values) != k:
+            raise StatsInputError(
+                f"moderator {name!r} has {len(values)} rows but there are {k} effect sizes", field=name
+            )
+    return design_matrix(columns, intercept)
 
 
 def _is_number(value: object) -> bool:

@@ -12,38 +12,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 from metareview.stats.batch import ManyResult, fit_stack, meta_many
-from metareview.stats.design import INTERCEPT, design_matrix
+from metareview.stats.design import INTERCEPT, Mods, model_matrix
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.results import MetaRegResult, format_table, p_clause
 from metareview.stats.tau2 import Control, Segments, estimate_tau2, normalize_method
-
-Mods = Mapping[str, Sequence[float | str] | NDArray[np.generic]] | ArrayLike
-
-
-def _model_matrix(mods: Mods | None, k: int, intercept: bool) -> tuple[NDArray[np.float64], list[str]]:
-    """The model matrix from ``mods`` (mapping of columns, numeric array or None) for k studies."""
-    if mods is None:
-        if not intercept:
-            raise StatsInputError(
-                "no intercept and no moderators: the model has no coefficients", field="mods"
-            )
-        return np.ones((k, 1)), [INTERCEPT]
-    if isinstance(mods, Mapping):
-        columns = dict(mods)
-    else:
-        arr = np.asarray(mods, dtype=float)
-        arr = arr[:, None] if arr.ndim == 1 else arr
-        if arr.ndim != 2:
-            raise StatsInputError(
-                "mods must be a mapping of columns or a 1-D/2-D numeric array", field="mods"
-            )
-        columns = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
-    for name, values in columns.items():
-        if len(values) != k:
-            raise StatsInputError(
-                f"moderator {name!r} has {len(values)} rows but there are {k} effect sizes", field=name
-            )
-    return design_matrix(columns, intercept)
 
 
 def meta_reg(
@@ -77,7 +49,7 @@ def meta_reg(
     """
     y, v = check_effects(yi, vi, sei)
     method = normalize_method(method)
-    x, names = _model_matrix(mods, y.size, intercept)
+    x, names = model_matrix(mods, y.size, intercept)
     k, p = x.shape
     need = p if method == "EE" else p + 1
     if k < need:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -32,13 +32,12 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy import stats as sps
 
-from metareview.stats.design import INTERCEPT, design_matrix
+from metareview.stats.design import INTERCEPT, Mods, model_matrix
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.results import coefficient_table, format_table, p_clause
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-Mods = Mapping[str, Sequence[float | str] | NDArray[np.generic]] | ArrayLike
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -221,7 +220,7 @@ def meta_mv(
             "are not identifiable (use meta() instead)",
             field="effect",
         )
-    x, names = _design(mods, k, intercept)
+    x, names = model_matrix(mods, k, intercept)
     p = x.shape[1]
     if k - p < 1:
         raise StatsInputError(f"the model has {p} fixed effects but only {k} effect sizes", field="mods")
@@ -269,30 +268,6 @@ def _codes(labels: Sequence[Hashable] | ArrayLike, k: int, field: str) -> IntArr
             raise StatsInputError(f"missing {field} label", index=i, field=field)
         out[i] = seen.setdefault(lab, len(seen))
     return out
-
-
-def _design(mods: Mods | None, k: int, intercept: bool) -> tuple[FloatArray, list[str]]:
-    """The model matrix: an intercept (unless ``intercept=False``) plus the moderators (see
-    :func:`~metareview.stats.design.design_matrix`; array columns are named ``mods`` or ``mods1``...)."""
-    if mods is None:
-        if not intercept:
-            raise StatsInputError("no fixed effects: give mods or intercept=True", field="mods")
-        return np.ones((k, 1)), [INTERCEPT]
-    if not isinstance(mods, Mapping):
-        arr = np.asarray(mods, dtype=float)
-        arr = arr[:, None] if arr.ndim == 1 else arr
-        if arr.ndim != 2:
-            raise StatsInputError(
-                "mods must be a mapping of columns or a 1-D/2-D numeric array", field="mods"
-            )
-        mods = {"mods" if arr.shape[1] == 1 else f"mods{j + 1}": arr[:, j] for j in range(arr.shape[1])}
-    x, names = design_matrix(mods, intercept)
-    if x.shape[0] != k:
-        raise StatsInputError(f"mods have {x.shape[0]} rows but there are {k} effect sizes", field="mods")
-    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
-    if bad.size:
-        raise StatsInputError("moderators must be finite", index=int(bad[0]), field="mods")
-    return x, names
 
 
 # ----------------------------------------------------------------------------------------------------------
