@@ -1,0 +1,144 @@
+"""Benchmark: three-level model (effects nested in clusters, 5 per cluster), REML, ours vs metafor.
+
+Fits ``meta_mv(yi, vi, cluster, effect)`` and metafor's ``rma.mv(yi, vi, random = ~ 1 | cluster/effect,
+sparse = TRUE)`` at 500, 1,000 and 2,000 effects; metafor is timed inside R (``proc.time``, R start-up
+and data transfer excluded). Reports seconds per fit, the speed ratio and the largest differences in the
+two variance components and the pooled estimate, and which side reaches the higher restricted
+log-likelihood. Run by hand::
+
+    .venv/bin/python bench/bench_meta_mv.py            # writes bench/results/meta_mv.md
+
+Simulated data (seed 2026): sigma2_cluster = 0.1, sigma2_effect = 0.05, vi ~ U(0.01, 0.2),
+mu = 0.3. Everything runs on one core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one core for both sides (R inherits it); before numpy is imported
+
+import numpy as np  # noqa: E402
+
+from metareview.stats import meta_mv  # noqa: E402
+
+SIZES = (500, 1_000, 2_000)
+PER_CLUSTER = 5
+REPEAT = 3  # metafor fits per size (best taken)
+REPEAT_OURS = 10  # ours is cheap: more repeats smooth out the load of the shared machine
+OUT = Path(__file__).parent / "results" / "meta_mv.md"
+
+R_FIT = r"""
+suppressMessages({library(metafor); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1])
+reps <- as.integer(args[3])
+best <- Inf
+for (i in seq_len(reps)) {
+  t0 <- proc.time()[["elapsed"]]
+  fit <- rma.mv(yi, vi, random = ~ 1 | cluster/effect, data = d, method = "REML", sparse = TRUE)
+  best <- min(best, proc.time()[["elapsed"]] - t0)
+}
+out <- list(seconds = best, b = c(fit$b), sigma2 = fit$sigma2, ll = as.numeric(logLik(fit)))
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE),
+           args[2])
+"""
+
+
+def simulate(k: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """yi, vi, cluster, effect for ``k`` effects in clusters of ``PER_CLUSTER``."""
+    rng = np.random.default_rng(seed)
+    n_clusters = k // PER_CLUSTER
+    cluster = np.repeat(np.arange(n_clusters), PER_CLUSTER)
+    effect = np.arange(k)
+    vi = rng.uniform(0.01, 0.2, k)
+    yi = 0.3 + rng.normal(0, np.sqrt(0.1), n_clusters)[cluster] + rng.normal(0, np.sqrt(0.05), k)
+    yi = yi + rng.normal(0, np.sqrt(vi))
+    return yi, vi, cluster, effect
+
+
+# seconds, estimate, [sigma2_cluster, sigma2_effect], restricted log-likelihood
+Fit = tuple[float, float, list[float], float]
+
+
+def run_metafor(yi: np.ndarray, vi: np.ndarray, cluster: np.ndarray, effect: np.ndarray) -> Fit:
+    """metafor's ``rma.mv`` (sparse): best seconds inside R over ``REPEAT`` fits, estimate, sigma2."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data, res, script = Path(tmp, "d.csv"), Path(tmp, "r.json"), Path(tmp, "fit.R")
+        rows = zip(cluster.tolist(), effect.tolist(), yi.tolist(), vi.tolist(), strict=True)
+        data.write_text("cluster,effect,yi,vi\n" + "".join(f"{c},{e},{y!r},{v!r}\n" for c, e, y, v in rows))
+        script.write_text(R_FIT)
+        subprocess.run(["Rscript", str(script), str(data), str(res), str(REPEAT)], check=True)
+        result = json.loads(res.read_text())
+        sigma2 = [float(s) for s in result["sigma2"]]
+        return float(result["seconds"]), float(result["b"]), sigma2, float(result["ll"])
+
+
+def run_ours(yi: np.ndarray, vi: np.ndarray, cluster: np.ndarray, effect: np.ndarray) -> Fit:
+    """``meta_mv``: best wall seconds over ``REPEAT_OURS`` fits, estimate, sigma2."""
+    best = float("inf")
+    for _ in range(REPEAT_OURS):
+        start = time.perf_counter()
+        fit = meta_mv(yi, vi, cluster, effect, method="REML")
+        best = min(best, time.perf_counter() - start)
+    return best, fit.estimate, [fit.sigma2_cluster, fit.sigma2_effect], fit.loglik
+
+
+def main() -> None:
+    rows = []
+    for k in SIZES:
+        yi, vi, cluster, effect = simulate(k)
+        ours = run_ours(yi, vi, cluster, effect)
+        theirs = run_metafor(yi, vi, cluster, effect)
+        d_sigma2 = max(abs(a - b) for a, b in zip(ours[2], theirs[2], strict=True))
+        d_b = abs(ours[1] - theirs[1])
+        rows.append((k, ours, theirs, d_sigma2, d_b))
+        print(k, ours, theirs, d_sigma2, d_b, flush=True)
+    r_version = subprocess.run(
+        ["Rscript", "-e", "cat(R.version.string, as.character(packageVersion('metafor')))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [
+        "# Three-level model: meta_mv vs metafor rma.mv (sparse = TRUE)",
+        "",
+        f"Effects nested in clusters of {PER_CLUSTER}, REML, `random = ~ 1 | cluster/effect`; "
+        f"best of {REPEAT_OURS} (ours) / {REPEAT} (metafor) fits; metafor timed inside R; one BLAS thread. "
+        "Simulated (seed 2026): sigma2_cluster = 0.1, "
+        "sigma2_effect = 0.05, vi ~ U(0.01, 0.2). Shared 2-core development machine under load "
+        "(absolute times pessimistic).",
+        "",
+        "| effects | clusters | metareview `meta_mv` (s) | metafor `rma.mv` sparse (s) | speed-up "
+        "| max abs diff sigma2 | abs diff estimate | REML logLik ours - metafor |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k, ours, theirs, d_sigma2, d_b in rows:
+        t_ours, t_r = ours[0], theirs[0]
+        lines.append(
+            f"| {k:,} | {k // PER_CLUSTER:,} | {t_ours:.4f} | {t_r:.3f} | {t_r / t_ours:,.0f}x "
+            f"| {d_sigma2:.1e} | {d_b:.1e} | {ours[3] - theirs[3]:.1e} |"
+        )
+    lines += [
+        "",
+        "A positive last column means our variance components reach a higher restricted log-likelihood than "
+        "metafor's: the sigma2 differences come from where metafor's optimiser (nlminb, default "
+        "tolerances) stops, not from a different model.",
+        "",
+        f"Python {sys.version.split()[0]}, numpy {np.__version__}, {platform.machine()}; {r_version}.",
+        "",
+    ]
+    OUT.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
