@@ -12,7 +12,7 @@ from metareview.errors import InputError
 from metareview.records.detect import detect_format
 from metareview.records.encoding import inspect_file
 from metareview.records.importer import read_records
-from metareview.records.model import normalise_doi, parse_year
+from metareview.records.model import Record, normalise_doi, parse_year
 
 
 def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", bom: bytes = b"") -> Path:
@@ -174,6 +174,15 @@ def test_undetectable_format(tmp_path: Path) -> None:
 )
 def test_normalise_doi(raw: str | None, doi: str) -> None:
     assert normalise_doi(raw) == doi
+
+
+def test_short_fields_are_cut_to_the_store_sizes(tmp_path: Path) -> None:
+    """A paragraph in the volume field (a damaged export) is cut to the column size, whatever the reader."""
+    path = tmp_path / "long.ris"
+    path.write_text(f"TY  - JOUR\nTI  - A trial\nVL  - {'9' * 150}\nDB  - {'x' * 250}\nER  - \n", "utf-8")
+    (record,) = read_records(path, "ris")
+    assert (len(record.volume), len(record.source_database)) == (100, 200)
+    assert len(Record(pages="1-" + "2" * 200, language="en" * 80).pages) == 100
 
 
 def test_parse_year() -> None:

@@ -85,8 +85,10 @@ def test_dedup_review_pairs_interactively(tmp_path: Path) -> None:
     _run("init", str(tmp_path))
     (tmp_path / "x.ris").write_text(EXPORT, encoding="utf-8")
     _run("import", str(tmp_path / "x.ris"), "--database", "PsycINFO", "--review", str(tmp_path))
-    result = runner.invoke(app, ["dedup", "--review", str(tmp_path), "--review-pairs"], input="y\nn\n")
+    result = runner.invoke(app, ["dedup", "--review", str(tmp_path), "--review-pairs"], input="y\n")
     assert result.exit_code == 0, result.output
-    assert result.output.count("title similarity") == 2
+    # record 3 against the cluster {1, 2}: one question, not one per member
+    assert result.output.count("title similarity") == 1
+    assert "[1] " in result.output and "[3] " in result.output
     assert "0 uncertain pairs to review" in _run("status", "--review", str(tmp_path))
     assert "duplicates flagged: 2" in _run("dedup", "--review", str(tmp_path))

@@ -30,32 +30,20 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
 from metareview.errors import InputError
-from metareview.records.model import first_author_key, fold
+from metareview.records.model import RECORD_FIELDS, first_author_key, fold
 from metareview.review import Review
 from metareview.store import records_repo as repo
 
 DEFAULT_THRESHOLD = 0.95
 DEFAULT_REVIEW_FLOOR = 0.85
 _BIG_BLOCK = 300
-_PAGE = re.compile(r"[a-z]?\d+")
+_PAGE = re.compile(r"[a-z]?0*(\d+)")  # first page; "e0137960" and "137960" are one page
 _DIGITS = re.compile(r"\d+")
 # a page range a spreadsheet turned into a date ("10-17" -> "Oct-17", "7-10" -> "10-Jul"): page unknown
 _MANGLED = re.compile(r"^(\d+-)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-\d+)?$")
 _STOP = {"of", "the", "and", "in", "for", "on", "a", "an", "de", "la", "der", "und"}
-MERGE_FIELDS = (
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "keywords",
-    "publication_types",
-    "language",
-)
+# the fields a kept record takes from its duplicates where its own are empty
+MERGE_FIELDS = tuple(f for f in RECORD_FIELDS if f not in ("title", "source_database"))
 
 
 # --- matching (pure: rows in, pairs out) -------------------------------------------------------------
@@ -88,7 +76,7 @@ def prepare(rows: Iterable[Sequence[Any]]) -> Prepared:
         vol = _DIGITS.search(volume or "")
         cols[5].append(vol.group(0) if vol else "")
         page = None if _MANGLED.match((pages or "").lower()) else _PAGE.search((pages or "").lower())
-        cols[6].append(page.group(0) if page else "")
+        cols[6].append(page.group(1) if page else "")
         cols[7].append(doi or "")
         cols[8].append(pmid or "")
     return Prepared(*cols)
@@ -105,8 +93,18 @@ def _journal_match(a: str, b: str) -> bool:
     return len(short) == len(long_) and all(y.startswith(x) for x, y in zip(short, long_, strict=True))
 
 
+def _author_match(a: str, b: str) -> bool:
+    return bool(a) and (a == b or fuzz.ratio(a, b) >= 85 or a.startswith(b) or b.startswith(a))
+
+
 def classify(p: Prepared, i: int, j: int, threshold: float, floor: float) -> tuple[str | None, float]:
-    """('exact' | 'fuzzy' | 'uncertain' | None, title similarity) for records at positions i and j."""
+    """('exact' | 'fuzzy' | 'uncertain' | None, title similarity) for records at positions i and j.
+
+    A similar title without a shared DOI or PMID is left out (None) rather than sent to review when
+    the records cannot be one report: another first author in another journal (a co-author's
+    abstract of the same work), or a year apart in another journal or volume (a conference abstract
+    and the later paper).
+    """
     ti, tj = p.titles[i], p.titles[j]
     ts = fuzz.ratio(ti, tj) / 100 if ti and tj else 0.0
     short, long_ = sorted((ti, tj), key=len)
@@ -126,27 +124,27 @@ def classify(p: Prepared, i: int, j: int, threshold: float, floor: float) -> tup
     if yi is not None and yj is not None and abs(yi - yj) > 1:
         return None, ts
     journal = _journal_match(p.journals[i], p.journals[j])
+    author = _author_match(p.authors[i], p.authors[j])
     corroborating = sum(
         (
-            bool(p.authors[i])
-            and (p.authors[i] == p.authors[j] or fuzz.ratio(p.authors[i], p.authors[j]) >= 85),
+            author,
             journal,
             bool(p.pages[i]) and p.pages[i] == p.pages[j],
             bool(p.volumes[i]) and p.volumes[i] == p.volumes[j],
         )
     )
     conflict = bool(pi and pj) or bool(di and dj) or page_conflict
-    if yi != yj and p.volumes[i] and p.volumes[j] and p.volumes[i] != p.volumes[j]:
-        conflict = True  # a year and a volume apart: an abstract and the later paper
+    other_journal = bool(p.journals[i] and p.journals[j]) and not journal
+    other_volume = bool(p.volumes[i] and p.volumes[j] and p.volumes[i] != p.volumes[j])
+    year_apart = yi is not None and yj is not None and yi != yj
+    conflict = conflict or (year_apart and other_volume)
     # a year apart is usual for a conference abstract and its later paper: then the journal must match
-    needed = 2 if yi != yj and yi is not None and yj is not None and journal else 1
-    if (
-        ts >= threshold
-        and corroborating >= needed
-        and not conflict
-        and (yi == yj or journal or None in (yi, yj))
-    ):
+    needed = 2 if year_apart and journal else 1
+    if ts >= threshold and corroborating >= needed and not conflict and (journal or not year_apart):
         return "fuzzy", ts
+    other_author = bool(p.authors[i] and p.authors[j]) and not author
+    if (other_author and other_journal) or (year_apart and (other_journal or other_volume)):
+        return None, ts
     return "uncertain", ts
 
 
@@ -321,6 +319,25 @@ def _write_groups(
     return len(changed)
 
 
+def _fresh_pairs(
+    unsure: list[tuple[int, int, float]], stored: dict[tuple[int, int], str], uf: _UnionFind
+) -> list[tuple[int, int, float]]:
+    """The uncertain pairs to add to the review list: one per pair of clusters, the best-scoring one.
+
+    A decision is about two clusters, not two records: a pair already stored (open, confirmed or
+    rejected) between the same two clusters keeps the others off the list; pairs within one cluster
+    are left out.
+    """
+    seen = {tuple(sorted((uf.find(a), uf.find(b)))) for a, b in stored}
+    out = []
+    for a, b, score in sorted(unsure, key=lambda pair: (-pair[2], pair[0], pair[1])):
+        key = tuple(sorted((uf.find(a), uf.find(b))))
+        if key[0] != key[1] and key not in seen:
+            seen.add(key)
+            out.append((a, b, score))
+    return sorted(out)
+
+
 def deduplicate(
     review: Review, threshold: float = DEFAULT_THRESHOLD, review_floor: float = DEFAULT_REVIEW_FLOOR
 ) -> DedupResult:
@@ -355,8 +372,7 @@ def deduplicate(
             found = set().union(*(kinds.get(r, set()) for r in group))
             methods[group[0]] = next((m for m in ("manual", "fuzzy") if m in found), "exact")
         changed = _write_groups(session, groups, existing, methods)
-        fresh = [(a, b, s) for a, b, s in unsure if (a, b) not in decisions and uf.find(a) != uf.find(b)]
-        added = repo.add_pairs(session, fresh)
+        added = repo.add_pairs(session, _fresh_pairs(unsure, decisions, uf))
         open_pairs = len(repo.pairs(session, "uncertain"))
     return DedupResult(
         records=len(rows),

@@ -16,29 +16,20 @@ import pandas as pd
 import rispy
 
 from metareview.errors import InputError
+from metareview.records.model import RECORD_FIELDS
 from metareview.review import Review
 from metareview.store import records_repo as repo
 
 EXPORT_FORMATS = ("csv", "ris", "xlsx")
+_TEXT_FIELDS = ("abstract", "keywords", "publication_types", "language")  # the wide columns go last
 COLUMNS = (
     "id",
     "database",
     "status",
     "cluster_id",
     "kept_record_id",
-    "title",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "abstract",
-    "keywords",
-    "publication_types",
-    "language",
+    *(f for f in RECORD_FIELDS if f not in (*_TEXT_FIELDS, "source_database")),
+    *_TEXT_FIELDS,
 )
 
 
@@ -54,7 +45,7 @@ def records_frame(review: Review, duplicates: bool = True) -> pd.DataFrame:
             status = "unique" if cluster_id is None else ("kept" if kept == rec.id else "duplicate")
             if status == "duplicate" and not duplicates:
                 continue
-            row = {name: getattr(rec, name) for name in repo.RECORD_FIELDS if name != "source_database"}
+            row = {name: getattr(rec, name) for name in RECORD_FIELDS if name != "source_database"}
             if status == "kept" and cluster_id is not None:
                 row.update(merged.get(cluster_id) or {})
             row.update(

@@ -10,7 +10,7 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
@@ -18,6 +18,17 @@ _DOI_CORE = re.compile(r"10\.\d{3,9}/\S+")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _PMID = re.compile(r"^\d{1,9}$")
 _SPACES = re.compile(r"\s+")
+
+
+# the longest value the store holds in each short field (the column sizes of store/records_models.py)
+FIELD_LIMITS = {
+    "volume": 100,
+    "issue": 100,
+    "pages": 100,
+    "doi": 300,
+    "language": 100,
+    "source_database": 200,
+}
 
 
 @dataclass(slots=True)
@@ -40,6 +51,13 @@ class Record:
     source_database: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Cut the short fields to :data:`FIELD_LIMITS` (a damaged export can put a paragraph there)."""
+        for name, limit in FIELD_LIMITS.items():
+            value = getattr(self, name)
+            if len(value) > limit:
+                setattr(self, name, value[:limit])
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields."""
         return asdict(self)
@@ -47,6 +65,10 @@ class Record:
     def is_empty(self) -> bool:
         """True when the record has nothing to identify it (no title, DOI or PMID)."""
         return not (self.title or self.doi or self.pmid)
+
+
+# the bibliographic fields of a record, in the store's column order (``raw`` left out)
+RECORD_FIELDS = tuple(f.name for f in fields(Record) if f.name != "raw")
 
 
 def clean_text(value: object) -> str:
@@ -93,8 +115,8 @@ def join_pages(start: object, end: object = None) -> str:
     """``'123-9'`` style page range from start and end page (either may be empty)."""
     first, last = clean_text(start), clean_text(end)
     if first and last and last != first:
-        return f"{first}-{last}"[:100]
-    return (first or last)[:100]
+        return f"{first}-{last}"
+    return first or last
 
 
 def split_list(value: object, separators: str = ";") -> list[str]:

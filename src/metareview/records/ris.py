@@ -74,12 +74,7 @@ def _record_chunks(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]
         tag = match.group(1)
         if tag == "TY":
             if lines is not None:
-                raise InputError(
-                    f"record starting at line {start} has no 'ER  - ' end tag",
-                    file=path,
-                    line=number,
-                    field="ER",
-                )
+                raise _unclosed(path, number, f"record starting at line {start} has no 'ER  - ' end tag")
             lines, start = [line], number
         elif lines is None:
             raise InputError(
@@ -93,12 +88,14 @@ def _record_chunks(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]
         else:
             lines.append(line)
     if lines is not None:
-        raise InputError(
-            f"file ends inside the record starting at line {start} (no 'ER  - '; truncated?)",
-            file=path,
-            line=start,
-            field="ER",
+        raise _unclosed(
+            path, start, f"file ends inside the record starting at line {start} (no 'ER  - '; truncated?)"
         )
+
+
+def _unclosed(path: Path, line: int, message: str) -> InputError:
+    """The error for a record without its ``ER`` end tag."""
+    return InputError(message, file=path, line=line, field="ER")
 
 
 def _first(entry: dict[str, Any], *keys: str) -> str:
@@ -125,14 +122,14 @@ def to_record(entry: dict[str, Any]) -> Record:
         authors=split_list(entry.get("authors") or entry.get("first_authors")),
         year=parse_year(_first(entry, "year", "publication_year", "date")),
         journal=_first(entry, *_JOURNAL_KEYS),
-        volume=_first(entry, "volume")[:100],
-        issue=_first(entry, "number")[:100],
+        volume=_first(entry, "volume"),
+        issue=_first(entry, "number"),
         pages=join_pages(_first(entry, "start_page"), _first(entry, "end_page")),
         doi=doi,
         pmid=normalise_pmid(_first(entry, "accession_number")),
         keywords=split_list(entry.get("keywords")),
         publication_types=[k for k in kinds if k],
-        language=_first(entry, "language")[:100],
-        source_database=_first(entry, "name_of_database", "database_provider")[:200],
+        language=_first(entry, "language"),
+        source_database=_first(entry, "name_of_database", "database_provider"),
         raw=raw,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from metareview.records.model import Record, identity_key
+from metareview.records.model import RECORD_FIELDS, Record, identity_key
 from metareview.store.records_models import (
     ClusterMember,
     DuplicateCluster,
@@ -27,22 +27,6 @@ from metareview.store.records_models import (
 )
 
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
-RECORD_FIELDS = (
-    "title",
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "keywords",
-    "publication_types",
-    "language",
-    "source_database",
-)
 
 
 def now() -> datetime:
