@@ -1,5 +1,6 @@
 # Prints the metafor values pinned (to 4 decimals) in tests/stats/test_analysis_*.py.
 # Run: Rscript tests/stats/regenerate_pinned.R   (metafor 3.8.1 + metadat)
+# (The pinned values of the bias and multilevel tests: regenerate_pinned_bias_multilevel.R.)
 # metafor's defaults (Fisher scoring threshold 1e-5, as metareview's defaults) except the root-finding
 # tolerance of uniroot (PM, Q-profile CI): tol = 1e-12 instead of .Machine$double.eps^0.25, so those
 # values are exact to the printed digits (metareview solves these roots to 1e-12).
