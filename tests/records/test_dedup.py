@@ -69,7 +69,12 @@ def test_variants_are_matched(variant: dict[str, object]) -> None:
         # a conference abstract and the later paper: a year apart in another journal, or another volume
         ({"year": 2020, "volume": "13", "journal": "Depression Congress Abstracts", "doi": ""}, "none"),
         ({"year": 2020, "volume": "13", "pages": "", "doi": ""}, "none"),
-        # another first author's abstract of the same work in another journal
+        # forename first and an unknown journal abbreviation, nothing placing it elsewhere: a human decides
+        (
+            {"authors": ["Anna Lindqvist"], "journal": "JDR", "volume": "", "pages": "", "doi": ""},
+            "uncertain",
+        ),
+        # another first author's abstract of the same work in another journal and volume
         (
             {
                 "authors": ["Berg, Ola"],

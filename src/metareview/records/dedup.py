@@ -94,16 +94,16 @@ def _journal_match(a: str, b: str) -> bool:
 
 
 def _author_match(a: str, b: str) -> bool:
-    return bool(a) and (a == b or fuzz.ratio(a, b) >= 85 or a.startswith(b) or b.startswith(a))
+    return bool(a) and (a == b or fuzz.ratio(a, b) >= 85)
 
 
 def classify(p: Prepared, i: int, j: int, threshold: float, floor: float) -> tuple[str | None, float]:
     """('exact' | 'fuzzy' | 'uncertain' | None, title similarity) for records at positions i and j.
 
     A similar title without a shared DOI or PMID is left out (None) rather than sent to review when
-    the records cannot be one report: another first author in another journal (a co-author's
-    abstract of the same work), or a year apart in another journal or volume (a conference abstract
-    and the later paper).
+    the records cannot be one report: another first author in another journal, volume or pages (a
+    co-author's abstract of the same work), or a year and a volume apart (a conference abstract and
+    the later paper).
     """
     ti, tj = p.titles[i], p.titles[j]
     ts = fuzz.ratio(ti, tj) / 100 if ti and tj else 0.0
@@ -143,7 +143,8 @@ def classify(p: Prepared, i: int, j: int, threshold: float, floor: float) -> tup
     if ts >= threshold and corroborating >= needed and not conflict and (journal or not year_apart):
         return "fuzzy", ts
     other_author = bool(p.authors[i] and p.authors[j]) and not author
-    if (other_author and other_journal) or (year_apart and (other_journal or other_volume)):
+    other_place = other_volume or page_conflict
+    if (other_author and other_journal and other_place) or (year_apart and other_volume):
         return None, ts
     return "uncertain", ts
 
