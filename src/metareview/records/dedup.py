@@ -4,8 +4,8 @@ rapidfuzz on the normalised title, first author, year (±1), journal, volume and
 Duplicates form clusters with one kept record (the earliest imported, so a later import never changes
 what was kept before); the kept record's empty fields are filled from the other members (stored with
 the cluster, the record row itself is untouched). Nothing is deleted: :func:`undo_cluster` and
-:func:`reset` dissolve clusters. Pairs the matcher is unsure of go to a review list that the user
-confirms or rejects (:func:`uncertain_pairs`, :func:`decide`).
+:func:`reset` dissolve clusters. Pairs the matcher is unsure of go to a review list, one pair per
+two clusters, that the user confirms or rejects (:func:`uncertain_pairs`, :func:`decide`).
 
 Example::
 
@@ -419,7 +419,10 @@ def uncertain_pairs(review: Review, status: str | None = "uncertain") -> list[Pa
 
 
 def decide(review: Review, pair_id: int, confirm: bool) -> None:
-    """Confirm (merge the two records' clusters) or reject (keep apart in later runs) an uncertain pair."""
+    """Confirm (merge the two records' clusters) or reject an uncertain pair.
+
+    A rejection keeps the two clusters apart, and off the review list, in later runs.
+    """
     with review.session() as session:
         pair = repo.get_pair(session, pair_id)
         if pair is None:
