@@ -1,6 +1,7 @@
 """CLI of the report area: ``metareview report``.
 
-Thin: parses arguments, calls :mod:`metareview.report.review_report` and prints where the report is::
+Thin: parses arguments, calls :func:`metareview.report.review_report.write_review_report` and prints
+where the report is::
 
     metareview report --review my-review --effects effects.csv --out my-review/report
 """
@@ -31,30 +32,8 @@ def register(app: typer.Typer) -> None:
         The PRISMA diagram is included when the review's store holds screening data; the included
         meta-analyses, vote count, evidence map and overlap when it holds extraction forms.
         """
-        from metareview.protocol import Protocol
-        from metareview.report.html import write_report
-        from metareview.report.review_report import (
-            build_report,
-            extraction_sections,
-            prisma_section,
-            read_effects,
-        )
-        from metareview.review import SQLITE_FILE, Review
-        from metareview.store.extraction_repo import load_bundle
+        from metareview.report.review_report import write_review_report
 
-        protocol = Protocol.load(review / "protocol.toml")
-        extra = []
-        if db is not None or (review / SQLITE_FILE).is_file():
-            rv = Review.open(review, db)
-            try:
-                prisma = prisma_section(rv)
-                with rv.session() as session:
-                    bundle = load_bundle(session)
-            finally:
-                rv.close()
-            extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle)
-        frame = read_effects(effects) if effects is not None else None
-        report = build_report(protocol, effects=frame, extra_sections=extra)
-        files = write_report(report, out or review / "report")
+        files = write_review_report(review, out=out, effects=effects, db=db)
         typer.echo(f"report: {files.html}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")

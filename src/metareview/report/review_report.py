@@ -25,9 +25,10 @@ from metareview.errors import InputError
 from metareview.extraction.templates import ExtractionBundle
 from metareview.protocol import Protocol
 from metareview.report import sections
-from metareview.report.html import Figure, Report, Section, Table
-from metareview.review import Review
+from metareview.report.html import Figure, Report, ReportFiles, Section, Table, write_report
+from metareview.review import SQLITE_FILE, Review
 from metareview.stats.bias import egger_test
+from metareview.store.extraction_repo import load_bundle
 from metareview.synthesis.credibility import assess
 from metareview.synthesis.overlap import CitationMatrix, cca
 from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, trial_level
@@ -194,3 +195,28 @@ def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
         body += effect_sections(effects)[0]
     return Report(title=title or protocol.title, subtitle=subtitle, sections=body,
                   methods=sections.methods_paragraphs(), sources=list(sources))
+
+
+def write_review_report(review_dir: str | Path, *, out: str | Path | None = None,
+                        effects: str | Path | None = None, db: str | None = None) -> ReportFiles:
+    """Build and write the report of the review in ``review_dir`` (``metareview report``).
+
+    The PRISMA section comes in when the store holds screening data, the extraction sections (included
+    meta-analyses, vote count, evidence map, overlap) when it holds extraction forms, and the re-pooling
+    sections when an ``effects`` CSV is given. Written to ``out`` (default ``<review_dir>/report``).
+    """
+    review_dir = Path(review_dir)
+    protocol = Protocol.load(review_dir / "protocol.toml")
+    extra: list[Section] = []
+    if db is not None or (review_dir / SQLITE_FILE).is_file():
+        rv = Review.open(review_dir, db)
+        try:
+            prisma = prisma_section(rv)
+            with rv.session() as session:
+                bundle = load_bundle(session)
+        finally:
+            rv.close()
+        extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle)
+    frame = read_effects(effects) if effects is not None else None
+    report = build_report(protocol, effects=frame, extra_sections=extra)
+    return write_report(report, out if out is not None else review_dir / "report")
