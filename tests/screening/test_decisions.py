@@ -131,6 +131,15 @@ def test_agreement_from_votes(review):
     assert fleiss.statistic == "Fleiss' kappa"
 
 
+def test_agreement_needs_two_dually_screened_records(review):
+    with pytest.raises(InputError, match="no record has two votes"):
+        review_agreement(review)
+    sd.decide(review, 1, "ana", "include")
+    sd.decide(review, 1, "ben", "exclude")
+    with pytest.raises(InputError, match="only 1 record has 2 votes"):
+        review_agreement(review)
+
+
 def test_next_record_and_stopping(review):
     first = next_record(review, "ana")
     assert first is not None and not first.trained and first.record_id == 1

@@ -146,6 +146,9 @@ def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float =
         raise InputError(f"no record has two votes at {stage} yet: agreement needs dual screening")
     m = int(sizes.mode().iloc[0])
     rated = [v for v in table.values() if len(v) == m]
+    if len(rated) < 2:
+        raise InputError(f"only {len(rated)} record has {m} votes at {stage}: agreement needs at least 2 "
+                         "records screened by the same number of reviewers")
     out = []
     if m == 2:
         out.append(cohen_kappa([v[0] for v in rated], [v[1] for v in rated], level))
