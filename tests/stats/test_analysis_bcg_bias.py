@@ -360,6 +360,27 @@ def test_kendall_with_ties_uses_the_normal_approximation():
     assert p == pytest.approx(0.1120, abs=TOL)  # R 4 cor.test: 0.111961
 
 
+def test_begg_with_equal_variances_is_undefined():
+    # all vi equal: nothing to correlate with. metafor 3.8.1 ranktest(rma(yi, vi, method = "HE")) on these
+    # data gives tau NA and pval NA (cor.test: "the standard deviation is zero")
+    res = begg_test([0.45842119, 0.55329785, 1.35011445, 0.69338706, 0.32203286], [0.04] * 5)
+    assert np.isnan(res.tau) and np.isnan(res.pvalue)
+
+
+def test_tes_limit_is_not_estimable_where_the_chi2_test_breaks_down():
+    # searching for the limit passes thetas where every study has power 0 (E = 0): R's prop.test stops
+    # there, so metafor 3.8.1 tes(yi, vi, test = "chi2", alternative = "less") reports theta.lim NA
+    # (O = 2, E = 0.0009, X2 = 4222.2779 from the same call)
+    yi = [0.34538642, 0.14144263, -1.60053717, 0.33911863, 0.38173748, 0.519693, 0.28021294]
+    yi += [-0.21315803, 0.94275202, 1.97052639, -0.13406901, 0.80294568, 0.46634962]
+    vi = [0.01231333, 0.00848176, 0.03402757, 0.02640231, 0.02739234, 0.03616601, 0.02631768]
+    vi += [0.01068359, 0.02042358, 0.03799591, 0.04447203, 0.01724542, 0.00160385]
+    res = excess_significance(yi, vi, test="chi2", alternative="less")
+    assert (res.observed, round(res.expected, 4)) == (2, 0.0009)
+    assert res.statistic == pytest.approx(4222.2779, abs=TOL)
+    assert np.isnan(res.theta_lim).all()
+
+
 def test_tes_at_the_null_expects_alpha_k_and_has_no_limit():
     # at theta = h0 every two-sided test has power alpha, so E = 0.05 * 13; with 8 significant trials
     # the excess is significant already at h0, so metafor's limit estimate is "not estimable" (NA)

@@ -330,7 +330,7 @@ def kendall_test(x: FloatArray, y: FloatArray, *, exact: bool = True) -> tuple[f
     number of concordant pairs (statistic ``T``); otherwise from the normal approximation of the
     tie-corrected S (statistic ``z``), without continuity correction. The exact distribution costs
     O(n^3) (5 s at n = 1000), so above n = 1000 the normal approximation is used (R would attempt the
-    exact one, and run out of memory).
+    exact one, and run out of memory). All four are NaN when ``x`` or ``y`` is constant.
 
     Example::
 
@@ -340,6 +340,8 @@ def kendall_test(x: FloatArray, y: FloatArray, *, exact: bool = True) -> tuple[f
     """
     n = x.size
     tau = float(sps.kendalltau(x, y).statistic)
+    if math.isnan(tau):  # a constant x or y: R's cor.test gives NA for tau and p (and a warning)
+        return math.nan, math.nan, False, math.nan
     ties = min(np.unique(x).size, np.unique(y).size) < n
     if exact and not ties and n <= _EXACT_MAX_N:
         q = round((tau + 1) * n * (n - 1) / 4)
@@ -756,6 +758,10 @@ def _tes_pvalue(
 ) -> tuple[float, float]:
     """(X^2 or NaN, p-value) of observed against expected significant results."""
     if test == "chi2":
+        if expected * (k - expected) == 0:  # R's prop.test stops: p = E/k must lie in (0, 1)
+            raise StatsInputError(
+                f"the chi2 test needs 0 < E < k expected significant results, got E = {expected}"
+            )
         x2 = (observed - expected) ** 2 * k / (expected * (k - expected))
         if alternative == "two.sided":
             return x2, float(sps.chi2.sf(x2, 1))
@@ -802,6 +808,13 @@ def _theta_limit(pvalue_at: PValueAt, theta: float, h0: float, alternative: str,
     def diff(th: float) -> float:
         return pvalue_at(th, alternative) - level
 
+    try:
+        return _search_limit(diff, theta, h0, alternative)
+    except StatsInputError:  # the p-value is undefined on the way (metafor: uniroot fails, NA)
+        return math.nan
+
+
+def _search_limit(diff: Callable[[float], float], theta: float, h0: float, alternative: str) -> float:
     d0 = diff(h0)
     if (alternative == "greater" and d0 >= 0) or (alternative == "less" and d0 <= 0) or theta == h0:
         return math.nan

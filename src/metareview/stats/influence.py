@@ -14,8 +14,9 @@ Example::
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -35,22 +36,45 @@ BoolArray = NDArray[np.bool_]
 def _omit_each(
     y: FloatArray, v: FloatArray, *, method: str, test: str, level: float, control: Mapping[str, float] | None
 ) -> StackFit:
-    """Fit the k intercept-only models that each leave one study out, as one stack."""
+    """Fit the k intercept-only models that each leave one study out, as one stack.
+
+    metafor refits each of them inside ``try()``, so a refit whose τ² iteration does not converge (an
+    error there) leaves its row NA; here the float results of such a model become NaN.
+    """
     k = y.size
     keep = ~np.eye(k, dtype=bool)
     rows = np.nonzero(keep)  # (model, study) pairs, model-major
     seg = Segments.from_codes(rows[0].astype(np.int64), k)
-    return fit_stack(
-        y[rows[1]],
-        v[rows[1]],
-        np.ones((rows[1].size, 1)),
-        seg,
-        method=method,
-        test=test,
-        pi="z",
-        level=level,
-        control=Control.from_mapping(control),
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the non-convergence warning: re-issued below
+        fit = fit_stack(
+            y[rows[1]],
+            v[rows[1]],
+            np.ones((rows[1].size, 1)),
+            seg,
+            method=method,
+            test=test,
+            pi="z",
+            level=level,
+            control=Control.from_mapping(control),
+        )
+    failed = ~fit.converged
+    if not failed.any():
+        return fit
+    warnings.warn(
+        f"the fit without study {', '.join(str(i + 1) for i in np.flatnonzero(failed))} did not converge: "
+        "its results are NaN (metafor: NA)",
+        RuntimeWarning,
+        stacklevel=3,
     )
+    masked: dict[str, Any] = {}
+    for name in (f.name for f in fields(fit)):
+        value = getattr(fit, name)
+        if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.shape[:1] == (k,):
+            value = value.copy()
+            value[failed] = np.nan
+            masked[name] = value
+    return replace(fit, **masked)
 
 
 def _check(yi: ArrayLike, vi: ArrayLike | None, sei: ArrayLike | None) -> tuple[FloatArray, FloatArray]:
@@ -141,6 +165,8 @@ def leave_one_out(
     control: Mapping[str, float] | None = None,
 ) -> LeaveOneOutResult:
     """Refit the model k times, each time without one study (metafor's ``leave1out(rma(yi, vi, ...))``).
+
+    A refit whose τ² iteration does not converge gives a row of NaN (metafor: NA) and a RuntimeWarning.
 
     Example::
 
@@ -256,6 +282,9 @@ def influence(
     control: Mapping[str, float] | None = None,
 ) -> InfluenceResult:
     """Influence diagnostics of ``rma(yi, vi, method, test)``, as metafor's ``influence()``.
+
+    Where the fit without a study does not converge, that study's diagnostics are NaN (metafor: NA) and
+    it is not flagged influential.
 
     Example::
 
