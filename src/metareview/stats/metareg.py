@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,8 @@ def meta_reg(
     ``mods1``, ``mods2``, ...). τ² is the residual heterogeneity (any :func:`meta` estimator);
     coefficients are tested with z or, under ``test="knha"``, with t (k − p df) and the omnibus
     QM becomes an F(m, k − p) test. R² is metafor's: max(0, 100·(τ²₀ − τ²)/τ²₀), τ²₀ from the same
-    estimator without moderators (0 when τ²₀ = 0). The Q-profile CI of the residual τ² is included.
+    estimator without moderators (0 when τ²₀ = 0; NaN when that fit does not converge). The Q-profile CI
+    of the residual τ² is included.
     Needs k ≥ p + 1 (k ≥ p for EE).
 
     Example::
@@ -65,8 +67,7 @@ def meta_reg(
     tau2 = float(fit.tau2[0])
     r2 = math.nan
     if intercept and p > 1 and method != "EE":
-        tau2_0 = float(estimate_tau2(y, v, np.ones((k, 1)), seg, method, ctrl).tau2[0])
-        r2 = 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
+        r2 = _r2(y, v, tau2, seg, method, ctrl)
     return MetaRegResult(
         k=k,
         method=method,
@@ -102,6 +103,23 @@ def meta_reg(
         converged=bool(fit.converged[0]),
         iterations=int(fit.iterations[0]),
     )
+
+
+def _r2(
+    y: NDArray[np.float64], v: NDArray[np.float64], tau2: float, seg: Segments, method: str, ctrl: Control
+) -> float:
+    """metafor's R² = max(0, 100·(τ²₀ − τ²)/τ²₀), τ²₀ from the model without moderators (0 when τ²₀ = 0).
+
+    Like metafor (which reports R² as NA when that fit fails), NaN when the iterative estimate of τ²₀
+    does not converge; its non-convergence warning is silenced, as metafor silences it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        null = estimate_tau2(y, v, np.ones((y.size, 1)), seg, method, ctrl)
+    if not null.converged[0]:
+        return math.nan
+    tau2_0 = float(null.tau2[0])
+    return 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
 
 
 def _omnibus(
