@@ -4,7 +4,10 @@ Hypothesis draws 40 three-level datasets (2-12 clusters of 1-6 effects, some clu
 level, true variance components from 0 to 0.5, with and without a moderator, ML and REML, z and t tests);
 all go to R in ONE ``Rscript`` run, fitted there with a tight optimiser tolerance
 (``optCtrl = list(rel.tol = 1e-14)``), and every fit must agree within 1e-5 on the coefficients, their
-SEs, both variance components, QE/QM, the fit statistics and the prediction interval.
+SEs, both variance components, QE, the fit statistics and the prediction interval (QM relatively).
+
+``METAREVIEW_PARITY_SEED=<int>`` draws the datasets from another Hypothesis seed (``rharness.parity_seed``);
+the pinned ``SEED`` is the default.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from rharness import draw_distinct, run_r
+from rharness import draw_distinct, parity_seed, run_r
 
 from metareview.stats import meta_mv
 
@@ -24,9 +27,10 @@ pytestmark = pytest.mark.metafor
 N_CASES = 40
 TOL = 1e-5
 # Hypothesis seed of the datasets the tolerances below were validated on (what derandomize drew for the
-# former inline collector of test_parity_bias.py). Other seeds find
-# (open): QM 3e-4 apart (absolute) with sigma2 within 9e-7 and both logLik equal within 1e-12.
-SEED = 0x20AA15A0C93B40589B0410138C0E1A728A08AFEA4FAB2DE502E138D42B392458000A047FF84901B964E6D9EC392CB332
+# former inline collector of test_parity_bias.py); seeds 1-10 pass too (METAREVIEW_PARITY_SEED).
+SEED = parity_seed(
+    0x20AA15A0C93B40589B0410138C0E1A728A08AFEA4FAB2DE502E138D42B392458000A047FF84901B964E6D9EC392CB332
+)
 
 
 @st.composite
@@ -69,13 +73,20 @@ out <- lapply(cases, function(cs) {
   d <- data.frame(yi = cs$yi, vi = cs$vi, cluster = cs$cluster, effect = cs$effect)
   form <- if (is.null(cs$x)) ~ 1 else ~ x
   if (!is.null(cs$x)) d$x <- cs$x
-  fitter <- function(ctrl) rma.mv(yi, vi, mods = form, random = ~ 1 | cluster/effect, data = d,
-                                  method = cs$method, test = cs$test, control = ctrl)
+  fitter <- function(ctrl, sigma2 = c(NA, NA)) rma.mv(yi, vi, mods = form, random = ~ 1 | cluster/effect,
+    data = d, method = cs$method, test = cs$test, sigma2 = sigma2, control = ctrl)
   # nlminb sometimes reports false convergence at so tight a tolerance: then use its default one
   fit <- tryCatch(fitter(tight), error = function(e) tryCatch(fitter(list()), error = function(e) NULL))
   if (is.null(fit)) return(list(failed = TRUE))
-  fs <- fitstats(fit)
-  list(b = c(fit$b), se = fit$se, sigma2 = fit$sigma2, QE = fit$QE, ll = fs[1, 1], aic = fs[3, 1],
+  # nlminb can stop short of an optimum on the sigma^2 = 0 boundary (seed 7: sigma^2 = 3e-7, logLik
+  # 4e-7 below the boundary's): refit with the small components fixed at 0, keep the higher likelihood
+  small <- fit$sigma2 < 1e-4 & fit$sigma2 > 0
+  if (any(small)) {
+    alt <- tryCatch(fitter(tight, ifelse(small, 0, NA)), error = function(e) NULL)
+    if (!is.null(alt) && c(logLik(alt)) > c(logLik(fit))) fit <- alt
+  }
+  ll <- c(logLik(fit))
+  list(b = c(fit$b), se = fit$se, sigma2 = fit$sigma2, QE = fit$QE, ll = ll, aic = -2 * ll + 2 * (fit$p + 2),
        ci_lb = fit$ci.lb, QM = if (is.null(cs$x)) NA else fit$QM,
        pi = if (is.null(cs$x)) with(predict(fit), c(pi.lb, pi.ub)) else NA)
 })
@@ -112,7 +123,10 @@ def test_meta_mv_matches_rma_mv(rscript: str) -> None:
             "AIC": (got.aic, want["aic"]),
         }
         if case["x"] is not None:
-            pairs["QM"] = (got.qm, want["QM"])
+            # QM = b' V^-1 b is a squared z (b / se)^2: it inherits the RELATIVE error of b / se, about
+            # 1e-6 where sigma^2 sits on a flat likelihood (seed 2: QM = 165.11 vs 165.11, 3e-6 apart,
+            # logLik equal within 1e-12), so it is compared relative to max(1, QM)
+            pairs["QM"] = (got.qm / max(1.0, abs(want["QM"])), want["QM"] / max(1.0, abs(want["QM"])))
         else:
             pairs["PI"] = ((got.pi_lower, got.pi_upper), want["pi"])
         ll_gain = got.loglik - want["ll"]  # our optimum is never worse than metafor's
