@@ -52,19 +52,11 @@ def extract_import(
     as_json: Annotated[bool, typer.Option("--json", help="print the validated forms as JSON")] = False,
 ) -> None:
     """Validate filled-in templates (errors name file, row and column) and store them in one transaction."""
-    from metareview.extraction.templates import import_forms
+    from metareview.extraction.templates import import_forms, store_forms
 
     bundle = import_forms(path)
     if review is not None:
-        from metareview.review import Review
-        from metareview.store.extraction_repo import save_bundle
-
-        rev = Review.open(review, db)
-        try:
-            with rev.session() as s:
-                counts = save_bundle(s, bundle, replace=replace)
-        finally:
-            rev.close()
+        counts = store_forms(bundle, review, db=db, replace=replace)
         typer.echo(f"stored {counts['reports']} reports, {counts['effect_sizes']} effect sizes, "
                    f"{counts['primary_studies']} primary studies")
     if as_json:

@@ -123,6 +123,21 @@ Row = tuple[str, int, dict[str, Any]]
 M = TypeVar("M", bound=BaseModel)
 
 
+def store_forms(bundle: ExtractionBundle, review_dir: str | Path, *, db: str | None = None,
+                replace: bool = False) -> dict[str, int]:
+    """Store a validated bundle in the review at ``review_dir`` in one transaction; counts of what was written
+    (``metareview extract import --review``)."""
+    from metareview.review import Review
+    from metareview.store.extraction_repo import save_bundle
+
+    review = Review.open(review_dir, db)
+    try:
+        with review.session() as session:
+            return save_bundle(session, bundle, replace=replace)
+    finally:
+        review.close()
+
+
 def _read_sheets(source: Path) -> dict[str, list[Row]]:
     frames: dict[str, tuple[str, pd.DataFrame]] = {}
     try:
