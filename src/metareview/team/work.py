@@ -139,3 +139,67 @@ def inclusion_curve(review: Review) -> list[tuple[int, int]]:
             found += final[rid][0] == INCLUDE
             out.append((len(out) + 1, found))
     return out
+
+
+@dataclass(frozen=True)
+class LivePrisma:
+    """PRISMA 2020 counts so far, while screening goes on (``prisma_counts`` gives the final ones).
+
+    ``records_screened`` counts the records decided at title/abstract so far; ``*_pending`` and
+    ``*_conflict`` say what is still open at each stage."""
+
+    database_results: dict[str, int]
+    duplicates: int
+    records_screened: int
+    records_excluded: int
+    ta_pending: int
+    ta_conflict: int
+    dbr_sought_reports: int
+    dbr_notretrieved_reports: int
+    dbr_assessed: int
+    dbr_excluded: dict[str, int]
+    ft_pending: int
+    ft_conflict: int
+    new_studies: int
+
+    @property
+    def identified(self) -> int:
+        return sum(self.database_results.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def live_prisma(review: Review) -> LivePrisma:
+    """The PRISMA counts derived from the store now (aggregates only: no vote is revealed)."""
+    from collections import Counter
+
+    from metareview.screening.stages import EXCLUDE, FULL_TEXT
+    from metareview.store import records_repo
+
+    with review.session() as s:
+        per_db = records_repo.database_counts(s)
+    stages = review.protocol.screening.stages
+    ta = sd.final_decisions(review, TITLE_ABSTRACT) if TITLE_ABSTRACT in stages else {}
+    sought = [r for r, (dec, _) in ta.items() if dec == INCLUDE]
+    retrieval = sd.retrieval_status(review)
+    not_retrieved = sum(1 for r in sought if retrieval.get(r) == sd.NOT_RETRIEVED)
+    ft = sd.final_decisions(review, FULL_TEXT) if FULL_TEXT in stages else {}
+    reasons = Counter((reason or "no reason given") for dec, reason in ft.values() if dec == EXCLUDE)
+    p_ta = sd.progress(review, TITLE_ABSTRACT) if TITLE_ABSTRACT in stages else None
+    p_ft = sd.progress(review, FULL_TEXT) if FULL_TEXT in stages else None
+    return LivePrisma(
+        database_results={name: stored for name, _, _, stored, _ in per_db},
+        duplicates=sum(d for *_, d in per_db),
+        records_screened=len(ta),
+        records_excluded=sum(1 for dec, _ in ta.values() if dec == EXCLUDE),
+        ta_pending=p_ta.pending if p_ta else 0,
+        ta_conflict=p_ta.conflict if p_ta else 0,
+        dbr_sought_reports=len(sought),
+        dbr_notretrieved_reports=not_retrieved,
+        dbr_assessed=len(ft),
+        dbr_excluded=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        ft_pending=p_ft.pending if p_ft else 0,
+        ft_conflict=p_ft.conflict if p_ft else 0,
+        new_studies=sum(1 for dec, _ in ft.values() if dec == INCLUDE) if FULL_TEXT in stages else len(sought),
+    )

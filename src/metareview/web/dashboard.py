@@ -27,10 +27,7 @@ def summary(review: Review) -> dict[str, Any]:
             agreement[st] = review_agreement(review, st)
         except MetareviewError as exc:
             agreement[st] = str(exc)
-    try:
-        counts: Any = prisma_counts(review)
-    except MetareviewError as exc:
-        counts = str(exc)
+    counts = work.live_prisma(review)
     try:
         stopping: Any = stopping_status(review)
     except MetareviewError as exc:
@@ -46,14 +43,67 @@ def summary(review: Review) -> dict[str, Any]:
 
 
 def prisma_svg(review: Review) -> bytes:
-    """The PRISMA 2020 flow diagram drawn from the store now."""
+    """The PRISMA 2020 flow diagram drawn from the store now: the final diagram of
+    ``screening.prisma`` once screening is finished, else the counts so far (marked provisional)."""
     try:
         counts = prisma_counts(review)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = draw_prisma(counts, Path(tmp) / "prisma.svg", title=review.protocol.title)
-            return path.read_bytes()
-    except MetareviewError as exc:
-        return _message_svg(f"No PRISMA diagram yet: {exc}")
+    except MetareviewError:
+        return live_prisma_svg(work.live_prisma(review))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = draw_prisma(counts, Path(tmp) / "prisma.svg", title=review.protocol.title)
+        return path.read_bytes()
+
+
+def _box(x: float, y: float, w: float, h: float, lines: list[str], fill: str) -> str:
+    out = [f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="4" fill="{fill}" stroke="#333"/>']
+    for i, line in enumerate(lines):
+        out.append(f'<text x="{x + 8}" y="{y + 18 + 16 * i}" font-size="13" '
+                   f'font-family="sans-serif">{escape(line)}</text>')
+    return "".join(out)
+
+
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
+    return (f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#333" stroke-width="1.5" '
+            'marker-end="url(#arr)"/>')
+
+
+def live_prisma_svg(c: work.LivePrisma) -> bytes:
+    """A PRISMA 2020-shaped flow of the counts so far (identification, screening, included)."""
+    W, bw, bh, gap = 720, 330, 74, 34
+    rx = bw + 60
+    dbs = [f"{name}: {n}" for name, n in c.database_results.items()] or ["(nothing imported)"]
+    rows = [
+        (["Records identified: " + str(c.identified), *dbs[:2]],
+         [f"Duplicates removed: {c.duplicates}"]),
+        ([f"Records screened so far: {c.records_screened}",
+          f"pending {c.ta_pending}, in conflict {c.ta_conflict}"],
+         [f"Records excluded: {c.records_excluded}"]),
+        ([f"Reports sought for retrieval: {c.dbr_sought_reports}"],
+         [f"Reports not retrieved: {c.dbr_notretrieved_reports}"]),
+        ([f"Reports assessed so far: {c.dbr_assessed}", f"pending {c.ft_pending}, in conflict {c.ft_conflict}"],
+         ["Reports excluded: " + str(sum(c.dbr_excluded.values())),
+          *[f"{r[:34]}: {n}" for r, n in list(c.dbr_excluded.items())[:2]]]),
+        ([f"Studies included so far: {c.new_studies}"], None),
+    ]
+    parts, y = [], 40
+    for i, (left, right) in enumerate(rows):
+        parts.append(_box(10, y, bw, bh, left, "#fff"))
+        if right:
+            parts.append(_box(rx, y, bw - 20, bh, right, "#f7f7f7"))
+            parts.append(_arrow(10 + bw, y + bh / 2, rx - 2, y + bh / 2))
+        if i < len(rows) - 1:
+            parts.append(_arrow(10 + bw / 2, y + bh, 10 + bw / 2, y + bh + gap - 2))
+        y += bh + gap
+    height = y + 10
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" role="img" '
+        'aria-label="PRISMA 2020 flow so far">'
+        '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
+        '<path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>'
+        '<text x="10" y="24" font-size="15" font-weight="bold" font-family="sans-serif">'
+        "PRISMA 2020 flow so far (provisional until screening is finished)</text>"
+        + "".join(parts) + "</svg>"
+    ).encode()
 
 
 def _message_svg(text: str) -> bytes:
