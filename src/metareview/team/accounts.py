@@ -83,6 +83,15 @@ def create_user(server: Server, name: str, password: str, admin: bool = False) -
         return Account(user.id, user.name, user.is_admin)
 
 
+def authenticate_id(server: Server, name: str) -> int:
+    """The id of the account called ``name`` (:class:`InputError` if none)."""
+    with server.session() as s:
+        user = repo.user_by_name(s, normalise_name(name))
+        if user is None:
+            raise InputError(f"no account {name!r}", field="name")
+        return user.id
+
+
 def user_count(server: Server) -> int:
     with server.session() as s:
         return repo.count_users(s)

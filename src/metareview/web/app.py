@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from metareview.errors import InputError, MetareviewError
-from metareview.team.accounts import RateLimited
+from metareview.team.accounts import Account, RateLimited
 from metareview.team.members import Forbidden
 from metareview.team.server import Server
 from metareview.web import api, pages
 from metareview.web.render import render
-from metareview.web.security import NeedSignin
+from metareview.web.security import NeedSignin, api_user
 
 STATIC = Path(__file__).with_name("static")
 
@@ -31,26 +32,30 @@ def create_app(server: Server) -> FastAPI:
         version="1",
         description="Screening, conflicts and dashboards of the reviews on this server. "
         "Authenticate with `Authorization: Bearer <personal API token>` (Account page).",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.server = server
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
 
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def _openapi(account: Annotated[Account, Depends(api_user)]) -> JSONResponse:
+        """The OpenAPI description (for signed-in users and token holders)."""
+        return JSONResponse(app.openapi())
+
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; object-src 'self'; frame-src 'self'; "
-                "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
-            )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'self'; frame-src 'self'; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+        )
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
 
