@@ -193,5 +193,6 @@ def test_invitation_links_work_once(server, team, clients):
     assert again.status_code == 400
     # a viewer cannot vote or invite
     vic = client_for(server, "vic")
-    assert vic.post(f"/r/{slug}/members/invite", data={"csrf": csrf_of(vic), "role": "owner"}).status_code == 404
+    r = vic.post(f"/r/{slug}/members/invite", data={"csrf": csrf_of(vic), "role": "owner"})
+    assert r.status_code == 404
     assert vic.get(f"/r/{slug}/screen").status_code == 404
