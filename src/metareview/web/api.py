@@ -84,7 +84,6 @@ class StateOut(BaseModel):
     status: str
     decision: str | None
     votes: list[VoteOut]
-    hidden_votes: int
 
 
 class ResolveIn(BaseModel):
@@ -124,7 +123,6 @@ def _state(st: sd.RecordState) -> StateOut:
         record_id=st.record_id, stage=st.stage, status=st.status, decision=st.decision,
         votes=[VoteOut(reviewer=v.reviewer, decision=v.decision, reason=v.reason, note=v.note)
                for v in st.votes],
-        hidden_votes=st.hidden_votes,
     )
 
 
