@@ -47,8 +47,8 @@ def test_api_never_answers_5xx(api_schema):
         @given(case=operation.as_strategy())
         @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case):
-            if case.path_parameters and "slug" in case.path_parameters and case.path_parameters["slug"] != "x":
-                case.path_parameters["slug"] = _STATE["slug"]  # mostly the review the token may use
+            if case.path_parameters and "slug" in case.path_parameters:
+                case.path_parameters["slug"] = _STATE["slug"]  # the review the token may use
             response = case.call(headers=_STATE["auth"])
             STATUSES.append(response.status_code)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300])
