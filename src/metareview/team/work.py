@@ -1,0 +1,207 @@
+"""Screening helpers the team server needs beyond ``metareview.screening``: a vote guarded by an
+idempotency key, one's own decisions, per-reviewer progress counts and the inclusion curve.
+
+Blind mode holds: nothing here returns another reviewer's vote on a record. Example::
+
+    decide_once(review, "ana:7f3c...", record_id=3, reviewer="ana", decision="include")
+    own_decisions(review, "ana", query="depression")
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from metareview.review import Review
+from metareview.screening import decisions as sd
+from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
+from metareview.store import screening_repo as srepo
+from metareview.store import team_repo as repo
+
+
+def decide_once(
+    review: Review,
+    key: str | None,
+    record_id: int,
+    reviewer: str,
+    decision: str,
+    stage: str = TITLE_ABSTRACT,
+    reason: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """:func:`metareview.screening.decisions.decide` that a retried request cannot double: with a
+    ``key``, the vote and the key are written in one transaction, and a repeated key returns the first
+    answer without voting again. Returns ``{"record_id", "stage", "status", "repeated"}``."""
+    with review.session() as s:
+        if key:
+            seen = repo.idempotent_response(s, key)
+            if seen is not None:
+                return {**seen, "repeated": True}
+        sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note)
+        answer = {"record_id": record_id, "stage": stage, "decision": decision, "repeated": False}
+        if key:
+            repo.save_idempotent_response(s, key, answer)
+    st = sd.state(review, record_id, stage, reviewer)
+    return {**answer, "status": st.status}
+
+
+@dataclass(frozen=True)
+class OwnDecision:
+    record_id: int
+    stage: str
+    title: str
+    year: int | None
+    decision: str
+    reason: str | None
+    note: str | None
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def own_decisions(
+    review: Review, reviewer: str, stage: str = TITLE_ABSTRACT, query: str = ""
+) -> list[OwnDecision]:
+    """``reviewer``'s current votes at ``stage``, newest first; ``query`` filters on title words or the
+    record id."""
+    with review.session() as s:
+        latest: dict[int, Any] = {}
+        for e in srepo.events(s, stage=stage):
+            if e.reviewer == reviewer and e.kind == "vote":
+                latest[e.record_id] = e
+        recs = {r.id: r for r in _records(s, list(latest))}
+    words = query.lower().split()
+    out = []
+    for rid, e in sorted(latest.items(), key=lambda kv: kv[1].id, reverse=True):
+        rec = recs.get(rid)
+        title = rec.title if rec else ""
+        hay = f"{rid} {title}".lower()
+        if all(w in hay for w in words):
+            out.append(OwnDecision(rid, stage, title, rec.year if rec else None, e.decision, e.reason,
+                                   e.note, e.created_at))
+    return out
+
+
+def _records(session: Any, ids: list[int]) -> list[Any]:
+    from metareview.store import records_repo
+
+    return records_repo.records_by_id(session, ids)
+
+
+def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) -> int | None:
+    """The record ``reviewer`` voted on last at ``stage`` (for undo: it is shown again to change)."""
+    mine = own_decisions(review, reviewer, stage)
+    return mine[0].record_id if mine else None
+
+
+def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
+    """The bibliographic fields shown while screening."""
+    with review.session() as s:
+        rec = srepo.record_by_id(s, record_id)
+        if rec is None:
+            return None
+        return {
+            "id": rec.id,
+            "title": rec.title,
+            "abstract": rec.abstract,
+            "authors": list(rec.authors or []),
+            "journal": rec.journal,
+            "year": rec.year,
+            "keywords": list(rec.keywords or []),
+            "doi": rec.doi,
+            "pmid": rec.pmid,
+        }
+
+
+def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
+    """stage -> reviewer -> number of records they have voted on (counts only)."""
+    seen: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    with review.session() as s:
+        for e in srepo.events(s):
+            if e.kind == "vote":
+                seen[e.stage][e.reviewer].add(e.record_id)
+    return {st: {r: len(ids) for r, ids in sorted(by.items())} for st, by in seen.items()}
+
+
+def inclusion_curve(review: Review) -> list[tuple[int, int]]:
+    """(records decided, records included so far) at title/abstract, in the order records were first
+    voted on: the review's recall curve so far (it flattens as the relevant records run out)."""
+    final = sd.final_decisions(review, TITLE_ABSTRACT)
+    with review.session() as s:
+        order = list(dict.fromkeys(e.record_id for e in srepo.events(s, stage=TITLE_ABSTRACT)))
+    out: list[tuple[int, int]] = []
+    found = 0
+    for rid in order:
+        if rid in final:
+            found += final[rid][0] == INCLUDE
+            out.append((len(out) + 1, found))
+    return out
+
+
+@dataclass(frozen=True)
+class LivePrisma:
+    """PRISMA 2020 counts so far, while screening goes on (``prisma_counts`` gives the final ones).
+
+    ``records_screened`` counts the records decided at title/abstract so far; ``*_pending`` and
+    ``*_conflict`` say what is still open at each stage."""
+
+    database_results: dict[str, int]
+    duplicates: int
+    records_screened: int
+    records_excluded: int
+    ta_pending: int
+    ta_conflict: int
+    dbr_sought_reports: int
+    dbr_notretrieved_reports: int
+    dbr_assessed: int
+    dbr_excluded: dict[str, int]
+    ft_pending: int
+    ft_conflict: int
+    new_studies: int
+
+    @property
+    def identified(self) -> int:
+        return sum(self.database_results.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def live_prisma(review: Review) -> LivePrisma:
+    """The PRISMA counts derived from the store now (aggregates only: no vote is revealed)."""
+    from collections import Counter
+
+    from metareview.screening.stages import EXCLUDE, FULL_TEXT
+    from metareview.store import records_repo
+
+    with review.session() as s:
+        per_db = records_repo.database_counts(s)
+    stages = review.protocol.screening.stages
+    ta = sd.final_decisions(review, TITLE_ABSTRACT) if TITLE_ABSTRACT in stages else {}
+    sought = [r for r, (dec, _) in ta.items() if dec == INCLUDE]
+    retrieval = sd.retrieval_status(review)
+    not_retrieved = sum(1 for r in sought if retrieval.get(r) == sd.NOT_RETRIEVED)
+    ft = sd.final_decisions(review, FULL_TEXT) if FULL_TEXT in stages else {}
+    reasons = Counter((reason or "no reason given") for dec, reason in ft.values() if dec == EXCLUDE)
+    p_ta = sd.progress(review, TITLE_ABSTRACT) if TITLE_ABSTRACT in stages else None
+    p_ft = sd.progress(review, FULL_TEXT) if FULL_TEXT in stages else None
+    return LivePrisma(
+        database_results={name: stored for name, _, _, stored, _ in per_db},
+        duplicates=sum(d for *_, d in per_db),
+        records_screened=len(ta),
+        records_excluded=sum(1 for dec, _ in ta.values() if dec == EXCLUDE),
+        ta_pending=p_ta.pending if p_ta else 0,
+        ta_conflict=p_ta.conflict if p_ta else 0,
+        dbr_sought_reports=len(sought),
+        dbr_notretrieved_reports=not_retrieved,
+        dbr_assessed=len(ft),
+        dbr_excluded=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        ft_pending=p_ft.pending if p_ft else 0,
+        ft_conflict=p_ft.conflict if p_ft else 0,
+        new_studies=(
+            sum(1 for dec, _ in ft.values() if dec == INCLUDE) if FULL_TEXT in stages else len(sought)
+        ),
+    )

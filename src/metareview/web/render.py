@@ -1,0 +1,36 @@
+"""Jinja2 rendering (autoescape on) and keyword highlighting as escaped markup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from metareview.screening.highlight import keyword_spans
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.autoescape = True
+
+
+def highlight(text: str, include: list[str], exclude: list[str]) -> Markup:
+    """``text`` escaped, with the protocol's include/exclude words in <mark class="kw-in|kw-ex">."""
+    out, pos = [], 0
+    for start, end, kind in keyword_spans(text or "", include, exclude):
+        out.append(escape(text[pos:start]))
+        cls = "kw-in" if kind == "include" else "kw-ex"
+        out.append(Markup(f'<mark class="{cls}">') + escape(text[start:end]) + Markup("</mark>"))
+        pos = end
+    out.append(escape((text or "")[pos:]))
+    return Markup("").join(out)
+
+
+templates.env.globals["highlight"] = highlight
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    ctx = {"account": getattr(request.state, "account", None), **context}
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
