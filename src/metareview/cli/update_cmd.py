@@ -1,10 +1,11 @@
-"""CLI of living reviews: ``metareview update``.
+"""CLI of living reviews: ``metareview update`` and ``metareview prisma-update``.
 
 Thin: parses the files, databases and dates, calls :func:`metareview.screening.batches.update_review`
 and prints what the update did::
 
     metareview update pubmed-2025.nbib psycinfo-2025.ris --database PubMed --database PsycINFO \\
         --searched 2025-03-01 --review my-review
+    metareview prisma-update --out prisma-update.svg --csv prisma-update.csv --review my-review
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ console = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``update`` to the root command group."""
+    """Add ``update`` and ``prisma-update`` to the root command group."""
 
     @app.command("update")
     def update(
@@ -56,3 +57,22 @@ def register(app: typer.Typer) -> None:
         console.print(
             str(update_review(review, sources, actor=actor, note=note)), markup=False, highlight=False
         )
+
+    @app.command("prisma-update")
+    def prisma_update(
+        out: Path | None = typer.Option(None, "--out", help="Diagram file (.svg, .png or .pdf)."),
+        csv: Path | None = typer.Option(None, "--csv", help="PRISMA2020 field form (CSV)."),
+        batch: int | None = typer.Option(None, "--batch", help="Update batch (default: the latest)."),
+        review_dir: Path = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml)."),
+        db: str | None = typer.Option(None, "--db", help="Store URL (default: review.sqlite in the folder)."),
+    ) -> None:
+        """PRISMA 2020 flow diagram for an updated review: previous studies, the update, total studies."""
+        from metareview.review import Review
+        from metareview.screening.prisma_update import draw_update_prisma, update_prisma_counts
+
+        counts = update_prisma_counts(Review.open(review_dir, db), batch)
+        console.print(str(counts), markup=False, highlight=False)
+        if out is not None:
+            console.print(f"diagram: {draw_update_prisma(counts, out)}", markup=False, highlight=False)
+        if csv is not None:
+            console.print(f"csv: {counts.to_csv(csv)}", markup=False, highlight=False)

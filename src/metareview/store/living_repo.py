@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from metareview.store.living_models import BatchSearch, ReportVersion, UpdateBatch
-from metareview.store.records_models import Search, StoredRecord
+from metareview.store.records_models import ClusterMember, DuplicateCluster, Search, StoredRecord
 
 
 def _now() -> datetime:
@@ -78,3 +78,21 @@ def report_version(session: Session, number: int) -> ReportVersion | None:
 def report_versions(session: Session) -> list[ReportVersion]:
     """Every stored report version, oldest first."""
     return list(session.scalars(select(ReportVersion).order_by(ReportVersion.number)))
+
+
+def record_rows(session: Session) -> list[tuple[int, str, int, bool]]:
+    """(record id, database, batch, flagged duplicate) of every stored record, by id."""
+    flagged = set(
+        session.scalars(
+            select(ClusterMember.record_id)
+            .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
+            .where(ClusterMember.record_id != DuplicateCluster.kept_record_id)
+        )
+    )
+    by_search = search_batches(session)
+    rows = session.execute(
+        select(StoredRecord.id, Search.database, StoredRecord.search_id)
+        .join(Search, Search.id == StoredRecord.search_id)
+        .order_by(StoredRecord.id)
+    )
+    return [(int(r), str(db), by_search[int(s)], int(r) in flagged) for r, db, s in rows]
