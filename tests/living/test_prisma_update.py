@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import titles, write_ris
+from living_helpers import titles, write_ris
 
 from metareview.errors import InputError
 from metareview.records.importer import import_file

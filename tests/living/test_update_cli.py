@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import titles, write_ris
+from living_helpers import titles, write_ris
 from typer.testing import CliRunner
 
 from metareview.cli import app
