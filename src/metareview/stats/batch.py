@@ -389,6 +389,7 @@ class ManyResult:
     ) -> None:
         self.fit = fit
         self.groups = groups
+        self.seg = seg
         self._y, self._v = y, v
         self._pos = {g.item() if hasattr(g, "item") else g: i for i, g in enumerate(groups)}
         self._order = np.argsort(seg.idx, kind="stable")  # rows grouped by model, in their original order
@@ -514,4 +515,44 @@ def meta_many(
     return ManyResult(fit, uniq, y, v, seg)
 
 
-__all__ = ["ManyResult", "StackFit", "fit_stack", "meta_many", "meta_result"]
+_SCALAR_FIELDS = ("method", "test", "pi_method", "level", "p")
+
+
+def concat_many(parts: Sequence[ManyResult]) -> ManyResult:
+    """Join :class:`ManyResult` objects fitted on disjoint blocks of groups (with the same settings) into
+    one, as if fitted together: groups in block order (sorted overall when the blocks were cut from the
+    sorted groups). Each model's numbers are those of its block (``meta_many`` fits every model with the
+    same bits alone or in a stack), so the join equals one ``meta_many`` call on all the rows.
+
+    Example::
+
+        >>> a = meta_many([0.1, 0.3, 0.2], [0.01, 0.02, 0.01], ["a", "a", "a"], method="DL")
+        >>> b = meta_many([0.5, 0.4], [0.03, 0.02], ["b", "b"], method="DL")
+        >>> both = concat_many([a, b])
+        >>> list(both.groups), both["b"].k
+        (['a', 'b'], 2)
+    """
+    if not parts:
+        raise StatsInputError("nothing to join: no results given", field="parts")
+    first = parts[0].fit
+    for part in parts[1:]:
+        for name in _SCALAR_FIELDS:
+            if getattr(part.fit, name) != getattr(first, name):
+                raise StatsInputError(f"cannot join results fitted with different {name}", field=name)
+    joined: dict[str, Any] = {name: getattr(first, name) for name in _SCALAR_FIELDS}
+    for name in StackFit.__dataclass_fields__:
+        if name not in joined:
+            joined[name] = np.concatenate([getattr(part.fit, name) for part in parts])
+    offsets = np.cumsum([0] + [part.seg.n for part in parts[:-1]])
+    idx = np.concatenate([part.seg.idx + off for part, off in zip(parts, offsets, strict=True)])
+    seg = Segments.from_codes(idx.astype(np.int64), int(sum(part.seg.n for part in parts)))
+    return ManyResult(
+        StackFit(**joined),
+        np.concatenate([part.groups for part in parts]),
+        np.concatenate([part._y for part in parts]),
+        np.concatenate([part._v for part in parts]),
+        seg,
+    )
+
+
+__all__ = ["ManyResult", "StackFit", "concat_many", "fit_stack", "meta_many", "meta_result"]
