@@ -28,7 +28,15 @@ from scipy import special
 
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.results import FloatArray, MetaResult, format_table
-from metareview.stats.tau2 import Control, Projection, Segments, estimate_tau2, normalize_method, solve_q
+from metareview.stats.tau2 import (
+    Control,
+    Projection,
+    Segments,
+    Tau2Estimate,
+    estimate_tau2,
+    normalize_method,
+    solve_q,
+)
 
 TESTS = ("z", "knha")
 PI_METHODS = ("z", "t", "riley")
@@ -133,12 +141,15 @@ def fit_stack(
     pi: str,
     level: float,
     control: Control,
+    tau2_est: Tau2Estimate | None = None,
+    tau2_ci: bool = True,
 ) -> StackFit:
     """Fit every model of the stack (metafor's ``rma.uni`` step by step, vectorised over models).
 
     ``x`` must have full column rank within each model and k ≥ p (+1 for a random-effects method).
     Divisions by zero and invalid operations give inf/NaN silently (degenerate models) and are
-    handled where they matter.
+    handled where they matter. ``tau2_est`` passes τ² estimated elsewhere (the torch backend);
+    ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN), the most expensive part of a fit.
     """
     method = normalize_method(method)
     check_options(test, pi, level)
@@ -146,7 +157,7 @@ def fit_stack(
     k = seg.k
     kf = k.astype(float)
     alpha = 1 - level / 100
-    est = estimate_tau2(y, v, x, seg, method, control)
+    est = tau2_est if tau2_est is not None else estimate_tau2(y, v, x, seg, method, control)
     tau2 = est.tau2
     rows_w = 1.0 / (v + tau2[seg.idx])
     fit = Projection(seg, x, rows_w, y)
@@ -185,7 +196,10 @@ def fit_stack(
         i2 = np.where(has_df, 100 * tau2 / (vt + tau2), 0.0)
         h2 = np.where(has_df, tau2 / vt + 1, 1.0)
 
-    tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
+    if tau2_ci:
+        tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
+    else:
+        tlo, thi = np.full(seg.n, np.nan), np.full(seg.n, np.nan)
     pi_lo, pi_hi = _prediction_interval(fit.beta, se, tau2, k, p, method, pi, alpha)
     weights = 100 * rows_w / seg.sum(rows_w)[seg.idx]
     return StackFit(
@@ -477,12 +491,19 @@ def meta_many(
     pi: str = "z",
     level: float = 95.0,
     control: Mapping[str, float] | None = None,
+    backend: str = "numpy",
+    device: str | None = None,
+    tau2_ci: bool = True,
 ) -> ManyResult:
     """Fit one meta-analysis per group, all at once (vectorised; same numbers as :func:`meta` per group).
 
     ``yi``, ``vi`` (or ``sei``) and ``groups`` are long arrays of equal length; the groups come out
     sorted. Every estimator of :func:`meta` is available; iterative ones (ML, REML, EB) update all
     groups together with a per-group convergence mask.
+
+    ``backend="torch"`` estimates τ² (EE, DL, ML, REML) with PyTorch in float64 on ``device`` (``"cpu"``
+    by default, ``"cuda"`` when present; see :mod:`metareview.stats.tau2_torch`), the rest as with
+    NumPy: the same numbers to 1e-10. ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN columns).
 
     Example::
 
@@ -501,6 +522,14 @@ def meta_many(
     except TypeError:
         uniq, codes = np.unique(labels.astype(str), return_inverse=True)
     seg = Segments.from_codes(codes.astype(np.int64).ravel(), len(uniq))
+    ctrl = Control.from_mapping(control)
+    tau2_est = None
+    if backend == "torch":
+        from metareview.stats.tau2_torch import estimate_tau2_torch
+
+        tau2_est = estimate_tau2_torch(y, v, seg, method, ctrl, device)
+    elif backend != "numpy":
+        raise StatsInputError(f"backend must be 'numpy' or 'torch', not {backend!r}", field="backend")
     fit = fit_stack(
         y,
         v,
@@ -510,7 +539,9 @@ def meta_many(
         test=test,
         pi=pi,
         level=level,
-        control=Control.from_mapping(control),
+        control=ctrl,
+        tau2_est=tau2_est,
+        tau2_ci=tau2_ci,
     )
     return ManyResult(fit, uniq, y, v, seg)
 
@@ -529,7 +560,7 @@ def concat_many(parts: Sequence[ManyResult]) -> ManyResult:
         >>> a = meta_many([0.1, 0.3, 0.2], [0.01, 0.02, 0.01], ["a", "a", "a"], method="DL")
         >>> b = meta_many([0.5, 0.4], [0.03, 0.02], ["b", "b"], method="DL")
         >>> both = concat_many([a, b])
-        >>> list(both.groups), both["b"].k
+        >>> both.groups.tolist(), both["b"].k
         (['a', 'b'], 2)
     """
     if not parts:
