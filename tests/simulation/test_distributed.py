@@ -63,3 +63,25 @@ def test_concat_many_needs_same_settings() -> None:
     b = meta_many([0.1, 0.3], [0.01, 0.02], [2, 2], method="REML")
     with pytest.raises(StatsInputError, match="method"):
         concat_many([a, b])
+
+
+def _perm_stat(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Permutation null of a subgroup difference (DL pooled means of two groups of 6 effects)."""
+    y = np.linspace(-0.3, 0.5, 12)
+    v = np.linspace(0.01, 0.06, 12)
+    perms = np.stack([rng.permutation(12) for _ in range(size)])
+    labels = np.repeat(np.arange(size * 2), 6)
+    res = meta_many(y[perms].ravel(), v[perms].ravel(), labels, method="DL")
+    est = res.column("estimate").reshape(size, 2)
+    return est[:, 1] - est[:, 0]
+
+
+def test_permutation_draws_on_cluster_equal_local(client: Any) -> None:
+    from metareview.simulation.distributed import map_draws
+
+    local = np.concatenate(map_draws(_perm_stat, 900, seed=5, chunk=200))
+    dist = np.concatenate(map_draws(_perm_stat, 900, seed=5, chunk=200, client=client))
+    assert local.shape == (900,)
+    np.testing.assert_array_equal(local, dist)
+    # a difference of two weighted means of the effects can never exceed their range (0.8)
+    assert np.all(np.abs(local) <= 0.8 + 1e-12) and np.unique(local).size > 100

@@ -118,3 +118,31 @@ def meta_many_distributed(
     kw = {"method": method, "test": test, "pi": pi, "level": level, "control": control}
     parts = [(y[a:b], v[a:b], labels[a:b], kw) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
     return concat_many(map_tasks(client, _fit_block, parts))
+
+
+def _draw_chunk(args: tuple[Callable[[np.random.Generator, int], Any], int, int, int]) -> Any:
+    fn, seed, index, size = args
+    return fn(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,))), size)
+
+
+def map_draws(
+    fn: Callable[[np.random.Generator, int], Any],
+    n: int,
+    *,
+    seed: int = 0,
+    chunk: int = 1000,
+    client: Any | None = None,
+) -> list[Any]:
+    """Run ``fn(rng, size)`` over ``n`` draws in chunks, in this process or on ``client``'s workers.
+
+    The generic path for Monte Carlo and permutation distributions (e.g. a permutation test of a
+    credibility criterion or of a meta-regression moderator, ``fn`` returning the statistic of ``size``
+    permutations): chunk ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``, so the results (in
+    chunk order) are the same wherever they run. ``fn`` must be picklable (a module-level function).
+    """
+    if n < 1 or chunk < 1:
+        raise InputError("n and chunk must be at least 1", field="n")
+    tasks = [(fn, seed, i, min(chunk, n - start)) for i, start in enumerate(range(0, n, chunk))]
+    if client is None:
+        return [_draw_chunk(t) for t in tasks]
+    return map_tasks(client, _draw_chunk, tasks)
