@@ -20,7 +20,8 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # One module per area; each defines ``register(app: typer.Typer) -> None``.
-_AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd", "report_cmd", "web_cmd")
+_AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd", "report_cmd", "web_cmd",
+          "update_cmd", "simulation_cmd")
 
 
 @app.callback()

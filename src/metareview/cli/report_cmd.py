@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="output folder (default: <review>/report)")] = None,
         effects: Annotated[Path | None, typer.Option(help=_EFFECTS_HELP)] = None,
         db: Annotated[str | None, typer.Option(help="database URL (default: <review>/review.sqlite)")] = None,
+        diff: Annotated[str | None, typer.Option(help="say what changed since report version vN")] = None,
     ) -> None:
         """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
 
@@ -37,3 +38,6 @@ def register(app: typer.Typer) -> None:
         files = write_review_report(review, out=out, effects=effects, db=db)
         typer.echo(f"report: {files.html}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
+        from metareview.report.versions import keep_build
+
+        typer.echo(keep_build(review, files.html.parent, effects=effects, db=db, diff=diff))

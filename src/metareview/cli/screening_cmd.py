@@ -20,7 +20,7 @@ from metareview.screening import decisions as sd
 from metareview.screening.highlight import keyword_spans
 from metareview.screening.models import DEFAULT_MODEL
 from metareview.screening.prisma import draw_prisma, prisma_counts
-from metareview.screening.queue import next_record, review_agreement, stopping_status
+from metareview.screening.queue import next_record, review_agreement
 from metareview.screening.simulate import simulate_file
 from metareview.screening.stages import TITLE_ABSTRACT
 
@@ -146,14 +146,16 @@ def status(
     stage: str = Stage,
     target_recall: float = typer.Option(0.95, "--target-recall"),
     confidence: float = typer.Option(0.95, "--confidence"),
+    batch: int | None = typer.Option(None, "--batch", help="Update batch to speak for (default: latest)."),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
-    """Progress at a stage and the stopping rules (estimated recall and what it rests on)."""
+    """Progress at a stage and the stopping rules (estimated recall, what it rests on), per update batch."""
+    from metareview.screening.batches import batch_stopping_status
+
     review = Review.open(review_dir, db)
     _say(sd.progress(review, stage))
-    for result in stopping_status(review, target_recall, confidence):
-        _say(result)
+    _say(batch_stopping_status(review, batch, target_recall, confidence))
 
 
 def conflicts(

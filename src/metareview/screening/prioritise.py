@@ -57,23 +57,58 @@ class Ranking:
         return f"Ranking by {self.model} ({state}): {self.order.size} unscreened; first: {head}"
 
 
+def _seeded(ranker: Ranker, seed: int) -> Ranker:
+    """``ranker`` with a classifier factory that sets ``random_state=seed`` where the classifier has one.
+
+    The ranker is changed in place (its fitted classifier is what :meth:`Ranker.score` uses next).
+    """
+    make = ranker.make_classifier
+    base = getattr(make, "__wrapped__", make)
+
+    def factory() -> Any:
+        clf = base()
+        if "random_state" in clf.get_params():
+            clf.set_params(random_state=seed)
+        return clf
+
+    factory.__wrapped__ = base  # type: ignore[attr-defined]
+    ranker.make_classifier = factory
+    return ranker
+
+
 class Prioritiser:
     """Keeps a corpus' feature matrix and re-ranks it after each batch of decisions.
 
     ``features`` may be a precomputed matrix (e.g. embeddings loaded from the store) to skip extraction.
+    ``random_state`` seeds every classifier that has one (LinearSVC's dual coordinate descent and
+    liblinear's logistic regression shuffle their coordinates), so one seed gives one ranking; it is 0
+    by default, and :meth:`rank` can override it per call (a simulation passes its run's seed).
     """
 
     def __init__(
-        self, texts: Sequence[str], model: str | Ranker = DEFAULT_MODEL, features: Any | None = None
+        self,
+        texts: Sequence[str],
+        model: str | Ranker = DEFAULT_MODEL,
+        features: Any | None = None,
+        random_state: int = 0,
     ) -> None:
         self.ranker = get_model(model) if isinstance(model, str) else model
+        self.random_state = random_state
         self.n = len(texts)
         self.X = features if features is not None else self.ranker.features.fit_transform(list(texts))
         if self.X.shape[0] != self.n:
             raise InputError(f"features have {self.X.shape[0]} rows for {self.n} texts")
 
-    def rank(self, labelled: Sequence[int] | np.ndarray, labels: Sequence[int] | np.ndarray) -> Ranking:
-        """Refit on ``labels`` (1 relevant / 0 irrelevant) of corpus positions ``labelled``; rank the rest."""
+    def rank(
+        self,
+        labelled: Sequence[int] | np.ndarray,
+        labels: Sequence[int] | np.ndarray,
+        random_state: int | None = None,
+    ) -> Ranking:
+        """Refit on ``labels`` (1 relevant / 0 irrelevant) of corpus positions ``labelled``; rank the rest.
+
+        The classifier is seeded with ``random_state`` (default: the prioritiser's own).
+        """
         idx = np.asarray(labelled, dtype=int)
         y = np.asarray(labels, dtype=int)
         if idx.size != y.size:
@@ -83,7 +118,8 @@ class Prioritiser:
         rest = np.flatnonzero(mask)
         if np.unique(y).size < 2:
             return Ranking(rest, np.zeros(rest.size), False, self.ranker.name)
-        self.ranker.fit(self.X[idx], y)
+        seed = self.random_state if random_state is None else random_state
+        _seeded(self.ranker, seed).fit(self.X[idx], y)
         scores = self.ranker.score(self.X)[rest]  # scoring all rows avoids copying a slice of the matrix
         best_first = np.argsort(-scores, kind="stable")
         return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)

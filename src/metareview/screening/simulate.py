@@ -114,7 +114,7 @@ def run_active(
             checked = len(order)
             order.extend(rng.permutation(np.flatnonzero(remaining)).tolist())
             break
-        ranking = prioritiser.rank(order, labels[order])
+        ranking = prioritiser.rank(order, labels[order], random_state=seed)
         take = ranking.order[: _step(len(order), n, every_decision_until, step_fraction)]
         order.extend(take.tolist())
         remaining[take] = False

@@ -28,7 +28,15 @@ from scipy import special
 
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.results import FloatArray, MetaResult, format_table
-from metareview.stats.tau2 import Control, Projection, Segments, estimate_tau2, normalize_method, solve_q
+from metareview.stats.tau2 import (
+    Control,
+    Projection,
+    Segments,
+    Tau2Estimate,
+    estimate_tau2,
+    normalize_method,
+    solve_q,
+)
 
 TESTS = ("z", "knha")
 PI_METHODS = ("z", "t", "riley")
@@ -133,12 +141,15 @@ def fit_stack(
     pi: str,
     level: float,
     control: Control,
+    tau2_est: Tau2Estimate | None = None,
+    tau2_ci: bool = True,
 ) -> StackFit:
     """Fit every model of the stack (metafor's ``rma.uni`` step by step, vectorised over models).
 
     ``x`` must have full column rank within each model and k ≥ p (+1 for a random-effects method).
     Divisions by zero and invalid operations give inf/NaN silently (degenerate models) and are
-    handled where they matter.
+    handled where they matter. ``tau2_est`` passes τ² estimated elsewhere (the torch backend);
+    ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN), the most expensive part of a fit.
     """
     method = normalize_method(method)
     check_options(test, pi, level)
@@ -146,7 +157,7 @@ def fit_stack(
     k = seg.k
     kf = k.astype(float)
     alpha = 1 - level / 100
-    est = estimate_tau2(y, v, x, seg, method, control)
+    est = tau2_est if tau2_est is not None else estimate_tau2(y, v, x, seg, method, control)
     tau2 = est.tau2
     rows_w = 1.0 / (v + tau2[seg.idx])
     fit = Projection(seg, x, rows_w, y)
@@ -185,7 +196,10 @@ def fit_stack(
         i2 = np.where(has_df, 100 * tau2 / (vt + tau2), 0.0)
         h2 = np.where(has_df, tau2 / vt + 1, 1.0)
 
-    tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
+    if tau2_ci:
+        tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
+    else:
+        tlo, thi = np.full(seg.n, np.nan), np.full(seg.n, np.nan)
     pi_lo, pi_hi = _prediction_interval(fit.beta, se, tau2, k, p, method, pi, alpha)
     weights = 100 * rows_w / seg.sum(rows_w)[seg.idx]
     return StackFit(
@@ -389,6 +403,7 @@ class ManyResult:
     ) -> None:
         self.fit = fit
         self.groups = groups
+        self.seg = seg
         self._y, self._v = y, v
         self._pos = {g.item() if hasattr(g, "item") else g: i for i, g in enumerate(groups)}
         self._order = np.argsort(seg.idx, kind="stable")  # rows grouped by model, in their original order
@@ -476,12 +491,19 @@ def meta_many(
     pi: str = "z",
     level: float = 95.0,
     control: Mapping[str, float] | None = None,
+    backend: str = "numpy",
+    device: str | None = None,
+    tau2_ci: bool = True,
 ) -> ManyResult:
     """Fit one meta-analysis per group, all at once (vectorised; same numbers as :func:`meta` per group).
 
     ``yi``, ``vi`` (or ``sei``) and ``groups`` are long arrays of equal length; the groups come out
     sorted. Every estimator of :func:`meta` is available; iterative ones (ML, REML, EB) update all
     groups together with a per-group convergence mask.
+
+    ``backend="torch"`` estimates τ² (EE, DL, ML, REML) with PyTorch in float64 on ``device`` (``"cpu"``
+    by default, ``"cuda"`` when present; see :mod:`metareview.stats.tau2_torch`), the rest as with
+    NumPy: the same numbers to 1e-10. ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN columns).
 
     Example::
 
@@ -500,6 +522,14 @@ def meta_many(
     except TypeError:
         uniq, codes = np.unique(labels.astype(str), return_inverse=True)
     seg = Segments.from_codes(codes.astype(np.int64).ravel(), len(uniq))
+    ctrl = Control.from_mapping(control)
+    tau2_est = None
+    if backend == "torch":
+        from metareview.stats.tau2_torch import estimate_tau2_torch
+
+        tau2_est = estimate_tau2_torch(y, v, seg, method, ctrl, device)
+    elif backend != "numpy":
+        raise StatsInputError(f"backend must be 'numpy' or 'torch', not {backend!r}", field="backend")
     fit = fit_stack(
         y,
         v,
@@ -509,9 +539,51 @@ def meta_many(
         test=test,
         pi=pi,
         level=level,
-        control=Control.from_mapping(control),
+        control=ctrl,
+        tau2_est=tau2_est,
+        tau2_ci=tau2_ci,
     )
     return ManyResult(fit, uniq, y, v, seg)
 
 
-__all__ = ["ManyResult", "StackFit", "fit_stack", "meta_many", "meta_result"]
+_SCALAR_FIELDS = ("method", "test", "pi_method", "level", "p")
+
+
+def concat_many(parts: Sequence[ManyResult]) -> ManyResult:
+    """Join :class:`ManyResult` objects fitted on disjoint blocks of groups (with the same settings) into
+    one, as if fitted together: groups in block order (sorted overall when the blocks were cut from the
+    sorted groups). Each model's numbers are those of its block (``meta_many`` fits every model with the
+    same bits alone or in a stack), so the join equals one ``meta_many`` call on all the rows.
+
+    Example::
+
+        >>> a = meta_many([0.1, 0.3, 0.2], [0.01, 0.02, 0.01], ["a", "a", "a"], method="DL")
+        >>> b = meta_many([0.5, 0.4], [0.03, 0.02], ["b", "b"], method="DL")
+        >>> both = concat_many([a, b])
+        >>> both.groups.tolist(), both["b"].k
+        (['a', 'b'], 2)
+    """
+    if not parts:
+        raise StatsInputError("nothing to join: no results given", field="parts")
+    first = parts[0].fit
+    for part in parts[1:]:
+        for name in _SCALAR_FIELDS:
+            if getattr(part.fit, name) != getattr(first, name):
+                raise StatsInputError(f"cannot join results fitted with different {name}", field=name)
+    joined: dict[str, Any] = {name: getattr(first, name) for name in _SCALAR_FIELDS}
+    for name in StackFit.__dataclass_fields__:
+        if name not in joined:
+            joined[name] = np.concatenate([getattr(part.fit, name) for part in parts])
+    offsets = np.cumsum([0] + [part.seg.n for part in parts[:-1]])
+    idx = np.concatenate([part.seg.idx + off for part, off in zip(parts, offsets, strict=True)])
+    seg = Segments.from_codes(idx.astype(np.int64), int(sum(part.seg.n for part in parts)))
+    return ManyResult(
+        StackFit(**joined),
+        np.concatenate([part.groups for part in parts]),
+        np.concatenate([part._y for part in parts]),
+        np.concatenate([part._v for part in parts]),
+        seg,
+    )
+
+
+__all__ = ["ManyResult", "StackFit", "concat_many", "fit_stack", "meta_many", "meta_result"]

@@ -1,0 +1,148 @@
+"""Running simulation studies and :func:`metareview.stats.meta_many` on ``dask.distributed``
+(optional extra ``scale``).
+
+* :func:`cluster_client` — a client for a local cluster (default: 2 worker processes, 1 thread each) or,
+  given a scheduler address (``tcp://host:8786``), for a real cluster;
+* :func:`map_tasks` — run picklable tasks on the workers and gather the results *in task order*;
+* :func:`meta_many_distributed` — split the groups of a long table into contiguous blocks, fit each block
+  with ``meta_many`` on a worker and join the blocks (:func:`metareview.stats.batch.concat_many`): each
+  model is fitted alone-or-among-others with the same bits (``Segments.subset``), so the result equals
+  the single-process ``meta_many`` exactly.
+
+Example::
+
+    from metareview.simulation.distributed import cluster_client
+    from metareview.simulation import Condition, run_study
+    with cluster_client(n_workers=2) as client:
+        study = run_study([Condition(k=5, tau2=0.1)], reps=100_000, client=client)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from metareview.errors import InputError
+
+
+def _dask() -> Any:
+    try:
+        import distributed
+    except ModuleNotFoundError:
+        raise InputError("dask.distributed is not installed: pip install 'metareview[scale]'") from None
+    return distributed
+
+
+@contextmanager
+def cluster_client(
+    address: str | None = None,
+    *,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    memory_limit: str | None = None,
+) -> Iterator[Any]:
+    """A ``dask.distributed.Client``: to the scheduler at ``address``, else to a new local cluster of
+    ``n_workers`` processes (closed when the block ends)."""
+    distributed = _dask()
+    if address:
+        client = distributed.Client(address)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    kwargs: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            dashboard_address=None,
+            **kwargs,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def map_tasks(client: Any, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+    """``[fn(t) for t in tasks]`` computed on the cluster's workers (results in task order)."""
+    futures = client.map(fn, list(tasks), pure=False)
+    return list(client.gather(futures))
+
+
+def _fit_block(args: tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]) -> Any:
+    from metareview.stats import meta_many
+
+    y, v, g, kw = args
+    return meta_many(y, v, g, **kw)
+
+
+def meta_many_distributed(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    groups: Sequence[Any] | np.ndarray,
+    client: Any,
+    *,
+    blocks: int | None = None,
+    method: str = "REML",
+    test: str = "z",
+    pi: str = "z",
+    level: float = 95.0,
+    control: Mapping[str, float] | None = None,
+) -> Any:
+    """:func:`metareview.stats.meta_many` with its groups spread over the workers of ``client``.
+
+    ``blocks`` (default: 4 per worker) contiguous blocks of the sorted groups are fitted separately and
+    joined; the :class:`~metareview.stats.batch.ManyResult` is identical to the single-process one.
+    """
+    from metareview.stats.batch import concat_many
+
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    labels = np.asarray(groups)
+    if y.shape != v.shape or labels.shape != y.shape or y.ndim != 1:
+        raise InputError("yi, vi and groups must be 1-d arrays of one length", field="groups")
+    uniq, codes = np.unique(labels, return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    y, v, labels, codes = y[order], v[order], labels[order], codes[order]
+    n_blocks = blocks or 4 * max(1, len(client.scheduler_info().get("workers", {})))
+    edges = np.searchsorted(
+        codes, np.linspace(0, len(uniq), min(n_blocks, len(uniq)) + 1).round().astype(int)
+    )
+    kw = {"method": method, "test": test, "pi": pi, "level": level, "control": control}
+    parts = [(y[a:b], v[a:b], labels[a:b], kw) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return concat_many(map_tasks(client, _fit_block, parts))
+
+
+def _draw_chunk(args: tuple[Callable[[np.random.Generator, int], Any], int, int, int]) -> Any:
+    fn, seed, index, size = args
+    return fn(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,))), size)
+
+
+def map_draws(
+    fn: Callable[[np.random.Generator, int], Any],
+    n: int,
+    *,
+    seed: int = 0,
+    chunk: int = 1000,
+    client: Any | None = None,
+) -> list[Any]:
+    """Run ``fn(rng, size)`` over ``n`` draws in chunks, in this process or on ``client``'s workers.
+
+    The generic path for Monte Carlo and permutation distributions (e.g. a permutation test of a
+    credibility criterion or of a meta-regression moderator, ``fn`` returning the statistic of ``size``
+    permutations): chunk ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``, so the results (in
+    chunk order) are the same wherever they run. ``fn`` must be picklable (a module-level function).
+    """
+    if n < 1 or chunk < 1:
+        raise InputError("n and chunk must be at least 1", field="n")
+    tasks = [(fn, seed, i, min(chunk, n - start)) for i, start in enumerate(range(0, n, chunk))]
+    if client is None:
+        return [_draw_chunk(t) for t in tasks]
+    return map_tasks(client, _draw_chunk, tasks)
