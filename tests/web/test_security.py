@@ -196,3 +196,10 @@ def test_invitation_links_work_once(server, team, clients):
     r = vic.post(f"/r/{slug}/members/invite", data={"csrf": csrf_of(vic), "role": "owner"})
     assert r.status_code == 404
     assert vic.get(f"/r/{slug}/screen").status_code == 404
+
+
+def test_only_server_owners_create_reviews(server, team, clients):
+    ana = clients["ana"]
+    assert ana.post("/reviews", data={"title": "mine", "csrf": csrf_of(ana)}).status_code == 404
+    olga = clients["olga"]
+    assert olga.post("/reviews", data={"title": "mine", "csrf": csrf_of(olga)}).status_code == 303

@@ -19,6 +19,7 @@ from metareview.screening.queue import next_record, review_agreement, stopping_s
 from metareview.screening.stages import FULL_TEXT, TITLE_ABSTRACT
 from metareview.team import accounts, members, work
 from metareview.team.accounts import Account
+from metareview.team.members import Forbidden
 from metareview.team.server import OWNER, REVIEWER, ROLES, VIEWER
 from metareview.web import files
 from metareview.web.render import render
@@ -96,6 +97,8 @@ def home(request: Request, account: User) -> Response:
 
 @router.post("/reviews")
 def create_review(request: Request, account: User, title: Annotated[str, Form()]) -> Response:
+    if not account.is_admin:
+        raise Forbidden("only a server owner creates reviews")
     hosted = server_of(request).create_review(title, account.id)
     return _see_other(f"/r/{hosted.slug}/import")
 
