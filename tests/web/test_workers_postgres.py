@@ -70,7 +70,8 @@ def test_two_app_processes_share_sessions_and_votes(server_url, tmp_path):
     assert sd.progress(review).pending == len(TITLES)  # one vote of the two required
     if server_url is not None:
         with second.engine.connect() as con:
-            schemas = set(con.execute(sa.text("select schema_name from information_schema.schemata")).scalars())
+            query = sa.text("select schema_name from information_schema.schemata")
+            schemas = set(con.execute(query).scalars())
         assert "review_shared_review" in schemas
     # signing out on one app ends the session on the other
     a1.post("/signout", data={"csrf": csrf})
