@@ -153,11 +153,13 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
 
         ana.goto(f"{base}/r/{slug}/screen?stage=full_text")
         shot(ana, "12-screen-full-text")
+        owner.goto(f"{base}/r/{slug}/extraction")
+        shot(owner, "13-extraction")
         owner.goto(f"{base}/account")
         owner.click("text=Create token")
         assert owner.locator("#new-token").inner_text().startswith("mrt_")
-        shot(owner, "13-account")
+        shot(owner, "14-account")
         owner.goto(f"{base}/")
-        shot(owner, "14-home")
+        shot(owner, "15-home")
         for ctx in (owner_ctx, ana.context, ben.context):
             ctx.close()

@@ -11,7 +11,8 @@ def test_pages_render(clients, team, server):
     c = clients["olga"]
     for path in ("/", "/account", f"/r/{slug}/", f"/r/{slug}/import", f"/r/{slug}/screen",
                  f"/r/{slug}/screen?stage=full_text", f"/r/{slug}/mine", f"/r/{slug}/conflicts",
-                 f"/r/{slug}/members", f"/r/{slug}/prisma.svg", f"/r/{slug}/curve.svg",
+                 f"/r/{slug}/members", f"/r/{slug}/extraction", f"/r/{slug}/prisma.svg",
+                 f"/r/{slug}/curve.svg",
                  f"/r/{slug}/export/ris", f"/r/{slug}/export/csv", f"/r/{slug}/export/xlsx"):
         r = c.get(path)
         assert r.status_code == 200, (path, r.status_code, r.text[:300])

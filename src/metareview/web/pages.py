@@ -461,3 +461,86 @@ def cancel_invitation(request: Request, account: User, slug: str, inv_id: int) -
 
 
 __all__ = ["router", "review_agreement"]
+
+
+# --- extraction --------------------------------------------------------------------------------------
+
+
+def _extraction_page(request: Request, account: Account, slug: str, role: str, **state: Any) -> Response:
+    from metareview.extraction.amstar2 import ITEMS, allowed_answers
+    from metareview.team import extraction as ex
+
+    review = server_of(request).review(slug)
+    bundle = ex.stored(review)
+    final = sd.final_decisions(review, FULL_TEXT) if FULL_TEXT in review.protocol.screening.stages else {}
+    included = [work.record_view(review, rid) for rid, (dec, _) in sorted(final.items()) if dec == "include"]
+    ctx = {
+        "bundle": bundle, "included": [r for r in included if r], "items": ITEMS,
+        "answers": {i: allowed_answers(i) for i in ITEMS}, "domains": review.protocol.outcome_domains,
+        "form": {}, "amstar": {}, "errors": {}, "which": "", "saved": "",
+    }
+    ctx.update(state)
+    return render(request, "extraction.html", _ctx(request, account, slug, role, **ctx),
+                  status=400 if state.get("errors") else 200)
+
+
+@router.get("/r/{slug}/extraction", response_class=HTMLResponse)
+def extraction(request: Request, account: User, slug: str, saved: str = "") -> Response:
+    role = member(request, account, slug, VIEWER)
+    return _extraction_page(request, account, slug, role, saved=saved)
+
+
+@router.post("/r/{slug}/extraction/report", response_class=HTMLResponse)
+async def extraction_report(request: Request, account: User, slug: str) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    fields = ("id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants")
+    data = {k: form.get(k, "") for k in fields}
+    amstar = {int(k[7:]): v for k, v in form.items() if k.startswith("amstar_") and k[7:].isdigit()}
+    report, errors = ex.validate_report(data, amstar)
+    if errors:
+        return _extraction_page(request, account, slug, role, form=data, amstar=amstar, errors=errors,
+                                which="report")
+    ex.save(server_of(request).review(slug), report=report)
+    return _see_other(f"/r/{slug}/extraction?saved=report+{report.id}")
+
+
+@router.post("/r/{slug}/extraction/effect", response_class=HTMLResponse)
+async def extraction_effect(request: Request, account: User, slug: str) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+    effect, errors = ex.validate_effect(form)
+    review = server_of(request).review(slug)
+    if not errors:
+        try:
+            ex.check_known_report(review, effect.report_id)
+        except InputError as exc:
+            errors = {"report_id": exc.message}
+    if errors:
+        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="effect")
+    ex.save(review, effect=effect)
+    return _see_other(f"/r/{slug}/extraction?saved=effect+size")
+
+
+@router.post("/r/{slug}/extraction/studies", response_class=HTMLResponse)
+def extraction_studies(request: Request, account: User, slug: str, report_id: Annotated[str, Form()],
+                       studies: Annotated[str, Form()]) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    lst, errors = ex.validate_studies(report_id, studies)
+    if not errors:
+        try:
+            ex.check_known_report(review, report_id)
+            ex.save(review, studies=lst)
+        except InputError as exc:
+            errors = {exc.field or "studies": exc.message}
+    if errors:
+        form = {"report_id": report_id, "studies": studies}
+        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="studies")
+    return _see_other(f"/r/{slug}/extraction?saved=primary+studies")
