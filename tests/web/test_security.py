@@ -203,3 +203,11 @@ def test_only_server_owners_create_reviews(server, team, clients):
     assert ana.post("/reviews", data={"title": "mine", "csrf": csrf_of(ana)}).status_code == 404
     olga = clients["olga"]
     assert olga.post("/reviews", data={"title": "mine", "csrf": csrf_of(olga)}).status_code == 303
+
+
+def test_upload_display_names_are_reduced_to_safe_characters():
+    from metareview.web.files import _safe_stem
+
+    assert _safe_stem("../../etc/passwd.ris") == "passwd"
+    assert _safe_stem("..\\\\..\\\\win\\\\MEDLINE export (2024).ris") == "MEDLINE_export_2024"
+    assert _safe_stem("...ris") == "upload"

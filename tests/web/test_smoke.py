@@ -18,6 +18,16 @@ def test_pages_render(clients, team, server):
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
 
 
+def test_report_builds_from_the_dashboard(clients, team):
+    slug = team["slug"]
+    c = clients["olga"]
+    r = c.post(f"/r/{slug}/report", data={"csrf": csrf_of(c)})
+    assert r.status_code == 303
+    page = c.get(f"/r/{slug}/report")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert "script-src" not in page.headers["content-security-policy"]
+
+
 def test_vote_through_page_lands_in_event_log(clients, team, server):
     slug = team["slug"]
     c = clients["ana"]
