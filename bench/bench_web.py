@@ -61,7 +61,7 @@ def start(data: Path, url: str, port: int, workers: int) -> subprocess.Popen[byt
          "--db", url, "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
-    deadline = time.time() + 60
+    deadline = time.time() + 300  # a loaded machine: workers import the engine before serving
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/signin", timeout=1).status_code == 200:
