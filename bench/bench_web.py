@@ -191,7 +191,10 @@ def main() -> None:
     done.set()
     kt.join()
     run_s = time.perf_counter() - t_run
-    os.killpg(proc[0].pid, signal.SIGTERM)
+    try:
+        os.killpg(proc[0].pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
     review = server.review(hosted.slug)
     from metareview.store import screening_repo

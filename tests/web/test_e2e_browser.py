@@ -115,6 +115,9 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
             reviewers[name] = page
 
         ana, ben = reviewers["ana"], reviewers["ben"]
+        owner.goto(f"{base}/r/{slug}/members")
+        assert owner.locator("select[name=role]").count() == 4  # 3 members + the invitation form
+        shot(owner, "04b-members-joined")
         # ana screens everything first, by keyboard: include all.
         ana.goto(f"{base}/r/{slug}/screen")
         shot(ana, "06-screen-title-abstract")
