@@ -40,6 +40,25 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _tiny_pdf() -> bytes:
+    """A one-page PDF with one line of text (hand-written objects, offsets computed)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>"]
+    text = b"BT /F1 18 Tf 72 700 Td (Full text of the report) Tj ET"
+    objs.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
+    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
 def text_of(page, selector: str) -> str:
     return page.locator(selector).inner_text().strip()
 
@@ -96,6 +115,9 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
             reviewers[name] = page
 
         ana, ben = reviewers["ana"], reviewers["ben"]
+        owner.goto(f"{base}/r/{slug}/members")
+        assert owner.locator("select[name=role]").count() == 4  # 3 members + the invitation form
+        shot(owner, "04b-members-joined")
         # ana screens everything first, by keyboard: include all.
         ana.goto(f"{base}/r/{slug}/screen")
         shot(ana, "06-screen-title-abstract")
@@ -152,12 +174,27 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
         shot(owner, "11-dashboard-after")
 
         ana.goto(f"{base}/r/{slug}/screen?stage=full_text")
+        pdf = tmp_path / "fulltext.pdf"
+        pdf.write_bytes(_tiny_pdf())
+        ana.set_input_files("input[type=file]", str(pdf))
+        with ana.expect_navigation():
+            ana.click("text=Upload")
+        assert text_of(ana, "#retrieval") == "retrieved"
+        assert ana.locator("iframe").count() == 1
+        ana.wait_for_timeout(800)
         shot(ana, "12-screen-full-text")
+        ana.keyboard.press("e")
+        assert not ana.locator('#reasons button[data-num="0"]').count()  # a reason is required here
+        with ana.expect_navigation():
+            ana.keyboard.press("2")
+        assert "Record" in ana.content()
+        owner.goto(f"{base}/r/{slug}/extraction")
+        shot(owner, "13-extraction")
         owner.goto(f"{base}/account")
         owner.click("text=Create token")
         assert owner.locator("#new-token").inner_text().startswith("mrt_")
-        shot(owner, "13-account")
+        shot(owner, "14-account")
         owner.goto(f"{base}/")
-        shot(owner, "14-home")
+        shot(owner, "15-home")
         for ctx in (owner_ctx, ana.context, ben.context):
             ctx.close()

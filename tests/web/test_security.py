@@ -196,3 +196,18 @@ def test_invitation_links_work_once(server, team, clients):
     r = vic.post(f"/r/{slug}/members/invite", data={"csrf": csrf_of(vic), "role": "owner"})
     assert r.status_code == 404
     assert vic.get(f"/r/{slug}/screen").status_code == 404
+
+
+def test_only_server_owners_create_reviews(server, team, clients):
+    ana = clients["ana"]
+    assert ana.post("/reviews", data={"title": "mine", "csrf": csrf_of(ana)}).status_code == 404
+    olga = clients["olga"]
+    assert olga.post("/reviews", data={"title": "mine", "csrf": csrf_of(olga)}).status_code == 303
+
+
+def test_upload_display_names_are_reduced_to_safe_characters():
+    from metareview.web.files import _safe_stem
+
+    assert _safe_stem("../../etc/passwd.ris") == "passwd"
+    assert _safe_stem("..\\\\..\\\\win\\\\MEDLINE export (2024).ris") == "MEDLINE_export_2024"
+    assert _safe_stem("...ris") == "upload"

@@ -33,8 +33,11 @@ def decide_once(
 ) -> dict[str, Any]:
     """:func:`metareview.screening.decisions.decide` that a retried request cannot double: with a
     ``key``, the vote and the key are written in one transaction, and a repeated key returns the first
-    answer without voting again. Returns ``{"record_id", "stage", "status", "repeated"}``."""
+    answer without voting again. Concurrent votes on one record are serialised by a row lock, so the
+    protocol's reviewers-per-record limit holds across app processes. Returns ``{"record_id", "stage",
+    "decision", "status", "repeated"}``."""
     with review.session() as s:
+        repo.lock_record(s, record_id)
         if key:
             seen = repo.idempotent_response(s, key)
             if seen is not None:

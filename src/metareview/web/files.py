@@ -3,6 +3,7 @@ the user's), exports and the built report. Paths come only from the review slug 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -30,8 +31,8 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 async def save_upload(upload: UploadFile, folder: Path, suffixes: tuple[str, ...], limit: int) -> Path:
-    """Save an uploaded export as ``folder/upload<suffix>``: only its suffix is taken from the user's
-    file name, and only when it is one the readers know."""
+    """Save an uploaded export in ``folder`` (a fresh temporary folder) under a name reduced to safe
+    characters (:func:`_safe_stem`), with a suffix the readers know."""
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in suffixes:
         raise InputError(
@@ -40,9 +41,16 @@ async def save_upload(upload: UploadFile, folder: Path, suffixes: tuple[str, ...
     data = await _read_limited(upload, limit)
     if not data:
         raise InputError("the file is empty", field="file")
-    path = folder / f"upload{suffix}"
+    path = folder / f"{_safe_stem(upload.filename or '')}{suffix}"
     path.write_bytes(data)
     return path
+
+
+def _safe_stem(name: str) -> str:
+    """A display name for the search (kept in the store): the last part of the user's name reduced to
+    letters, digits, '-' and '_' (so it can never name another folder), or 'upload'."""
+    stem = Path(name.replace("\\", "/")).stem
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:60] or "upload"
 
 
 def _fulltext_dir(server: Server, slug: str) -> Path:

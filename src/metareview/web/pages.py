@@ -19,6 +19,7 @@ from metareview.screening.queue import next_record, review_agreement, stopping_s
 from metareview.screening.stages import FULL_TEXT, TITLE_ABSTRACT
 from metareview.team import accounts, members, work
 from metareview.team.accounts import Account
+from metareview.team.members import Forbidden
 from metareview.team.server import OWNER, REVIEWER, ROLES, VIEWER
 from metareview.web import files
 from metareview.web.render import render
@@ -96,6 +97,8 @@ def home(request: Request, account: User) -> Response:
 
 @router.post("/reviews")
 def create_review(request: Request, account: User, title: Annotated[str, Form()]) -> Response:
+    if not account.is_admin:
+        raise Forbidden("only a server owner creates reviews")
     hosted = server_of(request).create_review(title, account.id)
     return _see_other(f"/r/{hosted.slug}/import")
 
@@ -201,7 +204,9 @@ def show_report(request: Request, account: User, slug: str) -> Response:
     path = files.report_path(server_of(request), slug)
     if path is None:
         return _see_other(f"/r/{slug}/")
-    return FileResponse(path, media_type="text/html")
+    # the report is self-contained (inline styles, data: images); it runs no script
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    return FileResponse(path, media_type="text/html", headers={"Content-Security-Policy": csp})
 
 
 # --- import and deduplication ------------------------------------------------------------------------
@@ -458,3 +463,86 @@ def cancel_invitation(request: Request, account: User, slug: str, inv_id: int) -
 
 
 __all__ = ["router", "review_agreement"]
+
+
+# --- extraction --------------------------------------------------------------------------------------
+
+
+def _extraction_page(request: Request, account: Account, slug: str, role: str, **state: Any) -> Response:
+    from metareview.extraction.amstar2 import ITEMS, allowed_answers
+    from metareview.team import extraction as ex
+
+    review = server_of(request).review(slug)
+    bundle = ex.stored(review)
+    final = sd.final_decisions(review, FULL_TEXT) if FULL_TEXT in review.protocol.screening.stages else {}
+    included = [work.record_view(review, rid) for rid, (dec, _) in sorted(final.items()) if dec == "include"]
+    ctx = {
+        "bundle": bundle, "included": [r for r in included if r], "items": ITEMS,
+        "answers": {i: allowed_answers(i) for i in ITEMS}, "domains": review.protocol.outcome_domains,
+        "form": {}, "amstar": {}, "errors": {}, "which": "", "saved": "",
+    }
+    ctx.update(state)
+    return render(request, "extraction.html", _ctx(request, account, slug, role, **ctx),
+                  status=400 if state.get("errors") else 200)
+
+
+@router.get("/r/{slug}/extraction", response_class=HTMLResponse)
+def extraction(request: Request, account: User, slug: str, saved: str = "") -> Response:
+    role = member(request, account, slug, VIEWER)
+    return _extraction_page(request, account, slug, role, saved=saved)
+
+
+@router.post("/r/{slug}/extraction/report", response_class=HTMLResponse)
+async def extraction_report(request: Request, account: User, slug: str) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    fields = ("id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants")
+    data = {k: form.get(k, "") for k in fields}
+    amstar = {int(k[7:]): v for k, v in form.items() if k.startswith("amstar_") and k[7:].isdigit()}
+    report, errors = ex.validate_report(data, amstar)
+    if errors:
+        return _extraction_page(request, account, slug, role, form=data, amstar=amstar, errors=errors,
+                                which="report")
+    ex.save(server_of(request).review(slug), report=report)
+    return _see_other(f"/r/{slug}/extraction?saved=report+{report.id}")
+
+
+@router.post("/r/{slug}/extraction/effect", response_class=HTMLResponse)
+async def extraction_effect(request: Request, account: User, slug: str) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+    effect, errors = ex.validate_effect(form)
+    review = server_of(request).review(slug)
+    if not errors:
+        try:
+            ex.check_known_report(review, effect.report_id)
+        except InputError as exc:
+            errors = {"report_id": exc.message}
+    if errors:
+        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="effect")
+    ex.save(review, effect=effect)
+    return _see_other(f"/r/{slug}/extraction?saved=effect+size")
+
+
+@router.post("/r/{slug}/extraction/studies", response_class=HTMLResponse)
+def extraction_studies(request: Request, account: User, slug: str, report_id: Annotated[str, Form()],
+                       studies: Annotated[str, Form()]) -> Response:
+    from metareview.team import extraction as ex
+
+    role = member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    lst, errors = ex.validate_studies(report_id, studies)
+    if not errors:
+        try:
+            ex.check_known_report(review, report_id)
+            ex.save(review, studies=lst)
+        except InputError as exc:
+            errors = {exc.field or "studies": exc.message}
+    if errors:
+        form = {"report_id": report_id, "studies": studies}
+        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="studies")
+    return _see_other(f"/r/{slug}/extraction?saved=primary+studies")
