@@ -63,6 +63,11 @@ def test_update_after_stop_does_not_claim_recall_over_new_records(review: Review
     assert all(not r.stop for r in cur.results)
     assert cur.results[0].recall_lower_bound is None
     assert "batch 2 of 2" in str(after) and "batch 1: STOP" in str(after)
+    # every interface that asks the queue (web dashboard, API) gets the same truthful verdict
+    from metareview.screening.queue import stopping_status
+
+    hyper, heuristic = stopping_status(review)
+    assert not hyper.stop and not heuristic.stop and hyper.n_total == 20 and "batch 2" in hyper.basis
     # batch 1's own verdict is unchanged: it rests on batch 1's records only
     b1 = next(b for b in after.batches if b.batch == 1)
     assert b1.stop and b1.records == 400 and b1.results[0].n_total == 400
@@ -139,3 +144,21 @@ def _records(review: Review, ids: list[int]) -> list:
 
     with review.session() as s:
         return [screening_repo.record_by_id(s, i) for i in ids]
+
+
+def test_review_verdict_waits_for_every_batch(review: Review, tmp_path: Path) -> None:
+    # batch 1 barely screened; batch 2's heuristic (5 irrelevant in a row) fires on its own records
+    import_file(review, write_ris(tmp_path / "a.ris", _ALL[:30]), "MEDLINE", searched="2024-01-10")
+    first = batch_records(review)[1]
+    sd.decide(review, first[0], "ana", "include")
+    sd.decide(review, first[1], "ana", "exclude", reason="not a meta-analysis")
+    res = update_review(
+        review, [UpdateSource(write_ris(tmp_path / "u.ris", NEW20), "MEDLINE", searched="2025-01-10")]
+    )
+    for rid in res.new_record_ids[:8]:
+        sd.decide(review, rid, "ana", "exclude", reason="not a meta-analysis")
+    st = batch_stopping_status(review, consecutive=5)
+    assert st.speaks_for == 2 and st.current.results[1].stop  # batch 2 alone would stop
+    heuristic = st.review_results()[1]
+    assert not heuristic.stop and "batch 1 not finished" in heuristic.basis
+    assert not st.stop and "batch 1: continue" in str(st)

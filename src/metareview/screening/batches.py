@@ -198,6 +198,18 @@ class BatchStopping:
         """True only when every batch holding records says stop (no batch left unassessed)."""
         return all(b.stop for b in self.batches if b.records)
 
+    def review_results(self) -> list[StoppingResult]:
+        """The rules of the batch the status speaks for, as the review's verdict: a rule says stop only
+        when every batch holding records says stop; the basis names any batch that does not."""
+        waiting = [b.batch for b in self.batches if b.records and not b.stop and b.batch != self.speaks_for]
+        if not waiting:
+            return list(self.current.results)
+        note = f"; batch {', '.join(map(str, waiting))} not finished by its own rule"
+        return [
+            dataclasses.replace(r, stop=False, basis=r.basis + note) if r.stop else r
+            for r in self.current.results
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
         return {

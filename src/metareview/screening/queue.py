@@ -29,7 +29,7 @@ from metareview.screening.agreement import Agreement, cohen_kappa, counts_from_r
 from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
-from metareview.screening.stopping import StoppingResult, consecutive_irrelevant, hypergeometric_test
+from metareview.screening.stopping import StoppingResult
 from metareview.store import screening_repo as repo
 
 
@@ -125,16 +125,12 @@ def next_record(
 def stopping_status(
     review: Review, target_recall: float = 0.95, confidence: float = 0.95, consecutive: int = 100
 ) -> list[StoppingResult]:
-    """Both stopping rules on the decided title/abstract records, in the order their first vote was cast."""
-    final = sd.final_decisions(review, TITLE_ABSTRACT)
-    with review.session() as s:
-        order = list(dict.fromkeys(e.record_id for e in repo.events(s, stage=TITLE_ABSTRACT)))
-        n_total = len(repo.screenable_records(s))
-    labels = [int(final[r][0] == INCLUDE) for r in order if r in final]
-    return [
-        hypergeometric_test(labels, n_total, target_recall, confidence),
-        consecutive_irrelevant(labels, n_total, consecutive),
-    ]
+    """Both stopping rules on the decided title/abstract records, in the order their first vote was cast,
+    per update batch (:func:`metareview.screening.batches.batch_stopping_status`): the rules of the latest
+    batch holding records, saying stop only when every batch does."""
+    from metareview.screening.batches import batch_stopping_status
+
+    return batch_stopping_status(review, None, target_recall, confidence, consecutive).review_results()
 
 
 def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float = 0.95) -> list[Agreement]:
