@@ -36,6 +36,7 @@ from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.results import MetaRegResult, MetaResult
+from metareview.stats.robust import RobustResult, robust
 
 __all__ = [
     "MEASURES",
@@ -73,5 +74,7 @@ __all__ = [
     "meta_many",
     "meta_mv",
     "meta_reg",
+    "robust",
+    "RobustResult",
     "subgroup",
 ]
