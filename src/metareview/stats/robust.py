@@ -34,7 +34,7 @@ from scipy import stats as sps
 
 from metareview.stats.errors import StatsInputError
 from metareview.stats.multilevel import MultilevelResult
-from metareview.stats.results import MetaRegResult, MetaResult, coefficient_table, format_p
+from metareview.stats.results import MetaRegResult, MetaResult, format_p, format_table
 
 FloatArray = NDArray[np.float64]
 Fit = MetaResult | MetaRegResult | MultilevelResult
@@ -122,19 +122,20 @@ class RobustResult:
                 f"\nTest of Moderators: F(df1 = {self.qm_df1}, df2 = {self.qm_df2:.4g}) = {self.qm:.4f}, "
                 f"p-val {('< .0001' if self.qm_pvalue < 1e-4 else '= ' + format_p(self.qm_pvalue))}\n"
             )
-        same_df = bool(np.all(self.df == self.df[0]))
-        table = coefficient_table(
-            self.names,
-            self.estimates,
-            self.se,
-            self.statistic,
-            self.pvalue,
-            self.ci_lower,
-            self.ci_upper,
-            float(self.df[0]) if same_df else 0.0,
-        )
-        if not same_df:
-            table += "df (Satterthwaite): " + ", ".join(f"{d:.2f}" for d in self.df) + "\n"
+        rows = [
+            [
+                n,
+                float(self.estimates[j]),
+                float(self.se[j]),
+                float(self.statistic[j]),
+                float(self.df[j]),
+                format_p(float(self.pvalue[j])),
+                float(self.ci_lower[j]),
+                float(self.ci_upper[j]),
+            ]
+            for j, n in enumerate(self.names)
+        ]
+        table = format_table(["", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub"], rows)
         return head + body + "\nModel Results:\n\n" + table
 
 
@@ -347,7 +348,10 @@ def _estimating_matrices(
 def _gh(
     m: FloatArray, est: list[FloatArray], x: FloatArray, phi: FloatArray, blocks: list[NDArray[np.intp]]
 ) -> tuple[list[FloatArray], FloatArray]:
-    """clubSandwich's ``get_GH`` under ``inverse_var``: G_j = M E_j chol(Θ_j)', H_j = M E_j X_j L (LL' = M)."""
+    """clubSandwich's ``get_GH`` under ``inverse_var``.
+
+    G_j = M E_j chol(Θ_j)' and H_j = M E_j X_j L with LL' = M.
+    """
     low = np.linalg.cholesky(m)
     g_mats = []
     h = np.empty((len(blocks), m.shape[0], m.shape[0]))
@@ -363,11 +367,9 @@ def _p_array(g_mats: list[FloatArray], h: FloatArray, c: FloatArray) -> FloatArr
     """P[s, t] (J × J) of the contrasts ``c`` (q × p): −(C H_j)_s·(C H_k)_t + δ_jk (C G_j)_s·(C G_j)_t."""
     ch = np.einsum("qp,jpu->jqu", c, h)
     parr = -np.einsum("jsu,ktu->stjk", ch, ch)
-    nclust = h.shape[0]
     for j, gj in enumerate(g_mats):
         cg = c @ gj
         parr[:, :, j, j] += cg @ cg.T
-    del nclust
     return np.asarray(parr, dtype=np.float64)
 
 
