@@ -17,6 +17,7 @@ from metareview.stats.bias import (
     excess_significance,
     trimfill,
 )
+from metareview.stats.compare import AnovaResult, FitStats, Prediction, anova, fitstats, predict
 from metareview.stats.convert import (
     from_ci,
     from_p,
@@ -74,6 +75,12 @@ __all__ = [
     "meta_many",
     "meta_mv",
     "meta_reg",
+    "anova",
+    "fitstats",
+    "predict",
+    "AnovaResult",
+    "FitStats",
+    "Prediction",
     "robust",
     "RobustResult",
     "subgroup",
