@@ -17,6 +17,7 @@ from metareview.stats.bias import (
     excess_significance,
     trimfill,
 )
+from metareview.stats.compare import AnovaResult, FitStats, Prediction, anova, fitstats, predict
 from metareview.stats.convert import (
     from_ci,
     from_p,
@@ -36,6 +37,7 @@ from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.results import MetaRegResult, MetaResult
+from metareview.stats.robust import RobustResult, robust
 
 __all__ = [
     "MEASURES",
@@ -73,5 +75,13 @@ __all__ = [
     "meta_many",
     "meta_mv",
     "meta_reg",
+    "anova",
+    "fitstats",
+    "predict",
+    "AnovaResult",
+    "FitStats",
+    "Prediction",
+    "robust",
+    "RobustResult",
     "subgroup",
 ]

@@ -100,6 +100,10 @@ class MultilevelResult:
     vi: FloatArray
     converged: bool
     iterations: int
+    # the design, for robust(): X, and integer codes of the outer (cluster) and inner (effect) levels
+    X: FloatArray | None = None
+    cluster_codes: NDArray[np.int64] | None = None
+    effect_codes: NDArray[np.int64] | None = None
 
     @property
     def sigma2(self) -> tuple[float, float]:
@@ -281,6 +285,7 @@ class _Nested:
         self, y: FloatArray, v: FloatArray, x: FloatArray, cl: IntArray, grp: IntArray, reml: bool
     ) -> None:
         self.y, self.v, self.x, self.reml = y, v, x, reml
+        self.cl, self.grp = cl, grp
         self.k, self.p = x.shape
         d = 1.0 / v
         w = np.column_stack([np.ones_like(y), x, y])  # [1, X, y]
@@ -540,6 +545,9 @@ def _assemble(
         vi=v,
         converged=converged,
         iterations=iterations,
+        X=model.x,
+        cluster_codes=model.cl.astype(np.int64),
+        effect_codes=model.grp.astype(np.int64),
     )
 
 
