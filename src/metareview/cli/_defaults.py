@@ -5,7 +5,9 @@ value defined by the module that owns it."""
 from __future__ import annotations
 
 # metareview.records.detect.FORMATS (plus the interop formats read by ``metareview import``)
-RECORD_FORMATS = ("auto", "ris", "medline", "pubmed-xml", "bibtex", "csv")
+RECORD_FORMATS = (
+    "auto", "ris", "medline", "pubmed-xml", "bibtex", "csv", "endnote-xml", "ovid", "wos", "cochrane"
+)
 # metareview.records.export.EXPORT_FORMATS
 EXPORT_FORMATS = ("csv", "ris", "xlsx")
 # metareview.records.dedup.DEFAULT_THRESHOLD
