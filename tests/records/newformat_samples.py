@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (vendor export lines are long by nature)
 """Hand-written exports of the interop formats, each following its vendor's published field list
 (cited per sample). Two records each: a journal article with every common field, and a sparse one."""
 

@@ -124,8 +124,8 @@ def test_errors_name_file_line_field(
 
 
 def test_import_into_review_is_one_transaction(tmp_path: Path) -> None:
-    from metareview.records.importer import import_file
     from metareview.records.export import records_frame
+    from metareview.records.importer import import_file
     from metareview.review import Review
 
     review = Review.init(tmp_path / "r")
