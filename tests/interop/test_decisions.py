@@ -18,7 +18,9 @@ from metareview.screening import decisions as sd
 from metareview.store import records_repo
 
 RECORDS = [
-    Record(title="Guided internet CBT for depression: a meta-analysis", year=2020, doi="10.1000/a", pmid="111"),
+    Record(
+        title="Guided internet CBT for depression: a meta-analysis", year=2020, doi="10.1000/a", pmid="111"
+    ),
     Record(title="Unguided apps for anxiety", year=2019, doi="10.1000/b"),
     Record(title="Aspirin after myocardial infarction", year=2018, pmid="333"),
     Record(title="Human support in smartphone apps for stress", year=2021),
@@ -32,7 +34,9 @@ def _review(tmp_path: Path, blind: bool) -> Review:
     review.close()
     review = Review.open(tmp_path / "rv")
     with review.session() as s:
-        search = records_repo.add_search(s, database="MEDLINE", file_name="x", file_hash="h", file_format="ris")
+        search = records_repo.add_search(
+            s, database="MEDLINE", file_name="x", file_hash="h", file_format="ris"
+        )
         records_repo.insert_records(s, search.id, 0, RECORDS)
         records_repo.finish_search(s, search, len(RECORDS))
     return review
@@ -84,7 +88,10 @@ def test_xlsx_export(tmp_path: Path) -> None:
     export_decisions(review, out)
     frame = pd.read_excel(out, dtype=str).fillna("")
     assert list(frame["asreview_label"]) == [
-        "ASReview_relevant", "ASReview_irrelevant", "ASReview_not_seen", "ASReview_not_seen"
+        "ASReview_relevant",
+        "ASReview_irrelevant",
+        "ASReview_not_seen",
+        "ASReview_not_seen",
     ]
 
 
@@ -95,20 +102,33 @@ def test_import_matches_by_doi_pmid_and_title_year(tmp_path: Path) -> None:
         [
             {"doi": "https://doi.org/10.1000/A", "pmid": "", "title": "", "year": "", "decision": "included"},
             {"doi": "", "pmid": "333", "title": "", "year": "", "decision": "0"},
-            {"doi": "", "pmid": "", "title": "HUMAN support in smartphone apps for stress!", "year": "2021",
-             "decision": "include"},
-            {"doi": "", "pmid": "", "title": "Human support in smartphone apps for stress", "year": "2020",
-             "decision": "include"},
+            {
+                "doi": "",
+                "pmid": "",
+                "title": "HUMAN support in smartphone apps for stress!",
+                "year": "2021",
+                "decision": "include",
+            },
+            {
+                "doi": "",
+                "pmid": "",
+                "title": "Human support in smartphone apps for stress",
+                "year": "2020",
+                "decision": "include",
+            },
             {"doi": "10.9999/none", "pmid": "", "title": "", "year": "", "decision": "exclude"},
             {"doi": "", "pmid": "", "title": "Unguided apps for anxiety", "year": "2019", "decision": ""},
         ]
     ).to_csv(path, index=False)
     report = import_decisions(review, path, reviewer="rayyan")
     assert [(m.line, m.record_id, m.matched_by) for m in report.matched] == [
-        (2, 1, "doi"), (3, 3, "pmid"), (4, 4, "title+year")
+        (2, 1, "doi"),
+        (3, 3, "pmid"),
+        (4, 4, "title+year"),
     ]
     assert [(m.line, m.why_not) for m in report.unmatched] == [
-        (5, "no record with this title+year"), (6, "no record with this DOI")
+        (5, "no record with this title+year"),
+        (6, "no record with this DOI"),
     ]
     assert report.skipped == 1 and report.written == 3
     assert sd.state(review, 1, reviewer="rayyan").votes[0].decision == "include"

@@ -20,7 +20,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # One module per area; each defines ``register(app: typer.Typer) -> None``.
-_AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd", "report_cmd")
+_AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd", "report_cmd", "interop_cmd")
 
 
 @app.callback()
