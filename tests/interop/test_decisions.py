@@ -169,3 +169,36 @@ def test_bad_decision_word_names_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         import_decisions(review, path, reviewer="x")
     assert (info.value.line, info.value.field) == (2, "decision")
+
+
+def test_rayyan_csv_votes_per_reviewer(tmp_path: Path) -> None:
+    # Rayyan's CSV export keeps each collaborator's decision in the ``notes`` column, written as
+    # RAYYAN-INCLUSION: {"Name"=>"Included", ...} | RAYYAN-LABELS: ... | RAYYAN-EXCLUSION-REASONS: ...
+    # (Rayyan help centre, "Exporting your review"); the other columns are key, title, year, doi, ...
+    review = _review(tmp_path, blind=False)
+    path = tmp_path / "articles.csv"
+    pd.DataFrame(
+        [
+            {
+                "key": "r1",
+                "title": RECORDS[0].title,
+                "year": "2020",
+                "doi": "10.1000/a",
+                "notes": 'RAYYAN-INCLUSION: {"Ana"=>"Included", "Ben"=>"Maybe"} | RAYYAN-LABELS: digital',
+            },
+            {
+                "key": "r2",
+                "title": RECORDS[1].title,
+                "year": "2019",
+                "doi": "10.1000/b",
+                "notes": 'RAYYAN-INCLUSION: {"Ana"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: wrong design',
+            },
+            {"key": "r3", "title": "Not in this review", "year": "2000", "doi": "", "notes": ""},
+        ]
+    ).to_csv(path, index=False)
+    report = import_decisions(review, path, reviewer="rayyan")
+    assert report.written == 3 and report.skipped == 1
+    first = {v.reviewer: v.decision for v in sd.state(review, 1, reviewer="rayyan:Ana").votes}
+    assert first == {"rayyan:Ana": "include", "rayyan:Ben": "maybe"}
+    second = sd.state(review, 2, reviewer="rayyan:Ana").votes[0]
+    assert second.note == "Rayyan exclusion reasons: wrong design"

@@ -9,7 +9,9 @@ then one ``metareview <stage>: <decision>`` line and one line per visible vote, 
 shows them in the record's notes.
 
 **In** (:func:`import_decisions`): a CSV/XLSX with a ``decision`` column (include/exclude/maybe, or
-``1``/``0``, ``included``/``excluded``) or a RIS file with ASReview labels in ``N1``; each row is matched
+``1``/``0``, ``included``/``excluded``), a Rayyan CSV export (votes per Rayyan reviewer parsed from its
+``notes`` column, stored as ``<reviewer>:<Rayyan name>``; labels and exclusion reasons kept as the
+vote's note) or a RIS file with ASReview labels in ``N1``; each row is matched
 to a record by DOI, else PMID, else normalised title + year (``record_id`` when the file has it). What
 matched, what did not and why is reported; the votes are written in one transaction by
 :func:`metareview.screening.decisions.import_decisions` (any bad vote leaves the store unchanged).
@@ -25,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -81,9 +84,7 @@ def decisions_frame(review: Review, reviewer: str | None = None) -> Any:
             cols["hidden_votes"].append(st.hidden_votes if st is not None else 0)
         for name, values in cols.items():
             frame[f"{stage}_{name}"] = values
-    frame["asreview_label"] = [
-        asreview_label(d) for d in frame[f"{TITLE_ABSTRACT}_decision"]
-    ]
+    frame["asreview_label"] = [asreview_label(d) for d in frame[f"{TITLE_ABSTRACT}_decision"]]
     return frame
 
 
@@ -203,14 +204,61 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise InputError(f"cannot read decisions: {exc}", file=path) from None
     df = df.fillna("")
     df.columns = [str(c).strip().lower() for c in df.columns]
-    aliases = {"id": "record_id", "label": "decision", "included": "decision", "label_included": "decision",
-               "reason_for_exclusion": "reason", "notes": "note", "publication_year": "year"}
+    aliases = {
+        "id": "record_id",
+        "label": "decision",
+        "included": "decision",
+        "label_included": "decision",
+        "reason_for_exclusion": "reason",
+        "notes": "note",
+        "publication_year": "year",
+    }
     df = df.rename(columns={k: v for k, v in aliases.items() if k in df.columns and v not in df.columns})
+    if "decision" not in df.columns and "note" in df.columns:
+        if df["note"].str.contains("RAYYAN-INCLUSION", regex=False).any():
+            return _rayyan_rows(df)
     if "decision" not in df.columns:
         raise InputError(
             f"no 'decision' column (have: {', '.join(df.columns)})", file=path, line=1, field="decision"
         )
     return [(i + 2, {k: str(v) for k, v in row.items()}) for i, row in enumerate(df.to_dict("records"))]
+
+
+_RAYYAN_INCLUSION = re.compile(r"RAYYAN-INCLUSION:\s*\{([^}]*)\}")
+_RAYYAN_PAIR = re.compile(r'"([^"]+)"\s*=>\s*"([^"]+)"')
+_RAYYAN_PART = re.compile(r"RAYYAN-(LABELS|EXCLUSION-REASONS):\s*([^|]*)")
+
+
+def rayyan_votes(notes: str) -> tuple[dict[str, str], str]:
+    """Rayyan's ``notes`` cell -> ({reviewer: include/exclude/maybe}, note text with labels and
+    exclusion reasons). Rayyan writes ``RAYYAN-INCLUSION: {"Ana"=>"Included", "Ben"=>"Excluded"}``,
+    then ``| RAYYAN-LABELS: a,b`` and ``| RAYYAN-EXCLUSION-REASONS: x,y``."""
+    votes: dict[str, str] = {}
+    match = _RAYYAN_INCLUSION.search(notes)
+    if match is not None:
+        for name, word in _RAYYAN_PAIR.findall(match.group(1)):
+            decision = _DECISION_WORDS.get(word.strip().lower())
+            if decision is not None:
+                votes[name.strip()] = decision
+    extra = [
+        f"Rayyan {kind.lower().replace('-', ' ')}: {text.strip()}"
+        for kind, text in _RAYYAN_PART.findall(notes)
+        if text.strip()
+    ]
+    return votes, "; ".join(extra)
+
+
+def _rayyan_rows(df: Any) -> list[tuple[int, dict[str, str]]]:
+    """One row per (record, Rayyan reviewer); the reviewer's name is kept in ``rayyan_reviewer``."""
+    out: list[tuple[int, dict[str, str]]] = []
+    for i, row in enumerate(df.to_dict("records")):
+        votes, note = rayyan_votes(str(row.get("note", "")))
+        base = {k: str(v) for k, v in row.items() if k != "note"}
+        if not votes:
+            out.append((i + 2, {**base, "decision": ""}))
+        for name, decision in votes.items():
+            out.append((i + 2, {**base, "decision": decision, "note": note, "rayyan_reviewer": name}))
+    return out
 
 
 def _ris_rows(path: Path, info: Any) -> list[tuple[int, dict[str, str]]]:
@@ -227,8 +275,16 @@ def _ris_rows(path: Path, info: Any) -> list[tuple[int, dict[str, str]]]:
         elif ASREVIEW_IRRELEVANT in text:
             decision = "exclude"
         out.append(
-            (n, {"doi": rec.doi, "pmid": rec.pmid, "title": rec.title, "year": str(rec.year or ""),
-                 "decision": decision})
+            (
+                n,
+                {
+                    "doi": rec.doi,
+                    "pmid": rec.pmid,
+                    "title": rec.title,
+                    "year": str(rec.year or ""),
+                    "decision": decision,
+                },
+            )
         )
     return out
 
@@ -320,17 +376,29 @@ def import_decisions(
             continue
         decision = _DECISION_WORDS.get(word)
         if decision is None:
-            raise InputError(f"decision {word!r} is not include/exclude/maybe", file=path, line=line,
-                             field="decision")
+            raise InputError(
+                f"decision {word!r} is not include/exclude/maybe", file=path, line=line, field="decision"
+            )
         rid, how, why = match_row(row, by_doi, by_pmid, by_title, ids)
         m = Match(line, row.get("title", ""), decision, rid, how, why)
         if rid is None:
             report.unmatched.append(m)
             continue
         report.matched.append(m)
-        votes.append((line, {"record_id": str(rid), "reviewer": reviewer, "decision": decision,
-                             "stage": stage or row.get("stage") or TITLE_ABSTRACT,
-                             "reason": row.get("reason", ""), "note": row.get("note", "")}))
+        who = f"{reviewer}:{row['rayyan_reviewer']}" if row.get("rayyan_reviewer") else reviewer
+        votes.append(
+            (
+                line,
+                {
+                    "record_id": str(rid),
+                    "reviewer": who,
+                    "decision": decision,
+                    "stage": stage or row.get("stage") or TITLE_ABSTRACT,
+                    "reason": row.get("reason", ""),
+                    "note": row.get("note", ""),
+                },
+            )
+        )
     if votes:
         with tempfile.TemporaryDirectory() as tmp:
             staged = Path(tmp) / "votes.csv"
