@@ -10,12 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from metareview.records import dedup as dedup_api
-from metareview.records.detect import FORMATS
-from metareview.records.export import EXPORT_FORMATS, export_records, records_frame
-from metareview.records.importer import import_file
-from metareview.records.status import records_status
-from metareview.review import Review
+from metareview.cli._defaults import DEDUP_THRESHOLD, EXPORT_FORMATS
+from metareview.cli._defaults import RECORD_FORMATS as FORMATS
 
 console = Console(soft_wrap=True)
 
@@ -35,6 +31,7 @@ def init(
     db: str | None = DbUrl,
 ) -> None:
     """Create a review: a commented protocol.toml template and the store."""
+    from metareview.review import Review
     review = Review.init(directory, db)
     _say(f"created {review}\nedit {directory / 'protocol.toml'} to describe your review")
 
@@ -49,13 +46,15 @@ def import_(
     db: str | None = DbUrl,
 ) -> None:
     """Import a search export as one search (one transaction; re-importing a file adds nothing)."""
+    from metareview.records.importer import import_file
+    from metareview.review import Review
     review = Review.open(review_dir, db)
     _say(import_file(review, file, database, fmt=fmt, searched=searched, query=query, progress=True))
 
 
 def dedup(
     threshold: float = typer.Option(
-        dedup_api.DEFAULT_THRESHOLD, "--threshold", help="Title similarity (0-1) for automatic matches."
+        DEDUP_THRESHOLD, "--threshold", help="Title similarity (0-1) for automatic matches."
     ),
     review_pairs: bool = typer.Option(False, "--review-pairs", help="Go through the uncertain pairs now."),
     confirm: list[int] = typer.Option([], "--confirm", help="Pair id to confirm as duplicates (repeatable)."),
@@ -66,6 +65,8 @@ def dedup(
     db: str | None = DbUrl,
 ) -> None:
     """Find duplicates across all imported records; confirm or reject uncertain pairs; undo clusters."""
+    from metareview.records import dedup as dedup_api
+    from metareview.review import Review
     review = Review.open(review_dir, db)
     if reset:
         _say(f"dissolved {dedup_api.reset(review)} clusters")
@@ -104,6 +105,8 @@ def records(
     db: str | None = DbUrl,
 ) -> None:
     """List the records (first 20) or export them."""
+    from metareview.records.export import export_records, records_frame
+    from metareview.review import Review
     review = Review.open(review_dir, db)
     if export is not None:
         path = out or review_dir / f"records.{export}"
@@ -116,6 +119,8 @@ def records(
 
 def status(review_dir: Path = ReviewDir, db: str | None = DbUrl) -> None:
     """Counts per database: searches, records, duplicates; unique records; pairs to review."""
+    from metareview.records.status import records_status
+    from metareview.review import Review
     _say(records_status(Review.open(review_dir, db)))
 
 

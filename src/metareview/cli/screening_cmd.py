@@ -14,15 +14,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from metareview.cli._defaults import DEFAULT_MODEL, TITLE_ABSTRACT
 from metareview.errors import InputError
-from metareview.review import Review
-from metareview.screening import decisions as sd
-from metareview.screening.highlight import keyword_spans
-from metareview.screening.models import DEFAULT_MODEL
-from metareview.screening.prisma import draw_prisma, prisma_counts
-from metareview.screening.queue import next_record, review_agreement
-from metareview.screening.simulate import simulate_file
-from metareview.screening.stages import TITLE_ABSTRACT
 
 console = Console(soft_wrap=True)
 screen_app = typer.Typer(no_args_is_help=True, help="Screen records: next, decide, resolve, import, status.")
@@ -43,6 +36,8 @@ def _reviewer(name: str | None) -> str:
 
 
 def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
+    from metareview.screening.highlight import keyword_spans
+
     out = Text(text)
     for start, end, kind in keyword_spans(text, include, exclude):
         out.stylize("bold black on green" if kind == "include" else "bold white on red", start, end)
@@ -58,6 +53,9 @@ def next_(
     db: str | None = DbUrl,
 ) -> None:
     """Show the next record to screen, with the protocol's keywords highlighted."""
+    from metareview.review import Review
+    from metareview.screening.queue import next_record
+
     review = Review.open(review_dir, db)
     nxt = next_record(review, _reviewer(reviewer), stage, model)
     if nxt is None:
@@ -84,6 +82,9 @@ def decide(
     db: str | None = DbUrl,
 ) -> None:
     """Record your decision on a record (a changed decision is appended, never overwritten)."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     chosen = [name for name, flag in (("include", include), ("exclude", exclude), ("maybe", maybe)) if flag]
     if len(chosen) != 1:
         raise InputError("give exactly one of --include, --exclude, --maybe", field="decision")
@@ -105,6 +106,9 @@ def resolve(
     db: str | None = DbUrl,
 ) -> None:
     """Resolve a conflict with a final include or exclude."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     if include == exclude:
         raise InputError("give exactly one of --include, --exclude", field="decision")
     review = Review.open(review_dir, db)
@@ -123,6 +127,9 @@ def retrieval(
     db: str | None = DbUrl,
 ) -> None:
     """Record whether a record's full-text report was retrieved."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     review = Review.open(review_dir, db)
     sd.mark_retrieval(review, record, _reviewer(reviewer), not not_retrieved, note)
     _say(f"record {record}: {'not retrieved' if not_retrieved else 'retrieved'}")
@@ -137,6 +144,9 @@ def import_(
     db: str | None = DbUrl,
 ) -> None:
     """Import decisions in bulk (one transaction: a bad row leaves the store unchanged)."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     review = Review.open(review_dir, db)
     _say(f"imported {sd.import_decisions(review, file)} decisions from {file}")
 
@@ -151,6 +161,8 @@ def status(
     db: str | None = DbUrl,
 ) -> None:
     """Progress at a stage and the stopping rules (estimated recall, what it rests on), per update batch."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
     from metareview.screening.batches import batch_stopping_status
 
     review = Review.open(review_dir, db)
@@ -165,6 +177,9 @@ def conflicts(
     db: str | None = DbUrl,
 ) -> None:
     """List records whose reviewers disagree (or said maybe)."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     review = Review.open(review_dir, db)
     found = sd.conflicts(review, stage, _reviewer(reviewer))
     _say(f"{len(found)} conflict(s) at {stage}")
@@ -179,6 +194,9 @@ def agreement(
     db: str | None = DbUrl,
 ) -> None:
     """Inter-rater agreement at a stage: percent agreement, Cohen's and Fleiss' kappa with CIs."""
+    from metareview.review import Review
+    from metareview.screening.queue import review_agreement
+
     review = Review.open(review_dir, db)
     for result in review_agreement(review, stage, level):
         _say(result)
@@ -195,6 +213,8 @@ def simulate(
     out: Path | None = typer.Option(None, "--out", help="Folder for recall_curve.png/.csv and metrics.csv."),
 ) -> None:
     """Replay screening with the labels as oracle: recall curve, WSS@95/100, ATD, RRF@10, stopping point."""
+    from metareview.screening.simulate import simulate_file
+
     result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
     _say(result)
     if out is not None:
@@ -209,6 +229,9 @@ def prisma(
     db: str | None = DbUrl,
 ) -> None:
     """Draw the PRISMA 2020 flow diagram from the review's history (counts that don't add up are errors)."""
+    from metareview.review import Review
+    from metareview.screening.prisma import draw_prisma, prisma_counts
+
     review = Review.open(review_dir, db)
     counts = prisma_counts(review)
     _say(counts)

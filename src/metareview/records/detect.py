@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records import bibtex, medline, pubmed_xml, ris, table_reader
+from metareview.records import (
+    bibtex,
+    cochrane_central,
+    endnote_xml,
+    medline,
+    ovid,
+    pubmed_xml,
+    ris,
+    table_reader,
+    wos,
+)
 from metareview.records.encoding import FileInfo, decode_head
 from metareview.records.model import Record
 
@@ -25,6 +35,10 @@ READERS: dict[str, Reader] = {
     "pubmed-xml": pubmed_xml.read,
     "bibtex": bibtex.read,
     "csv": table_reader.read,
+    "endnote-xml": endnote_xml.read,
+    "ovid": ovid.read,
+    "wos": wos.read,
+    "cochrane": cochrane_central.read,
 }
 FORMATS = ("auto", *READERS)
 
@@ -49,12 +63,20 @@ def detect_format(path: Path, info: FileInfo) -> str:
         return "csv"  # a zip container: an XLSX workbook
     text = decode_head(info).lstrip("\ufeff")
     start = text.lstrip()
+    if start.startswith("<") and endnote_xml.looks_like(start):
+        return "endnote-xml"
     if start.startswith(
         ("<?xml", "<!DOCTYPE PubmedArticleSet", "<PubmedArticleSet", "<PubmedBookArticleSet")
     ):
         return "pubmed-xml"
     if start.startswith("@") or re.match(r"^(%.*\n\s*)+@", start):
         return "bibtex"
+    if wos.looks_like_plain(text) or wos.looks_like_tabbed(text):
+        return "wos"
+    if cochrane_central.looks_like(start):
+        return "cochrane"
+    if ovid.looks_like(start):
+        return "ovid"
     if _RIS.search(text):
         return "ris"
     if _MEDLINE.search(text):

@@ -1,0 +1,58 @@
+"""CLI of the interop area: ``export-decisions`` and ``import-decisions``.
+
+Thin: parses options, calls :mod:`metareview.interop.decisions`, prints::
+
+    metareview export-decisions decisions.ris --reviewer ana
+    metareview import-decisions asreview_export.ris --reviewer asreview
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+ReviewDir = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml).")
+DbUrl = typer.Option(
+    None, "--db", help="Store URL (default: review.sqlite in the folder, or $METAREVIEW_DB)."
+)
+
+
+def export_decisions_cmd(
+    out: Path = typer.Argument(..., help="Output file: .ris (ASReview labels in N1), .csv or .xlsx."),
+    reviewer: str | None = typer.Option(
+        None, "--reviewer", help="Who asks (blind mode shows only what this reviewer may see)."
+    ),
+    fmt: str | None = typer.Option(None, "--format", help="ris, csv or xlsx (default: from the suffix)."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Export the records with their screening state per stage (decision, votes, reasons, notes)."""
+    from metareview.interop.decisions import export_decisions
+    from metareview.review import Review
+
+    count = export_decisions(Review.open(review_dir, db), out, fmt, reviewer=reviewer)
+    typer.echo(f"wrote {count} records with their decisions to {out}")
+
+
+def import_decisions_cmd(
+    file: Path = typer.Argument(..., help="CSV/XLSX with a decision column, or RIS with ASReview labels."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Whose votes these are (e.g. asreview, rayyan)."),
+    stage: str | None = typer.Option(None, "--stage", help="title_abstract (default) or full_text."),
+    as_json: bool = typer.Option(False, "--json", help="Print the match report as JSON."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Import decisions matched by record id, DOI, PMID or normalised title + year (one transaction)."""
+    from metareview.interop.decisions import import_decisions
+    from metareview.review import Review
+
+    report = import_decisions(Review.open(review_dir, db), file, reviewer=reviewer, stage=stage)
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the interop commands to the ``metareview`` app."""
+    app.command("export-decisions")(export_decisions_cmd)
+    app.command("import-decisions")(import_decisions_cmd)
