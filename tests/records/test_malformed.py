@@ -40,7 +40,7 @@ CASES = [
         "ER",
         "truncated",
     ),
-    ("outside.ris", "TY  - JOUR\nER  - \nAU  - Smith\n", 3, "AU", "tag outside a record"),
+    ("outside.ris", "TY  - JOUR\nTI  - T\nER  - \nAU  - Smith\n", 4, "AU", "tag outside a record"),
     ("bad_medline.nbib", _BAD_MEDLINE, _line(_BAD_MEDLINE, "VI 12"), None, "malformed MEDLINE line"),
     ("no_pmid.nbib", "TI  - A title\n", 1, "TI", "must start with 'PMID- '"),
     ("truncated.xml", PUBMED_XML[:1500], None, None, "malformed XML"),

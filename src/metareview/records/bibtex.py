@@ -5,6 +5,12 @@ reported with its line; bibtexparser then parses the text. LaTeX accents become 
 
     from metareview.records import bibtex
     records = list(bibtex.read(path, inspect_file(path)))
+
+A **damaged entry** (BibTeX: an entry is ``@type{key, field = value, ...}``, Patashnik, *BibTeXing*
+1988) is an ``@`` line outside any entry whose header is not ``@word{`` or ``@word(`` (such as
+``@arti cle{a2,``: bibtexparser would drop it silently), or an entry with no title, DOI or PMID.
+It refuses the file unless damaged records are skipped (:mod:`metareview.records.damage`).
+Unbalanced braces damage the file as a whole and always raise.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from bibtexparser.bparser import BibTexParser
 from bibtexparser.latexenc import latex_to_unicode
 
 from metareview.errors import InputError
+from metareview.records.damage import damaged
 from metareview.records.encoding import FileInfo, numbered_lines
 from metareview.records.model import (
     Record,
     clean_text,
+    has_identity,
     normalise_doi,
     normalise_pmid,
     parse_year,
@@ -46,6 +54,13 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
             open_line = number
             if match.group(1).lower() not in _SPECIAL:
                 starts.append(number)
+        elif depth == 0 and line.lstrip().startswith("@"):
+            damaged(
+                InputError(
+                    "damaged entry header (expected '@type{key,')", file=path, line=number, field="ENTRYTYPE"
+                )
+            )
+            lines[-1] = ""  # skipped: the entry's body is left for bibtexparser to ignore
         for brace in _BRACES.findall(line):
             depth += 1 if brace == "{" else -1
             if depth < 0:
@@ -66,8 +81,12 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
         raise InputError(
             f"{len(starts)} entries found but only {len(entries)} could be parsed", file=path, line=missing
         )
-    for entry in entries:
-        yield to_record(entry)
+    for start, entry in zip(starts, entries, strict=True):
+        rec = to_record(entry)
+        if not has_identity(rec):
+            damaged(InputError("entry has no title, DOI or PMID", file=path, line=start, field="title"))
+            continue
+        yield rec
 
 
 def _field(entry: dict[str, Any], *names: str) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,10 @@ from pathlib import Path
 from metareview.errors import InputError
 
 CHUNK = 1 << 20
+MAX_FILE_BYTES = 4 << 30
+"""Largest export file read (4 GiB): a bigger one, or one that grows past it while read, is refused."""
+BINARY_CONTROL_SHARE = 0.05
+"""Share of control bytes (other than tab, LF, CR, FF) in the first chunk above which a file is binary."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -37,23 +43,35 @@ class FileInfo:
 
 
 def inspect_file(path: Path) -> FileInfo:
-    """Hash the file and choose its encoding; raises :class:`InputError` for binary data."""
+    """Hash the file and choose its encoding; raises :class:`InputError` for binary data.
+
+    Only regular files are read (a device such as ``/dev/zero`` or a pipe is refused at once), at most
+    :data:`MAX_FILE_BYTES`; a NUL byte or a head made of control bytes stops the read early.
+    """
     digest = hashlib.sha256()
     try:
         fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
     with fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError("not a regular file (a device, pipe or folder): not an export", file=path)
         head = fh.read(CHUNK)
         encoding = _bom_encoding(head)
+        if encoding is None and not head.startswith(ZIP_MAGIC):
+            _sniff_binary(path, head)
         decoder = codecs.getincrementaldecoder(encoding or "utf-8")()
         valid, lines_before, nul_line = True, 0, None
         size, chunk = 0, head
         while chunk:
             digest.update(chunk)
             size += len(chunk)
-            if nul_line is None and encoding is None and b"\x00" in chunk:
+            if size > MAX_FILE_BYTES:
+                raise InputError(f"file larger than {MAX_FILE_BYTES >> 30} GiB: refused", file=path)
+            if nul_line is None and encoding is None and b"\x00" in chunk and not head.startswith(ZIP_MAGIC):
                 nul_line = lines_before + chunk[: chunk.index(b"\x00")].count(b"\n") + 1
+                break
             lines_before += chunk.count(b"\n")
             if valid:
                 try:
@@ -78,6 +96,30 @@ def inspect_file(path: Path) -> FileInfo:
         warnings.append(f"{path.name}: not valid UTF-8; read as latin-1 (check accented characters)")
     encoding = encoding or "utf-8"
     return FileInfo(digest.hexdigest(), size, encoding, head[:4096], warnings)
+
+
+def _sniff_binary(path: Path, head: bytes) -> None:
+    """Refuse a file whose first chunk is mostly control bytes (random or compressed data)."""
+    if not head:
+        return
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > BINARY_CONTROL_SHARE * len(head):
+        raise InputError(
+            f"binary data ({controls} control bytes in the first {len(head)}): not a text export", file=path
+        )
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
+def ends_with_newline(path: Path) -> bool:
+    """Whether the file's last line is terminated (a cut file usually ends inside a line)."""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(size - 4, 0))
+        tail = fh.read().rstrip(b"\x00")
+    return size == 0 or tail.endswith((b"\n", b"\r"))
 
 
 def _bom_encoding(head: bytes) -> str | None:

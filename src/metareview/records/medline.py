@@ -1,9 +1,23 @@
 """MEDLINE / PubMed text format reader (``.nbib``, ``.txt``): ``TAG - value`` lines with the tag padded
 to four characters, six-space continuation lines, records separated by blank lines and starting with
-``PMID-``. Streaming: one record in memory at a time. Example::
+``PMID-``. Streaming: one record in memory at a time; a field of many continuation lines is read in
+linear time (its lines are joined once). Example::
 
     from metareview.records import medline
     records = list(medline.read(path, inspect_file(path)))
+
+A **damaged record** (NLM, *MEDLINE/PubMed Data Element (Field) Descriptions*: every citation starts
+with ``PMID``, a 1-8 digit number, and carries a title ``TI``, or ``BTI`` for a book) is one that
+
+- has no valid ``PMID`` (not 1-8 digits),
+- has a second ``PMID`` line (two records run together: the blank line between them is missing),
+- has no title (``TI``, ``BTI`` or ``VTI``),
+- is cut by the end of the file: the file's last line has no line end (a truncated download), or
+  every earlier record ends with ``SO`` (PubMed's last field) and the last one has none.
+
+A damaged record refuses the whole file (:class:`InputError` naming file, line and field) unless
+the import skips damaged records (:mod:`metareview.records.damage`). A line that is not a MEDLINE
+line at all is always an error.
 """
 
 from __future__ import annotations
@@ -13,42 +27,110 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.encoding import FileInfo, numbered_lines
+from metareview.records.damage import damaged
+from metareview.records.encoding import FileInfo, ends_with_newline, numbered_lines
 from metareview.records.model import Record, clean_text, normalise_doi, normalise_pmid, parse_year
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,2}- ?(.*)$")
 _CONTINUATION = "      "
+_PMID = re.compile(r"^\d{1,8}$")
+_TITLES = ("TI", "BTI", "VTI")
+_LAST_TAG = "SO"  # PubMed writes the source citation as each record's last field
+
+
+class _Draft:
+    """One record being read: each field value is a list of its line pieces, joined once at the end."""
+
+    __slots__ = ("start", "fields", "last", "problem")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.fields: dict[str, list[list[str]]] = {}
+        self.last: str | None = None
+        self.problem: InputError | None = None
+
+    def add(self, tag: str, value: str) -> None:
+        self.fields.setdefault(tag, []).append([value])
+        self.last = tag
+
+    def joined(self) -> dict[str, list[str]]:
+        return {tag: [" ".join(p for p in parts if p) for parts in values] for tag, values in self.fields.items()}
 
 
 def read(path: Path, info: FileInfo) -> Iterator[Record]:
     """Yield the records of a MEDLINE-format file; raises :class:`InputError` at a malformed line."""
     assert info.encoding is not None
-    fields: dict[str, list[str]] | None = None
-    last: str | None = None
-    start = 0
+    draft: _Draft | None = None
+    ends_seen: set[str | None] = set()
     for number, line in numbered_lines(path, info.encoding):
         if not line.strip():
-            if fields is not None:
-                yield _to_record(fields, path, start)
-            fields, last = None, None
+            if draft is not None:
+                ends_seen.add(draft.last)
+                yield from _finish(draft, path)
+            draft = None
             continue
-        if line.startswith(_CONTINUATION) and fields is not None and last is not None:
-            fields[last][-1] += " " + line.strip()
+        if line.startswith(_CONTINUATION) and draft is not None and draft.last is not None:
+            draft.fields[draft.last][-1].append(line.strip())
             continue
         match = _TAG.match(line)
         if match is None or line[4:5] != "-":
             raise InputError("malformed MEDLINE line (expected 'TAG - value')", file=path, line=number)
         tag, value = match.group(1), match.group(2).strip()
-        if fields is None:
+        if draft is None:
             if tag != "PMID":
                 raise InputError(
                     "a MEDLINE record must start with 'PMID- '", file=path, line=number, field=tag
                 )
-            fields, start = {}, number
-        fields.setdefault(tag, []).append(value)
-        last = tag
-    if fields is not None:
-        yield _to_record(fields, path, start)
+            draft = _Draft(number)
+        elif tag == "PMID":
+            if draft.problem is None:
+                draft.problem = InputError(
+                    f"a second PMID inside the record starting at line {draft.start} "
+                    "(two records run together: missing blank line?)",
+                    file=path,
+                    line=number,
+                    field="PMID",
+                )
+            ends_seen.add(draft.last)
+            yield from _finish(draft, path)
+            draft = _Draft(number)
+        draft.add(tag, value)
+    if draft is not None:
+        if draft.problem is None and not ends_with_newline(path):
+            draft.problem = InputError(
+                f"the file ends inside the record starting at line {draft.start} (no line end: truncated?)",
+                file=path,
+                line=draft.start,
+                field=draft.last,
+            )
+        if draft.problem is None and ends_seen == {_LAST_TAG} and _LAST_TAG not in draft.fields:
+            draft.problem = InputError(
+                f"the last record (line {draft.start}) has no {_LAST_TAG} field, which ends every other "
+                "record (truncated?)",
+                file=path,
+                line=draft.start,
+                field=_LAST_TAG,
+            )
+        yield from _finish(draft, path)
+
+
+def _finish(draft: _Draft, path: Path) -> Iterator[Record]:
+    """The draft's record, or nothing when it is damaged (reported through :func:`damaged`)."""
+    fields = draft.joined()
+    pmid = " ".join(fields.get("PMID", [""])[:1]).strip()
+    problem = draft.problem
+    if problem is None and not _PMID.match(pmid):
+        problem = InputError(
+            f"PMID {pmid!r} is not a 1-8 digit number", file=path, line=draft.start, field="PMID"
+        )
+    if problem is None and not any(v.strip() for t in _TITLES for v in fields.get(t, [])):
+        problem = InputError(
+            f"record PMID {pmid} has no title (TI or BTI)", file=path, line=draft.start, field="TI"
+        )
+    if problem is not None:
+        damaged(problem)
+        return
+    yield _to_record(fields, path, draft.start)
 
 
 def _one(fields: dict[str, list[str]], *tags: str) -> str:

@@ -111,6 +111,11 @@ def normalise_pmid(value: object) -> str:
     return text if _PMID.match(text) else ""
 
 
+def has_identity(rec: Record) -> bool:
+    """Whether a record can be told apart at all: it has a title, a DOI or a PMID."""
+    return bool(rec.title or rec.doi or rec.pmid)
+
+
 def join_pages(start: object, end: object = None) -> str:
     """``'123-9'`` style page range from start and end page (either may be empty)."""
     first, last = clean_text(start), clean_text(end)

@@ -4,9 +4,16 @@ Lines are checked one by one (tag lines ``XX  - value``, continuation lines, ``E
 record), so a broken file is reported with its line; each record's lines are then parsed by rispy.
 Streaming: one record in memory at a time. Example::
 
-    from metareview.records.encoding import inspect_file
+    from metareview.records.damage import damaged
+from metareview.records.encoding import inspect_file
     from metareview.records import ris
     records = list(ris.read(path, inspect_file(path)))
+
+A **damaged record** (RIS specification, Research Information Systems 2011: a record runs from its
+``TY`` tag to its ``ER`` tag) is one without its ``ER`` end tag (the next ``TY`` comes first, or the
+file ends: a truncated file) or with no title, DOI or PMID. It refuses the file unless damaged
+records are skipped (:mod:`metareview.records.damage`); a malformed tag line or text outside a
+record is always an error.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ from typing import Any
 import rispy
 
 from metareview.errors import InputError
+from metareview.records.damage import damaged
 from metareview.records.encoding import FileInfo, numbered_lines
 from metareview.records.model import (
     Record,
     clean_text,
+    has_identity,
     join_pages,
     normalise_doi,
     normalise_pmid,
@@ -50,14 +59,28 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
         parsed = _PARSER.parse_lines(iter(lines))
         if len(parsed) != 1:  # defensive: the chunker hands rispy exactly one TY..ER block
             raise InputError("could not parse record", file=path, line=start)
-        yield to_record(parsed[0])
+        rec = to_record(parsed[0])
+        if not has_identity(rec):
+            damaged(InputError("record has no title, DOI or PMID", file=path, line=start, field="TI"))
+            continue
+        yield rec
+
+
+def _foldable(tag: str) -> bool:
+    """Whether rispy joins a continuation line of ``tag`` onto its value (a single-valued field)."""
+    return tag in _PARSER.mapping and tag not in _PARSER.list_tags and tag not in _PARSER.delimiter_map
 
 
 def _record_chunks(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """Validate the tag structure and yield ``(first_line, lines)`` for each TY..ER block."""
-    lines: list[str] | None = None
+    """Validate the tag structure and yield ``(first_line, lines)`` for each TY..ER block.
+
+    Continuation lines of a single-valued field are folded into its tag line here, joined once, so
+    a field of many continuation lines costs linear time (rispy would re-concatenate per line).
+    """
+    lines: list[list[str]] | None = None
     start = 0
     seen = 0
+    fold = False
     for number, line in numbered_lines(path, encoding):
         match = _TAG.match(line.rstrip())
         if match is None:
@@ -67,29 +90,35 @@ def _record_chunks(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]
                     "malformed RIS tag line (expected 'XX  - value')", file=path, line=number, field=broken[1]
                 )
             if lines is not None and line.strip():
-                lines.append(line)  # continuation of the previous tag's value
+                if fold:
+                    lines[-1].append(line.strip())  # continuation of the previous tag's value
+                else:
+                    lines.append([line])
             elif lines is None and line.strip() and seen and not _NUMBER.match(line):
                 raise InputError("text between records (missing 'TY  - ' line?)", file=path, line=number)
             continue
         tag = match.group(1)
+        fold = _foldable(tag)
         if tag == "TY":
             if lines is not None:
-                raise _unclosed(path, number, f"record starting at line {start} has no 'ER  - ' end tag")
-            lines, start = [line], number
+                damaged(_unclosed(path, number, f"record starting at line {start} has no 'ER  - ' end tag"))
+            lines, start = [[line]], number
         elif lines is None:
             raise InputError(
                 "tag outside a record (records start with 'TY  - ')", file=path, line=number, field=tag
             )
         elif tag == "ER":
-            lines.append(line)
+            lines.append([line])
             seen += 1
-            yield start, lines
+            yield start, [" ".join(pieces) for pieces in lines]
             lines = None
         else:
-            lines.append(line)
+            lines.append([line])
     if lines is not None:
-        raise _unclosed(
-            path, start, f"file ends inside the record starting at line {start} (no 'ER  - '; truncated?)"
+        damaged(
+            _unclosed(
+                path, start, f"file ends inside the record starting at line {start} (no 'ER  - '; truncated?)"
+            )
         )
 
 
