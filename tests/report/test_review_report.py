@@ -147,7 +147,7 @@ def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
     assert [s.title for s in secs] == ["Included meta-analyses", "Vote count of the effect sizes",
                                        "Evidence map of the meta-analyses", "Overlap between reviews"]
     included = secs[0].tables[0].frame
-    assert included.loc[0, "Comparison (human support vs none or minimal)"] == "guided vs unguided"
+    assert included.loc[0, "Comparisons"] == "guided vs unguided"
     votes = secs[1].tables[0].frame
     sample = votes[votes["Level"] == "unrestricted"].iloc[0]
     assert sample["n"] == 2  # one 'no difference' (CI spans 0) and one 'significantly worse'

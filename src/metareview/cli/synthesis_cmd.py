@@ -51,7 +51,8 @@ def _print_json(obj: Any) -> None:
 def extract_template(
     path: Annotated[Path, typer.Argument(help="a .xlsx workbook, or a folder for three CSV files")],
     review: Annotated[Path | None, typer.Option(
-        help="review folder: its protocol's fields, and its reports included at full text pre-filled")] = None,
+        help="review folder: its protocol's fields; its reports included at full text pre-filled")
+    ] = None,
     protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
     db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
 ) -> None:
@@ -113,7 +114,11 @@ def votes(
         from metareview.extraction.templates import import_forms, stored_forms
 
         proto = _protocol(protocol, review)
-        bundle = import_forms(source, protocol=proto) if source is not None else stored_forms(review, db=db)
+        if source is not None:
+            bundle = import_forms(source, protocol=proto)
+        else:
+            assert review is not None
+            bundle = stored_forms(review, db=db)
         tables = [vote_table_from_records(bundle.effect_sizes, by=by, protocol=proto)]
     else:
         raise InputError("give an extraction SOURCE, --review or --werntz2023")
@@ -214,7 +219,8 @@ def protocol_migrate(
     review: Annotated[Path, typer.Option(help="review folder (with protocol.toml)")] = Path("."),
     rename_field: Annotated[list[str] | None, typer.Option(help="OLD=NEW (repeatable)")] = None,
     rename_level: Annotated[list[str] | None, typer.Option(help="FIELD:OLD=NEW (repeatable)")] = None,
-    rename_domain: Annotated[list[str] | None, typer.Option(help="outcome domain OLD=NEW (repeatable)")] = None,
+    rename_domain: Annotated[list[str] | None, typer.Option(
+        help="outcome domain OLD=NEW (repeatable)")] = None,
     drop_field: Annotated[list[str] | None, typer.Option(
         help="delete the stored values of this field (repeatable)")] = None,
     db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,

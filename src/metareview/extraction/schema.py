@@ -9,7 +9,7 @@ orphan::
     from metareview.protocol import Protocol
     from metareview.extraction.schema import effect_size_from_dict, form_schema
     proto = Protocol.load("my-review/protocol.toml")
-    form_schema(proto)["effect_sizes"][3]     # {'name': 'sample', 'type': 'categorical', 'levels': [...], ...}
+    form_schema(proto)["effect_sizes"][11]    # {'name': 'sample', 'type': 'categorical', 'levels': …}
     es = effect_size_from_dict({"report_id": "a", "outcome_domain": "depression", ..., "sample": "clinical"},
                                proto)
 """
@@ -40,13 +40,15 @@ EFFECT_BUILTINS: dict[str, str] = {
     "report_id": "id of the report (required)", "outcome_domain": "outcome domain (required)",
     "comparison": "what was compared (required)",
     "measure": "SMD, MD, OR, RR, HR, ... (ratios on their natural scale; required)",
-    "estimate": "point estimate (required)", "ci_lower": "lower 95% CI bound", "ci_upper": "upper 95% CI bound",
+    "estimate": "point estimate (required)", "ci_lower": "lower 95% CI bound",
+    "ci_upper": "upper 95% CI bound",
     "p": "p value", "k": "number of studies pooled", "n": "number of participants",
     "higher_favours": "true if values above the null favour the experimental condition (default true)",
 }
 
 
-def check_fields(values: Mapping[str, Any], specs: Sequence[FieldSpec], *, form: str) -> dict[str, FieldValue]:
+def check_fields(values: Mapping[str, Any], specs: Sequence[FieldSpec], *,
+                 form: str) -> dict[str, FieldValue]:
     """The declared fields' values, coerced (categorical level, number, text, yes/no).
 
     Raises :class:`InputError` with ``field`` set: an undeclared field, a required one missing, a value not
@@ -106,7 +108,8 @@ def check_bundle(bundle: Any, protocol: Protocol) -> Any:
         try:
             effects.append(check_effect_size(e, protocol))
         except InputError as exc:
-            raise InputError(f"effect size {i} (report {e.report_id!r}): {exc.message}", field=exc.field) from None
+            raise InputError(f"effect size {i} (report {e.report_id!r}): {exc.message}",
+                             field=exc.field) from None
     return ExtractionBundle(tuple(reports), tuple(effects), bundle.primary_studies)
 
 
@@ -141,7 +144,8 @@ def _validated(model: type[Any], data: Mapping[str, Any]) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(x) for x in err["loc"]]
-        raise InputError(str(err["msg"]).removeprefix("Value error, "), field=loc[0] if loc else None) from None
+        raise InputError(str(err["msg"]).removeprefix("Value error, "),
+                         field=loc[0] if loc else None) from None
 
 
 def report_from_dict(data: Mapping[str, Any], protocol: Protocol | None = None) -> MetaAnalysisReport:
@@ -197,7 +201,8 @@ class Orphan:
                 "reason": self.reason}
 
 
-def _orphans_of(form: str, report_id: str, values: Mapping[str, Any], specs: Sequence[FieldSpec]) -> list[Orphan]:
+def _orphans_of(form: str, report_id: str, values: Mapping[str, Any],
+                specs: Sequence[FieldSpec]) -> list[Orphan]:
     by_name = {s.name: s for s in specs}
     out = []
     for name, value in values.items():

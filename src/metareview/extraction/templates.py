@@ -113,7 +113,8 @@ def write_templates(path: str | Path, *, protocol: Protocol | None = None,
     frames = {sheet: pd.DataFrame(columns=list(c)) for sheet, c in cols.items()}
     pre = list(prefill)
     if pre:
-        frames["reports"] = pd.DataFrame([{"id": i, "citation": c} for i, c in pre], columns=list(cols["reports"]))
+        frames["reports"] = pd.DataFrame([{"id": i, "citation": c} for i, c in pre],
+                                         columns=list(cols["reports"]))
     if target.suffix.lower() == ".xlsx":
         target.parent.mkdir(parents=True, exist_ok=True)
         with pd.ExcelWriter(target, engine="openpyxl") as xl:
@@ -171,7 +172,8 @@ def included_reports(review_dir: str | Path, *, db: str | None = None) -> list[t
     review = Review.open(review_dir, db)
     try:
         stage = review.protocol.screening.stages[-1]
-        ids = sorted(rid for rid, (decision, _) in final_decisions(review, stage).items() if decision == INCLUDE)
+        decided = final_decisions(review, stage)
+        ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
         out = []
         with review.session() as session:
             for rid in ids:

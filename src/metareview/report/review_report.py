@@ -187,7 +187,8 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
                 fields.append((spec.name, spec.title))
             else:
                 fields.append((by, by.replace("_", " ").capitalize()))
-        tables = {title: vote_table_from_records(effects, by=name, protocol=protocol) for name, title in fields
+        tables = {title: vote_table_from_records(effects, by=name, protocol=protocol)
+                  for name, title in fields
                   if name == "outcome_domain" or any(e.value(name) is not None for e in effects)}
         out.append(sections.votes_section(tables, title="Vote count of the effect sizes"))
         row_field = by or next((n for n, _ in fields[1:]), None)
@@ -200,7 +201,8 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
             k="size", direction=lambda d: d.value_counts().idxmax()).reset_index()
         out.append(sections.evidence_map_section(
             cells, title="Evidence map of the meta-analyses",
-            caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to the "
+            caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to "
+                    "the "
                     "number of effect sizes; colour is the most frequent direction (significantly better "
                     "in the experimental condition, no significant difference, significantly worse)."))
     if len(bundle.primary_studies) >= 2:

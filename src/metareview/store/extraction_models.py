@@ -58,7 +58,8 @@ class StoredReport(Base):
 
 
 class StoredEffectSize(Base):
-    """One effect size of a report (the built-in fields of :class:`metareview.extraction.forms.EffectSizeRecord`;
+    """One effect size of a report (the built-in fields of
+    :class:`metareview.extraction.forms.EffectSizeRecord`;
     its declared fields are :class:`StoredFieldValue` rows)."""
 
     __tablename__ = "effect_sizes"

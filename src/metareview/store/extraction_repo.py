@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session, selectinload
 from metareview.errors import InputError
 from metareview.extraction.forms import EffectSizeRecord, MetaAnalysisReport, PrimaryStudy, PrimaryStudyList
 from metareview.extraction.templates import ExtractionBundle
-from metareview.store.extraction_models import StoredEffectSize, StoredFieldValue, StoredPrimaryStudy, StoredReport
+from metareview.store.extraction_models import (
+    StoredEffectSize,
+    StoredFieldValue,
+    StoredPrimaryStudy,
+    StoredReport,
+)
 
-_EFFECT_FIELDS = ("outcome_domain", "comparison", "measure", "estimate", "ci_lower", "ci_upper", "p", "k", "n",
+_EFFECT_FIELDS = ("outcome_domain", "comparison", "measure", "estimate", "ci_lower", "ci_upper", "p", "k",
+                  "n",
                   "higher_favours")
 
 

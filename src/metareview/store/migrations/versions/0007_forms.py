@@ -20,7 +20,8 @@ _OLD = ("sample", "support_provider", "rct_quality")
 
 def upgrade() -> None:
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT id, report_id, sample, support_provider, rct_quality FROM effect_sizes"))
+    rows = bind.execute(sa.text(
+        "SELECT id, report_id, sample, support_provider, rct_quality FROM effect_sizes"))
     copied = [{"report_id": r.report_id, "effect_size_id": r.id, "field": name, "value": getattr(r, name)}
               for r in rows for name in _OLD if getattr(r, name) not in (None, "")]
     # columns dropped before the new table references effect_sizes: on SQLite the batch mode recreates the
@@ -61,9 +62,12 @@ def downgrade() -> None:
     op.drop_table("extraction_values")
     with op.batch_alter_table("effect_sizes") as batch:
         batch.add_column(sa.Column("sample", sa.String(length=40), nullable=False, server_default=""))
-        batch.add_column(sa.Column("support_provider", sa.String(length=40), nullable=False, server_default=""))
+        batch.add_column(sa.Column("support_provider", sa.String(length=40), nullable=False,
+                                   server_default=""))
         batch.add_column(sa.Column("rct_quality", sa.String(length=20), nullable=True))
-    table = sa.table("effect_sizes", sa.column("id", sa.Integer()), *(sa.column(n, sa.String()) for n in _OLD))
+    table = sa.table("effect_sizes", sa.column("id", sa.Integer()),
+                     *(sa.column(n, sa.String()) for n in _OLD))
     for r in rows:
         if r.field in _OLD:
-            bind.execute(sa.update(table).where(table.c.id == r.effect_size_id).values({r.field: str(r.value)}))
+            bind.execute(sa.update(table).where(table.c.id == r.effect_size_id)
+                         .values({r.field: str(r.value)}))
