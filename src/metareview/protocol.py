@@ -178,9 +178,8 @@ def _unique_names(specs: list[FieldSpec], where: str) -> None:
 
 
 class ExtractionSettings(_Strict):
-    """How extraction is run: extractors per report and the custom fields of reports and effect sizes."""
+    """The custom fields of reports and effect sizes (besides the moderators)."""
 
-    extractors_per_report: Literal[1, 2] = 1
     report_fields: list[FieldSpec] = Field(default_factory=list)
     effect_fields: list[FieldSpec] = Field(default_factory=list)
 
@@ -367,8 +366,6 @@ label = "Quality of the RCTs"
 type = "categorical"
 levels = ["high", "medium", "low"]
 
-[extraction]
-extractors_per_report = 1    # 1 or 2 (two: independent extraction, then consensus)
 # Custom fields of each report or effect size, declared like moderators:
 # [[extraction.report_fields]]
 # name = "country"
