@@ -92,3 +92,18 @@ def test_extract_import_into_a_review(tmp_path: Path) -> None:
             assert load_bundle(s).primary_studies[0].studies[0].label == "B 2018"
     finally:
         rev.close()
+
+
+def test_credibility_classes_by_a_factor_level_column(shared_data: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(shared_data / "umbrella" / "metaumbrella" / "df.OR.csv")
+    frame["group"] = frame["factor"].map({"ADHD": "a", "ASD": "a", "dyslexia": "b", "ID": "b"})
+    frame.to_csv(tmp_path / "df.csv", index=False)
+    res = runner.invoke(app, ["credibility", str(tmp_path / "df.csv"), "--by", "group", "--json"])
+    assert res.exit_code == 0, res.output
+    # metaumbrella vignette classes: ADHD IV, ASD ns (group a); dyslexia IV, ID IV (group b)
+    by = {r["group"]: (r["IV"], r["ns"], r["total"]) for r in json.loads(res.output)["by"]}
+    assert by == {"a": (1, 1, 2), "b": (2, 0, 2)}
+    frame.loc[3, "group"] = "b"  # row 5 of the file: an ADHD row (rows 2-11) that disagrees with the others
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    res = runner.invoke(app, ["credibility", str(tmp_path / "bad.csv"), "--by", "group"])
+    assert res.exit_code != 0 and "line 5" in str(res.exception) and "'ADHD'" in str(res.exception)

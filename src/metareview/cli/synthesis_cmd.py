@@ -166,6 +166,8 @@ def credibility(
     i2: Annotated[str, typer.Option(help="I² for the < 50% criterion: q (Q-based) or tau2")] = "q",
     min_cases: Annotated[float, typer.Option(help="classes I-III need more cases than this")] = 1000,
     grade: Annotated[bool, typer.Option(help="also the algorithmic GRADE rating")] = False,
+    by: Annotated[str | None, typer.Option(
+        help="a column constant within each factor: the classes counted by its levels")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Credibility classes I-IV/ns (Fusar-Poli & Radua 2018) of each factor, criteria explicit."""
@@ -180,11 +182,22 @@ def credibility(
     table = assess_umbrella(data, crit)
     rob = {f.name: f.rob_low_pct for f in data.factors}
     grades = [grade_assessment(a, rob[a.name]) for a in table.assessments] if grade else []
+    grouped = None
+    if by is not None:
+        import pandas as pd
+
+        from metareview.synthesis.grouping import classes_by, factor_levels
+
+        levels = factor_levels(pd.read_csv(source), by, source=str(source))
+        grouped = classes_by(table, levels, moderator=by)
     if as_json:
         _print_json(table.to_dict() | {"grade": [g.to_dict() for g in grades],
-                                       "dropped_rows": data.dropped.to_dict(orient="records")})
+                                       "dropped_rows": data.dropped.to_dict(orient="records")}
+                    | ({"by": grouped.to_dict(orient="records")} if grouped is not None else {}))
         return
     typer.echo(str(table))
+    if grouped is not None:
+        typer.echo(f"\nClasses by {by}:\n{grouped.to_string(index=False)}")
     for g in grades:
         typer.echo(str(g))
     if len(data.dropped):
