@@ -1,11 +1,30 @@
 """The review protocol: question, databases, eligibility criteria, exclusion reasons, outcome domains,
-moderators and screening settings, read from ``protocol.toml`` in the review folder.
+moderators, extraction fields and screening settings, read from ``protocol.toml`` in the review folder.
+
+The protocol is the schema of the review's extraction forms: each moderator and each custom field is
+declared with a type (``categorical`` with its levels, ``numeric``, ``text`` or ``yes/no``) and whether it
+is required; templates, validation, the store and the vote counts follow the declaration::
+
+    [[moderators]]                      # fields of each effect size that results can be grouped by
+    name = "sample"
+    type = "categorical"
+    levels = ["clinical_subclinical", "unrestricted"]
+    required = true
+
+    [[extraction.effect_fields]]        # other fields of each effect size
+    name = "follow_up_weeks"
+    type = "numeric"
+
+    [[extraction.report_fields]]        # fields of each included report
+    name = "country"
+    type = "text"
 
 Example::
 
     from metareview.protocol import Protocol
     proto = Protocol.load("my-review/protocol.toml")
     [c.id for c in proto.eligibility_criteria]    # ['E1', 'E2', 'E3', 'E4']
+    proto.moderator("sample").levels             # ['clinical_subclinical', 'unrestricted']
 """
 
 from __future__ import annotations
@@ -54,6 +73,123 @@ def _all_stages() -> list[Stage]:
     return ["title_abstract", "full_text"]
 
 
+FieldType = Literal["categorical", "numeric", "text", "yes/no"]
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_TYPE_ALIASES = {"yesno": "yes/no", "yes_no": "yes/no", "boolean": "yes/no", "bool": "yes/no",
+                 "number": "numeric", "categories": "categorical"}
+#: names the built-in forms use; a declared field may not take one of them
+RESERVED_NAMES = frozenset({
+    "id", "report_id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants",
+    "outcome_domain", "comparison", "measure", "estimate", "ci_lower", "ci_upper", "p", "k", "n",
+    "higher_favours", "direction", "significant", "label", "publication_date", "fields"})
+_YES = {"yes", "y", "true", "1", "1.0"}
+_NO = {"no", "n", "false", "0", "0.0"}
+
+
+class FieldSpec(_Strict):
+    """One declared extraction field: a moderator or a custom field of a report or an effect size.
+
+    >>> FieldSpec(name="sample", type="categorical", levels=["clinical", "unrestricted"]).coerce("clinical")
+    'clinical'
+    """
+
+    name: str = Field(min_length=1, description="column name in templates: lower case, digits, '_'")
+    label: str = Field(default="", description="shown in reports; defaults to the name")
+    type: FieldType = "text"
+    levels: list[str] = Field(default_factory=list, description="allowed values of a categorical field")
+    required: bool = False
+    help: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            data = dict(data)
+            data["type"] = _TYPE_ALIASES.get(data["type"].strip().lower(), data["type"].strip().lower())
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        if not _NAME.match(self.name):
+            raise ValueError(f"field name {self.name!r} must be lower case letters, digits and '_', starting "
+                             "with a letter")
+        if self.name in RESERVED_NAMES:
+            raise ValueError(f"field name {self.name!r} is a built-in column of the forms; choose another")
+        if self.type == "categorical":
+            if not self.levels:
+                raise ValueError(f"categorical field {self.name!r} needs its levels")
+            if any(not lv.strip() for lv in self.levels) or len(set(self.levels)) != len(self.levels):
+                raise ValueError(f"levels of {self.name!r} must be distinct and not blank")
+        elif self.levels:
+            raise ValueError(f"only a categorical field has levels ({self.name!r} is {self.type})")
+        return self
+
+    @property
+    def title(self) -> str:
+        """The label, or the name with spaces."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def allowed(self) -> str:
+        """The allowed values, as written in templates and error messages."""
+        return {"categorical": " | ".join(self.levels), "numeric": "a number", "text": "text",
+                "yes/no": "yes | no"}[self.type]
+
+    def coerce(self, value: object) -> str | float | bool:
+        """The value as stored (str, float or bool); ``ValueError`` naming the allowed values otherwise."""
+        if self.type == "numeric":
+            if isinstance(value, bool):
+                raise ValueError(f"{self.name} must be a number, not {value!r}")
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(f"{self.name} must be a number, not {value!r}") from None
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(f"{self.name} must be a finite number, not {value!r}")
+            return number
+        if self.type == "yes/no":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _YES:
+                return True
+            if text in _NO:
+                return False
+            raise ValueError(f"{self.name} must be yes or no, not {value!r}")
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        if self.type == "categorical" and text not in self.levels:
+            raise ValueError(f"{self.name} must be one of {', '.join(self.levels)}; got {text!r}")
+        return text
+
+
+def _as_fields(values: object) -> object:
+    """Moderators may still be given as bare names (free-text fields, not required)."""
+    if isinstance(values, list):
+        return [{"name": v} if isinstance(v, str) else v for v in values]
+    return values
+
+
+def _unique_names(specs: list[FieldSpec], where: str) -> None:
+    names = [f.name for f in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{where}: field names must be unique; repeated: {', '.join(dupes)}")
+
+
+class ExtractionSettings(_Strict):
+    """The custom fields of reports and effect sizes (besides the moderators)."""
+
+    report_fields: list[FieldSpec] = Field(default_factory=list)
+    effect_fields: list[FieldSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ExtractionSettings:
+        _unique_names(self.report_fields, "extraction.report_fields")
+        _unique_names(self.effect_fields, "extraction.effect_fields")
+        return self
+
+
 class ScreeningSettings(_Strict):
     """How screening is run: reviewers per record, blind mode, highlighting keywords and stages."""
 
@@ -72,15 +208,48 @@ class Protocol(_Strict):
     eligibility_criteria: list[Criterion] = Field(default_factory=list)
     exclusion_reasons: ExclusionReasons = Field(default_factory=ExclusionReasons)
     outcome_domains: list[str] = Field(default_factory=list)
-    moderators: list[str] = Field(default_factory=list)
+    moderators: list[FieldSpec] = Field(default_factory=list)
+    extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
 
-    @field_validator("databases", "outcome_domains", "moderators")
+    @field_validator("moderators", mode="before")
+    @classmethod
+    def _bare_moderators(cls, values: object) -> object:
+        return _as_fields(values)
+
+    @field_validator("databases", "outcome_domains")
     @classmethod
     def _no_blank(cls, values: list[str]) -> list[str]:
         if any(not v.strip() for v in values):
             raise ValueError("entries must not be blank")
         return values
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> Protocol:
+        _unique_names(self.moderators, "moderators")
+        clash = {m.name for m in self.moderators} & {f.name for f in self.extraction.effect_fields}
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))}: declared both as a moderator and an effect field")
+        return self
+
+    @property
+    def effect_fields(self) -> list[FieldSpec]:
+        """Every declared field of an effect size: the moderators, then the other effect fields."""
+        return [*self.moderators, *self.extraction.effect_fields]
+
+    @property
+    def report_fields(self) -> list[FieldSpec]:
+        """The declared custom fields of a report."""
+        return list(self.extraction.report_fields)
+
+    def moderator(self, name: str) -> FieldSpec:
+        """The declared moderator ``name``; :class:`InputError` listing the declared ones otherwise."""
+        for m in self.moderators:
+            if m.name == name:
+                return m
+        declared = ", ".join(["outcome_domain", *(m.name for m in self.moderators)])
+        raise InputError(f"{name!r} is not a declared moderator (declared: {declared})", file=PROTOCOL_FILE,
+                         field="moderators")
 
     @model_validator(mode="after")
     def _unique_criteria(self) -> Protocol:
@@ -145,9 +314,8 @@ question = """Do digital mental health interventions work better with human supp
 # Databases searched (names used by `metareview import --database NAME` and in the PRISMA diagram).
 databases = ["MEDLINE", "PubMed", "PsycINFO"]
 
-# Outcome domains and moderators used in extraction and synthesis.
+# Outcome domains: the allowed values of each effect size's outcome_domain (empty: any).
 outcome_domains = ["depression", "anxiety", "stress", "PTSD", "multiple"]
-moderators = ["sample", "rct_quality", "support_provider"]
 
 # Eligibility criteria: a record must meet all of them. `id` is what screeners cite.
 [[eligibility_criteria]]
@@ -177,6 +345,31 @@ full_text = [
   "no comparison of human support with no or minimal support",
   "full text not available",
 ]
+
+# Moderators: fields of each effect size that votes, evidence maps and credibility tables can be grouped
+# by (`metareview votes --by sample`). type = categorical (with levels) | numeric | text | yes/no.
+[[moderators]]
+name = "sample"
+type = "categorical"
+levels = ["clinical_subclinical", "unrestricted"]
+required = true
+
+[[moderators]]
+name = "support_provider"
+type = "categorical"
+levels = ["clinically_trained", "mixed", "lay", "unclear"]
+required = true
+
+[[moderators]]
+name = "rct_quality"
+label = "Quality of the RCTs"
+type = "categorical"
+levels = ["high", "medium", "low"]
+
+# Custom fields of each report or effect size, declared like moderators:
+# [[extraction.report_fields]]
+# name = "country"
+# type = "text"
 
 [screening]
 reviewers_per_record = 2     # 1 or 2

@@ -38,8 +38,7 @@ def test_direction_is_derived_not_typed() -> None:
     [
         {"estimate": 0.3},  # nothing to derive the direction from
         {"estimate": 0.3, "ci_lower": 0.1},  # half a CI
-        {"estimate": 0.3, "p": 0.01, "sample": "children"},
-        {"estimate": 0.3, "p": 0.01, "support_provider": "robot"},
+        {"estimate": 0.3, "p": 0.01, "significant": True},  # derived, never typed
         {"estimate": 0.3, "p": 0.01, "k": 0},
     ],
 )
@@ -51,3 +50,10 @@ def test_invalid_effect_sizes(extra: dict) -> None:
 def test_primary_study_list_rejects_duplicates() -> None:
     with pytest.raises(ValidationError, match="twice"):
         PrimaryStudyList(report_id="a", studies=[PrimaryStudy(label="X 2001"), PrimaryStudy(label="X 2001")])
+
+
+def test_undeclared_keywords_are_protocol_fields() -> None:
+    es = EffectSizeRecord(**BASE, estimate=0.31, p=0.002)
+    assert es.fields == {"sample": "unrestricted", "support_provider": "clinically_trained"}
+    assert es.value("sample") == "unrestricted" and es.value("outcome_domain") == "stress"
+    assert es.value("rct_quality") is None

@@ -147,7 +147,7 @@ def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
     assert [s.title for s in secs] == ["Included meta-analyses", "Vote count of the effect sizes",
                                        "Evidence map of the meta-analyses", "Overlap between reviews"]
     included = secs[0].tables[0].frame
-    assert included.loc[0, "Comparison (human support vs none or minimal)"] == "guided vs unguided"
+    assert included.loc[0, "Comparisons"] == "guided vs unguided"
     votes = secs[1].tables[0].frame
     sample = votes[votes["Level"] == "unrestricted"].iloc[0]
     assert sample["n"] == 2  # one 'no difference' (CI spans 0) and one 'significantly worse'
@@ -162,3 +162,15 @@ def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     html = (tmp_path / "rv" / "report" / "report.html").read_text(encoding="utf-8")
     assert "Alpha et al 2017" in html and "Vote count of the effect sizes" in html
+
+
+def test_extraction_template_prefilled_with_the_reports_included_at_full_text(tmp_path: Path) -> None:
+    folder = tmp_path / "screened"
+    _screened_review(folder)  # record 1 included at full text, record 2 excluded there, 3 at title/abstract
+    res = CliRunner().invoke(app, ["extract", "template", str(tmp_path / "forms"), "--review", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert "pre-filled 1 included reports" in res.output
+    reports = pd.read_csv(tmp_path / "forms" / "reports.csv")
+    assert reports["id"].tolist() == ["rec1"] and reports["citation"].tolist() == ["A"]
+    effects = pd.read_csv(tmp_path / "forms" / "effect_sizes.csv")
+    assert {"sample", "support_provider", "rct_quality"} <= set(effects.columns)  # the template protocol's

@@ -38,9 +38,12 @@ def test_power_matches_r(rscript: str) -> None:
          (1, 0, 0, 0)),
         ({"i2": 70, "n_cases": 2000, "n_controls": 2000, "egger_p": 0.05, "rob_low_pct": 90}, "low",
          (0, 1, 0, 1)),
-        # unknown risk of bias counts as < 50% (-2), 200 vs 200 has < 80% power for d = 0.2 (-1)
-        ({"i2": 30, "n_cases": 200, "n_controls": 200, "egger_p": 0.4, "rob_low_pct": None}, "very low",
-         (2, 0, 1, 0)),
+        # risk of bias not assessed: no downgrade (said so); 200 vs 200 has < 80% power for d = 0.2 (-1)
+        ({"i2": 30, "n_cases": 200, "n_controls": 200, "egger_p": 0.4, "rob_low_pct": None}, "moderate",
+         (0, 0, 1, 0)),
+        # the earlier convention on request: not assessed counts as < 50% (-2)
+        ({"i2": 30, "n_cases": 200, "n_controls": 200, "egger_p": 0.4, "rob_low_pct": None,
+          "rob_missing": "downgrade"}, "very low", (2, 0, 1, 0)),
         # floor at very low; 30 vs 30: < 80% power even for d = 0.5 (-2)
         ({"i2": 80, "n_cases": 30, "n_controls": 30, "egger_p": float("nan"), "rob_low_pct": 10}, "very low",
          (2, 1, 2, 1)),
@@ -51,3 +54,11 @@ def test_downgrades(kw: dict, level: str, down: tuple[int, int, int, int]) -> No
     assert r.level == level
     assert (r.risk_of_bias, r.inconsistency, r.imprecision, r.publication_bias) == down
     assert level in str(r)
+
+
+def test_risk_of_bias_not_assessed_is_said() -> None:
+    r = grade_rating(i2=30, n_cases=2000, n_controls=2000, egger_p=0.4, rob_low_pct=None)
+    assert r.level == "high" and not r.risk_of_bias_assessed
+    assert "risk of bias not assessed" in str(r)
+    assessed = grade_rating(i2=30, n_cases=2000, n_controls=2000, egger_p=0.4, rob_low_pct=80)
+    assert assessed.risk_of_bias_assessed

@@ -31,15 +31,20 @@ def test_overlap_ccar(shared_data: Path) -> None:
 
 def test_extract_template_import_and_votes(tmp_path: Path) -> None:
     folder = tmp_path / "forms"
-    assert runner.invoke(app, ["extract", "template", str(folder)]).exit_code == 0
+    proto = tmp_path / "protocol.toml"
+    proto.write_text('title = "t"\n[[moderators]]\nname = "sample"\ntype = "categorical"\n'
+                     'levels = ["clinical_subclinical", "unrestricted"]\n[[moderators]]\n'
+                     'name = "support_provider"\n', encoding="utf-8")
+    res = runner.invoke(app, ["extract", "template", str(folder), "--protocol", str(proto)])
+    assert res.exit_code == 0, res.output
     rows = [dict(report_id="r1", outcome_domain="depression", comparison="guided vs unguided", sample=s,
                  support_provider="lay", measure="SMD", estimate=e, ci_lower=e - 0.2, ci_upper=e + 0.2)
             for s, e in [("clinical_subclinical", 0.5), ("clinical_subclinical", 0.1), ("unrestricted", 0.1)]]
     pd.DataFrame(rows).to_csv(folder / "effect_sizes.csv", index=False)
     pd.DataFrame([{"id": "r1", "citation": "A 2020"}]).to_csv(folder / "reports.csv", index=False)
-    res = runner.invoke(app, ["extract", "import", str(folder)])
+    res = runner.invoke(app, ["extract", "import", str(folder), "--protocol", str(proto)])
     assert res.exit_code == 0 and "1 meta-analysis reports, 3 effect sizes" in res.output
-    res = runner.invoke(app, ["votes", str(folder), "--by", "sample", "--json"])
+    res = runner.invoke(app, ["votes", str(folder), "--by", "sample", "--protocol", str(proto), "--json"])
     row = json.loads(res.output)["tables"][0]["rows"][0]
     assert (row["level"], row["better_n"], row["no_difference_n"]) == ("clinical_subclinical", 1, 1)
 
@@ -48,10 +53,14 @@ def test_bad_form_exits_with_a_located_message(tmp_path: Path) -> None:
     pd.DataFrame([{"report_id": "r1", "outcome_domain": "x", "comparison": "c", "sample": "kids",
                    "support_provider": "lay", "measure": "SMD", "estimate": 0.1, "p": 0.5}]).to_csv(
         tmp_path / "effect_sizes.csv", index=False)
-    res = runner.invoke(app, ["extract", "import", str(tmp_path)])
+    proto = tmp_path / "protocol.toml"
+    proto.write_text('title = "t"\n[[moderators]]\nname = "sample"\ntype = "categorical"\n'
+                     'levels = ["clinical", "unrestricted"]\n[[moderators]]\nname = "support_provider"\n',
+                     encoding="utf-8")
+    res = runner.invoke(app, ["extract", "import", str(tmp_path), "--protocol", str(proto)])
     assert res.exit_code != 0
     assert isinstance(res.exception, Exception) and "line 2" in str(res.exception)
-    assert "'sample'" in str(res.exception)
+    assert "sample" in str(res.exception) and "clinical, unrestricted" in str(res.exception)
 
 
 def test_credibility_df_or(shared_data: Path) -> None:
@@ -83,3 +92,18 @@ def test_extract_import_into_a_review(tmp_path: Path) -> None:
             assert load_bundle(s).primary_studies[0].studies[0].label == "B 2018"
     finally:
         rev.close()
+
+
+def test_credibility_classes_by_a_factor_level_column(shared_data: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(shared_data / "umbrella" / "metaumbrella" / "df.OR.csv")
+    frame["group"] = frame["factor"].map({"ADHD": "a", "ASD": "a", "dyslexia": "b", "ID": "b"})
+    frame.to_csv(tmp_path / "df.csv", index=False)
+    res = runner.invoke(app, ["credibility", str(tmp_path / "df.csv"), "--by", "group", "--json"])
+    assert res.exit_code == 0, res.output
+    # metaumbrella vignette classes: ADHD IV, ASD ns (group a); dyslexia IV, ID IV (group b)
+    by = {r["group"]: (r["IV"], r["ns"], r["total"]) for r in json.loads(res.output)["by"]}
+    assert by == {"a": (1, 1, 2), "b": (2, 0, 2)}
+    frame.loc[3, "group"] = "b"  # row 5 of the file: an ADHD row (rows 2-11) that disagrees with the others
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    res = runner.invoke(app, ["credibility", str(tmp_path / "bad.csv"), "--by", "group"])
+    assert res.exit_code != 0 and "line 5" in str(res.exception) and "'ADHD'" in str(res.exception)

@@ -27,15 +27,19 @@ def register(app: typer.Typer) -> None:
         effects: Annotated[Path | None, typer.Option(help=_EFFECTS_HELP)] = None,
         db: Annotated[str | None, typer.Option(help="database URL (default: <review>/review.sqlite)")] = None,
         diff: Annotated[str | None, typer.Option(help="say what changed since report version vN")] = None,
+        by: Annotated[str | None, typer.Option(
+            help="moderator declared in protocol.toml for the evidence map (default: the first categorical)")
+        ] = None,
     ) -> None:
         """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
 
         The PRISMA diagram is included when the review's store holds screening data; the included
-        meta-analyses, vote count, evidence map and overlap when it holds extraction forms.
+        meta-analyses, vote count by each declared moderator, evidence map and overlap when it holds
+        extraction forms.
         """
         from metareview.report.review_report import write_review_report
 
-        files = write_review_report(review, out=out, effects=effects, db=db)
+        files = write_review_report(review, out=out, effects=effects, db=db, by=by)
         typer.echo(f"report: {files.html}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
         from metareview.report.versions import keep_build

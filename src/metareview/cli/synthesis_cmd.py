@@ -2,9 +2,11 @@
 
 Thin: each command parses its arguments, calls the Python API and prints (``--json`` for machines)::
 
-    metareview extract template forms.xlsx
+    metareview extract template forms.xlsx --review my-review     # columns from its protocol.toml
     metareview extract import forms.xlsx --review my-review
-    metareview votes forms.xlsx --by sample --compare clinical_subclinical unrestricted
+    metareview votes --review my-review --by sample --compare clinical_subclinical unrestricted
+    metareview protocol check --review my-review
+    metareview protocol migrate --review my-review --rename-field provider=support_provider
     metareview votes --werntz2023
     metareview overlap citation_matrix.csv
     metareview credibility df.OR.csv --pi t --grade
@@ -20,12 +22,25 @@ import typer
 
 from metareview.errors import InputError
 
-_BY_HELP = "moderator: sample, support_provider, outcome_domain, rct_quality"
+_BY_HELP = "outcome_domain or a moderator declared in protocol.toml"
+_PROTOCOL_HELP = "protocol.toml whose declared fields the forms have (default: the review's)"
 _COMPARE_HELP = "two levels: one-sided Fisher test that 'significantly better' is more frequent in the first"
 _MATRIX_HELP = "citation matrix CSV (ccaR layout: study;review1;…, cells 1/0/NA) or extraction forms"
 _PI_HELP = "prediction interval: t (k-1 df, metaumbrella's), z (metafor's default) or riley (k-2 df)"
 
 extract_app = typer.Typer(no_args_is_help=True, help="Extraction templates: write them, import them back.")
+protocol_app = typer.Typer(no_args_is_help=True,
+                           help="Keep extracted data in step with protocol.toml: check, migrate explicitly.")
+
+
+def _protocol(protocol: Path | None, review: Path | None) -> Any:
+    from metareview.protocol import PROTOCOL_FILE, Protocol
+
+    if protocol is not None:
+        return Protocol.load(protocol)
+    if review is not None:
+        return Protocol.load(review / PROTOCOL_FILE)
+    return None
 
 
 def _print_json(obj: Any) -> None:
@@ -35,26 +50,37 @@ def _print_json(obj: Any) -> None:
 @extract_app.command("template")
 def extract_template(
     path: Annotated[Path, typer.Argument(help="a .xlsx workbook, or a folder for three CSV files")],
+    review: Annotated[Path | None, typer.Option(
+        help="review folder: its protocol's fields; its reports included at full text pre-filled")
+    ] = None,
+    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
+    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
 ) -> None:
-    """Write empty extraction templates (reports with AMSTAR 2, effect sizes, primary studies)."""
-    from metareview.extraction.templates import write_templates
+    """Write extraction templates (reports with AMSTAR 2, effect sizes, primary studies) whose columns are
+    the built-in fields plus those the protocol declares."""
+    from metareview.extraction.templates import included_reports, write_templates
 
-    for f in write_templates(path):
+    prefill = included_reports(review, db=db) if review is not None else []
+    for f in write_templates(path, protocol=_protocol(protocol, review), prefill=prefill):
         typer.echo(f"wrote {f}")
+    if prefill:
+        typer.echo(f"pre-filled {len(prefill)} included reports")
 
 
 @extract_app.command("import")
 def extract_import(
     path: Annotated[Path, typer.Argument(help="filled-in .xlsx workbook or CSV folder")],
     review: Annotated[Path | None, typer.Option(help="review folder to store the forms in")] = None,
+    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
     db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
     replace: Annotated[bool, typer.Option(help="replace reports already stored")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the validated forms as JSON")] = False,
 ) -> None:
-    """Validate filled-in templates (errors name file, row and column) and store them in one transaction."""
+    """Validate filled-in templates against the protocol (errors name file, row, column and the allowed
+    values) and store them in one transaction."""
     from metareview.extraction.templates import import_forms, store_forms
 
-    bundle = import_forms(path)
+    bundle = import_forms(path, protocol=_protocol(protocol, review))
     if review is not None:
         counts = store_forms(bundle, review, db=db, replace=replace)
         typer.echo(f"stored {counts['reports']} reports, {counts['effect_sizes']} effect sizes, "
@@ -67,8 +93,12 @@ def extract_import(
 
 def votes(
     source: Annotated[Path | None, typer.Argument(help="extraction workbook or CSV folder")] = None,
-    by: Annotated[str, typer.Option(help=_BY_HELP)] = "sample",
+    by: Annotated[str, typer.Option(help=_BY_HELP)] = "outcome_domain",
     compare: Annotated[tuple[str, str] | None, typer.Option(help=_COMPARE_HELP)] = None,
+    review: Annotated[Path | None, typer.Option(
+        help="review folder: its stored effect sizes (without SOURCE) and its protocol")] = None,
+    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
+    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
     werntz2023: Annotated[bool, typer.Option(
         "--werntz2023", help="the published Table 4 of Werntz et al. 2023 instead of SOURCE")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -80,12 +110,18 @@ def votes(
         from metareview.datasets.werntz2023 import table4_vote_tables
 
         tables = list(table4_vote_tables().values())
-    elif source is not None:
-        from metareview.extraction.templates import import_forms
+    elif source is not None or review is not None:
+        from metareview.extraction.templates import import_forms, stored_forms
 
-        tables = [vote_table_from_records(import_forms(source).effect_sizes, by=by)]
+        proto = _protocol(protocol, review)
+        if source is not None:
+            bundle = import_forms(source, protocol=proto)
+        else:
+            assert review is not None
+            bundle = stored_forms(review, db=db)
+        tables = [vote_table_from_records(bundle.effect_sizes, by=by, protocol=proto)]
     else:
-        raise InputError("give an extraction SOURCE or --werntz2023")
+        raise InputError("give an extraction SOURCE, --review or --werntz2023")
     extra = [compare_better(t, *compare) for t in tables if compare and _has(t, compare)]
     if as_json:
         _print_json({"tables": [t.to_dict() for t in tables], "compare": [c.to_dict() for c in extra]})
@@ -103,6 +139,7 @@ def _has(table: Any, levels: tuple[str, str]) -> bool:
 def overlap(
     source: Annotated[Path, typer.Argument(help=_MATRIX_HELP)],
     sep: Annotated[str, typer.Option(help="CSV separator of a citation matrix")] = ";",
+    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Corrected covered area (Pieper 2014), overall and pairwise, adjusted for structural missingness."""
@@ -113,7 +150,7 @@ def overlap(
     else:
         from metareview.extraction.templates import import_forms
 
-        bundle = import_forms(source)
+        bundle = import_forms(source, protocol=_protocol(protocol, None))
         matrix = CitationMatrix.from_study_lists(bundle.primary_studies, bundle.reports)
     res = cca(matrix)
     if as_json:
@@ -129,6 +166,8 @@ def credibility(
     i2: Annotated[str, typer.Option(help="I² for the < 50% criterion: q (Q-based) or tau2")] = "q",
     min_cases: Annotated[float, typer.Option(help="classes I-III need more cases than this")] = 1000,
     grade: Annotated[bool, typer.Option(help="also the algorithmic GRADE rating")] = False,
+    by: Annotated[str | None, typer.Option(
+        help="a column constant within each factor: the classes counted by its levels")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Credibility classes I-IV/ns (Fusar-Poli & Radua 2018) of each factor, criteria explicit."""
@@ -143,11 +182,22 @@ def credibility(
     table = assess_umbrella(data, crit)
     rob = {f.name: f.rob_low_pct for f in data.factors}
     grades = [grade_assessment(a, rob[a.name]) for a in table.assessments] if grade else []
+    grouped = None
+    if by is not None:
+        import pandas as pd
+
+        from metareview.synthesis.grouping import classes_by, factor_levels
+
+        levels = factor_levels(pd.read_csv(source), by, source=str(source))
+        grouped = classes_by(table, levels, moderator=by)
     if as_json:
         _print_json(table.to_dict() | {"grade": [g.to_dict() for g in grades],
-                                       "dropped_rows": data.dropped.to_dict(orient="records")})
+                                       "dropped_rows": data.dropped.to_dict(orient="records")}
+                    | ({"by": grouped.to_dict(orient="records")} if grouped is not None else {}))
         return
     typer.echo(str(table))
+    if grouped is not None:
+        typer.echo(f"\nClasses by {by}:\n{grouped.to_string(index=False)}")
     for g in grades:
         typer.echo(str(g))
     if len(data.dropped):
@@ -155,9 +205,51 @@ def credibility(
             f"row {r.row} ({r.reason})" for r in data.dropped.itertuples()))
 
 
+@protocol_app.command("check")
+def protocol_check(
+    review: Annotated[Path, typer.Option(help="review folder (with protocol.toml)")] = Path("."),
+    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List stored values that protocol.toml no longer declares or allows (exit code 1 if any)."""
+    from metareview.extraction.migrate import check_protocol
+
+    found = check_protocol(review, db=db)
+    if as_json:
+        _print_json([o.to_dict() for o in found])
+    elif not found:
+        typer.echo("the stored extraction fits protocol.toml")
+    else:
+        typer.echo(f"{len(found)} stored value(s) orphaned by protocol.toml:")
+        for o in found:
+            typer.echo(f"  {o}")
+    if found:
+        raise typer.Exit(1)
+
+
+@protocol_app.command("migrate")
+def protocol_migrate(
+    review: Annotated[Path, typer.Option(help="review folder (with protocol.toml)")] = Path("."),
+    rename_field: Annotated[list[str] | None, typer.Option(help="OLD=NEW (repeatable)")] = None,
+    rename_level: Annotated[list[str] | None, typer.Option(help="FIELD:OLD=NEW (repeatable)")] = None,
+    rename_domain: Annotated[list[str] | None, typer.Option(
+        help="outcome domain OLD=NEW (repeatable)")] = None,
+    drop_field: Annotated[list[str] | None, typer.Option(
+        help="delete the stored values of this field (repeatable)")] = None,
+    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
+) -> None:
+    """Rewrite stored values to follow an edited protocol.toml (all or nothing)."""
+    from metareview.extraction.migrate import migrate_protocol
+
+    counts = migrate_protocol(review, rename_fields=rename_field or [], rename_levels=rename_level or [],
+                              drop_fields=drop_field or [], rename_domains=rename_domain or [], db=db)
+    typer.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``votes``, ``overlap``, ``credibility`` and the ``extract`` group to the root app."""
+    """Add ``votes``, ``overlap``, ``credibility`` and the ``extract`` and ``protocol`` groups."""
     app.command("votes")(votes)
     app.command("overlap")(overlap)
     app.command("credibility")(credibility)
     app.add_typer(extract_app, name="extract")
+    app.add_typer(protocol_app, name="protocol")

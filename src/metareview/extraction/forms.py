@@ -1,21 +1,25 @@
 """Extraction forms as typed schemas: a meta-analysis report, its effect sizes, its primary studies.
 
-The fields follow the reference review (Werntz et al. 2023, Tables 2 and 4). Direction and significance
-are not fields: :attr:`EffectSizeRecord.direction` derives them from the estimate and its CI (or p)::
+The built-in fields are those every umbrella review needs (citation, size, AMSTAR 2; outcome domain,
+comparison, measure, estimate, CI, p). Everything review-specific (moderators such as the sample or the
+support provider, custom fields) is declared in ``protocol.toml`` and held in ``fields``; any other
+keyword is taken as such a field, and :mod:`metareview.extraction.schema` checks them against the
+protocol. Direction and significance are not fields: :attr:`EffectSizeRecord.direction` derives them
+from the estimate and its CI (or p)::
 
     >>> es = EffectSizeRecord(report_id="heber2017", outcome_domain="stress", comparison="guided vs unguided",
-    ...                       sample="unrestricted", support_provider="clinically_trained", measure="SMD",
-    ...                       estimate=0.31, ci_lower=0.11, ci_upper=0.51)
-    >>> es.direction.value
-    'better'
+    ...                       measure="SMD", estimate=0.31, ci_lower=0.11, ci_upper=0.51,
+    ...                       fields={"sample": "unrestricted"})
+    >>> es.direction.value, es.value("sample")
+    ('better', 'unrestricted')
 
-Unknown fields are rejected (``extra="forbid"``), so a typed-in "direction" column is an error.
+A typed-in "direction" or "significant" is an error (they are derived).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,16 +27,50 @@ from metareview.errors import InputError
 from metareview.extraction.amstar2 import Amstar2Appraisal, Answer, appraise
 from metareview.extraction.direction import Direction, derive_direction, null_value
 
-Sample = Literal["clinical_subclinical", "unrestricted"]
-SupportProvider = Literal["clinically_trained", "mixed", "lay", "unclear"]
-RctQuality = Literal["high", "medium", "low"]
+FieldValue = str | float | bool
+_DERIVED = ("direction", "significant")
 
 
 class _Form(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class MetaAnalysisReport(_Form):
+class _WithFields(_Form):
+    """A form with protocol-declared ``fields``; unknown keywords are moved into ``fields``."""
+
+    fields: dict[str, FieldValue] = Field(
+        default_factory=dict, description="values of the fields declared in protocol.toml")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields)
+        extra = {k: v for k, v in data.items() if k not in known}
+        for k in _DERIVED:
+            if k in extra:
+                raise ValueError(f"{k!r} is derived from the estimate and its CI or p; do not give it")
+        if not extra:
+            return data
+        out = {k: v for k, v in data.items() if k in known}
+        out["fields"] = {**extra, **dict(out.get("fields") or {})}
+        return out
+
+    @field_validator("fields")
+    @classmethod
+    def _no_blank_values(cls, value: dict[str, FieldValue]) -> dict[str, FieldValue]:
+        return {k: (v.strip() if isinstance(v, str) else v) for k, v in value.items()
+                if v is not None and not (isinstance(v, str) and not v.strip())}
+
+    def value(self, name: str) -> Any:
+        """A built-in field or a declared one (``None`` when not given)."""
+        if name in type(self).model_fields and name != "fields":
+            return getattr(self, name)
+        return self.fields.get(name)
+
+
+class MetaAnalysisReport(_WithFields):
     """One included meta-analysis: citation, search, size and its AMSTAR 2 appraisal."""
 
     id: str = Field(min_length=1, description="short key, e.g. 'heber2017'")
@@ -68,15 +106,13 @@ class MetaAnalysisReport(_Form):
         return a.confidence if a is not None else None
 
 
-class EffectSizeRecord(_Form):
-    """One effect size a meta-analysis reports (e.g. supported vs unsupported on depression)."""
+class EffectSizeRecord(_WithFields):
+    """One effect size a meta-analysis reports (e.g. supported vs unsupported on depression); moderators
+    and custom fields declared in the protocol are in ``fields``."""
 
     report_id: str = Field(min_length=1)
     outcome_domain: str = Field(min_length=1)
     comparison: str = Field(min_length=1)
-    sample: Sample
-    support_provider: SupportProvider
-    rct_quality: RctQuality | None = None
     measure: str
     estimate: float
     ci_lower: float | None = None

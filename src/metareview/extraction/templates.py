@@ -1,12 +1,15 @@
 """Extraction templates to fill in as CSV or XLSX, and their import back with validation.
 
 Three sheets (or three CSV files in a folder): ``reports`` (one row per meta-analysis, AMSTAR 2 answers in
-``amstar2_item1`` … ``amstar2_item16``), ``effect_sizes`` and ``primary_studies``. Errors name the file,
-the spreadsheet row (the header is row 1) and the column::
+``amstar2_item1`` … ``amstar2_item16``), ``effect_sizes`` and ``primary_studies``. The columns beyond the
+built-in ones are the fields the protocol declares (report fields on ``reports``; moderators and effect
+fields on ``effect_sizes``); without a protocol only the built-in columns exist. Errors name the file,
+the spreadsheet row (the header is row 1), the column and, for a categorical field, its allowed levels::
 
-    >>> write_templates("extraction.xlsx")            # doctest: +SKIP
-    >>> bundle = import_forms("extraction.xlsx")      # doctest: +SKIP
-    >>> bundle.reports[0].confidence                  # doctest: +SKIP
+    >>> proto = Protocol.load("my-review/protocol.toml")          # doctest: +SKIP
+    >>> write_templates("extraction.xlsx", protocol=proto)        # doctest: +SKIP
+    >>> bundle = import_forms("extraction.xlsx", protocol=proto)  # doctest: +SKIP
+    >>> bundle.reports[0].confidence                              # doctest: +SKIP
     'low'
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
@@ -23,26 +26,58 @@ from pydantic import BaseModel, ValidationError
 from metareview.errors import InputError
 from metareview.extraction.amstar2 import ITEMS, allowed_answers, normalise_answer
 from metareview.extraction.forms import EffectSizeRecord, MetaAnalysisReport, PrimaryStudy, PrimaryStudyList
+from metareview.extraction.schema import EFFECT_BUILTINS, REPORT_BUILTINS, check_effect_size, check_report
+
+if TYPE_CHECKING:
+    from metareview.protocol import Protocol
 
 AMSTAR_COLUMNS = tuple(f"amstar2_item{i}" for i in ITEMS)
+#: the built-in columns of each sheet (a protocol adds its declared fields: :func:`columns`)
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "reports": ("id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants",
-                *AMSTAR_COLUMNS),
-    "effect_sizes": ("report_id", "outcome_domain", "comparison", "sample", "support_provider", "rct_quality",
-                     "measure", "estimate", "ci_lower", "ci_upper", "p", "k", "n", "higher_favours"),
+    "reports": (*REPORT_BUILTINS, *AMSTAR_COLUMNS),
+    "effect_sizes": tuple(EFFECT_BUILTINS),
     "primary_studies": ("report_id", "label", "year", "doi", "publication_date"),
 }
 HELP: dict[str, str] = {
-    "databases": "separated by ';'",
-    "search_date": "YYYY-MM-DD",
+    **REPORT_BUILTINS, **EFFECT_BUILTINS,
     "publication_date": "YYYY-MM-DD",
-    "sample": "clinical_subclinical | unrestricted",
-    "support_provider": "clinically_trained | mixed | lay | unclear",
-    "rct_quality": "high | medium | low",
-    "measure": "SMD, MD, OR, RR, HR, ... (ratios on their natural scale)",
-    "higher_favours": "true if values above the null favour the experimental (supported) condition",
     **{c: " | ".join(allowed_answers(i)) for i, c in zip(ITEMS, AMSTAR_COLUMNS, strict=True)},
 }
+
+
+def columns(protocol: Protocol | None = None) -> dict[str, tuple[str, ...]]:
+    """The columns of each sheet: the built-in ones, then the fields ``protocol`` declares."""
+    if protocol is None:
+        return dict(COLUMNS)
+    return {"reports": (*REPORT_BUILTINS, *(f.name for f in protocol.report_fields), *AMSTAR_COLUMNS),
+            "effect_sizes": (*EFFECT_BUILTINS, *(f.name for f in protocol.effect_fields)),
+            "primary_studies": COLUMNS["primary_studies"]}
+
+
+def help_rows(protocol: Protocol | None = None) -> list[dict[str, str]]:
+    """The template's help sheet: one row per column (sheet, column, allowed values, required)."""
+    rows = []
+    declared = {} if protocol is None else {
+        **{("reports", f.name): f for f in protocol.report_fields},
+        **{("effect_sizes", f.name): f for f in protocol.effect_fields}}
+    for sheet, cols in columns(protocol).items():
+        for col in cols:
+            spec = declared.get((sheet, col))
+            if spec is not None:
+                values = spec.allowed() + (f" ({spec.help})" if spec.help else "")
+                rows.append({"sheet": sheet, "column": col, "values": values,
+                             "required": "yes" if spec.required else "no"})
+                continue
+            text = HELP.get(col, "")
+            if sheet == "primary_studies" and col == "report_id":
+                text = "id of the report (required)"
+            elif sheet == "primary_studies" and col == "label":
+                text = "e.g. 'Andersson 2005' (required)"
+            if col == "outcome_domain" and protocol is not None and protocol.outcome_domains:
+                text = " | ".join(protocol.outcome_domains) + " (required)"
+            rows.append({"sheet": sheet, "column": col, "values": text.replace(" (required)", ""),
+                         "required": "yes" if "(required)" in text else "no"})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -65,42 +100,118 @@ class ExtractionBundle:
                 f"{n_studies} primary-study entries")
 
 
-def write_templates(path: str | Path) -> list[Path]:
-    """Write empty templates: one ``.xlsx`` workbook (a sheet per form plus ``help``), or CSVs in a folder."""
+def write_templates(path: str | Path, *, protocol: Protocol | None = None,
+                    prefill: Iterable[tuple[str, str]] = ()) -> list[Path]:
+    """Write templates: one ``.xlsx`` workbook (a sheet per form plus ``help``), or CSVs in a folder.
+
+    The columns follow ``protocol`` (:func:`columns`); in the workbook, categorical and yes/no columns get
+    a drop-down list of their levels. ``prefill`` gives ``(id, citation)`` pairs written as the first rows of
+    ``reports`` (the reports included at full text: :func:`included_reports`).
+    """
     target = Path(path)
+    cols = columns(protocol)
+    frames = {sheet: pd.DataFrame(columns=list(c)) for sheet, c in cols.items()}
+    pre = list(prefill)
+    if pre:
+        frames["reports"] = pd.DataFrame([{"id": i, "citation": c} for i, c in pre],
+                                         columns=list(cols["reports"]))
     if target.suffix.lower() == ".xlsx":
         target.parent.mkdir(parents=True, exist_ok=True)
         with pd.ExcelWriter(target, engine="openpyxl") as xl:
-            for sheet, cols in COLUMNS.items():
-                pd.DataFrame(columns=list(cols)).to_excel(xl, sheet_name=sheet, index=False)
-            pd.DataFrame({"column": list(HELP), "values": list(HELP.values())}).to_excel(
-                xl, sheet_name="help", index=False)
+            for sheet, frame in frames.items():
+                frame.to_excel(xl, sheet_name=sheet, index=False)
+            pd.DataFrame(help_rows(protocol)).to_excel(xl, sheet_name="help", index=False)
+            if protocol is not None:
+                _dropdowns(xl.book, protocol, cols)
         return [target]
     if target.suffix:
         raise InputError("give a .xlsx file or a folder for CSV templates", file=target)
     target.mkdir(parents=True, exist_ok=True)
     out = []
-    for sheet, cols in COLUMNS.items():
+    for sheet, frame in frames.items():
         f = target / f"{sheet}.csv"
-        pd.DataFrame(columns=list(cols)).to_csv(f, index=False)
+        frame.to_csv(f, index=False)
         out.append(f)
     return out
 
 
-def import_forms(path: str | Path) -> ExtractionBundle:
-    """Read and validate filled-in templates (a ``.xlsx`` workbook or a folder of CSVs); all or nothing."""
+def _dropdowns(book: Any, protocol: Protocol, cols: dict[str, tuple[str, ...]]) -> None:
+    """Excel data validation (a list) on each categorical or yes/no column, rows 2..1000."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    specs = {"reports": protocol.report_fields, "effect_sizes": protocol.effect_fields}
+    for sheet, fields in specs.items():
+        ws = book[sheet]
+        for spec in fields:
+            if spec.type == "categorical":
+                levels = spec.levels
+            elif spec.type == "yes/no":
+                levels = ["yes", "no"]
+            else:
+                continue
+            formula = '"' + ",".join(levels) + '"'
+            if len(formula) > 255:  # Excel's limit for an inline list
+                continue
+            letter = get_column_letter(cols[sheet].index(spec.name) + 1)
+            dv = DataValidation(type="list", formula1=formula, allow_blank=not spec.required,
+                                showErrorMessage=True, error=f"allowed: {spec.allowed()}")
+            dv.add(f"{letter}2:{letter}1000")
+            ws.add_data_validation(dv)
+
+
+def included_reports(review_dir: str | Path, *, db: str | None = None) -> list[tuple[str, str]]:
+    """``(id, citation)`` of each record included at the protocol's last screening stage (full text when
+    it has one): what :func:`write_templates` pre-fills, so screening and extraction are one chain. The id
+    is ``rec<record id>``, the store's record id."""
+    from metareview.review import Review
+    from metareview.screening.decisions import final_decisions
+    from metareview.screening.stages import INCLUDE
+    from metareview.store.screening_repo import record_by_id
+
+    review = Review.open(review_dir, db)
+    try:
+        stage = review.protocol.screening.stages[-1]
+        decided = final_decisions(review, stage)
+        ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
+        out = []
+        with review.session() as session:
+            for rid in ids:
+                rec = record_by_id(session, rid)
+                if rec is not None:
+                    out.append((f"rec{rid}", _citation(rec)))
+        return out
+    finally:
+        review.close()
+
+
+def _citation(rec: Any) -> str:
+    authors = list(rec.authors or [])
+    who = (authors[0].split(",")[0] + (" et al." if len(authors) > 1 else "")) if authors else ""
+    parts = [p for p in (who, f"({rec.year})" if rec.year else "", rec.title, rec.journal) if p]
+    text = " ".join(parts[:2]) + (". " if len(parts) > 2 else "") + ". ".join(parts[2:])
+    return text + (f". doi:{rec.doi}" if rec.doi else "")
+
+
+def import_forms(path: str | Path, *, protocol: Protocol | None = None) -> ExtractionBundle:
+    """Read and validate filled-in templates (a ``.xlsx`` workbook or a folder of CSVs); all or nothing.
+
+    With ``protocol``, the declared fields are checked (types, required, allowed levels, outcome domains);
+    without, only the built-in columns are allowed.
+    """
     source = Path(path)
-    sheets = _read_sheets(source)
-    reports = [
-        _validate(MetaAnalysisReport, _report_row(row, file, line), file, line)
-        for file, line, row in sheets["reports"]
-    ]
+    sheets = _read_sheets(source, columns(protocol))
+    reports = []
+    for file, line, row in sheets["reports"]:
+        rep = _validate(MetaAnalysisReport, _report_row(row, file, line), file, line)
+        reports.append(_checked(check_report, rep, protocol, file, line))
     _unique((r.id for r in reports), sheets["reports"], "id")
     known = {r.id for r in reports}
     effects = []
     for file, line, row in sheets["effect_sizes"]:
         _known_report(row, known, file, line)
-        effects.append(_validate(EffectSizeRecord, _clean(row), file, line))
+        es = _validate(EffectSizeRecord, _clean(row), file, line)
+        effects.append(_checked(check_effect_size, es, protocol, file, line))
     lists: dict[str, list[PrimaryStudy]] = {}
     for file, line, row in sheets["primary_studies"]:
         _known_report(row, known, file, line)
@@ -123,22 +234,56 @@ Row = tuple[str, int, dict[str, Any]]
 M = TypeVar("M", bound=BaseModel)
 
 
-def store_forms(bundle: ExtractionBundle, review_dir: str | Path, *, db: str | None = None,
-                replace: bool = False) -> dict[str, int]:
-    """Store a validated bundle in the review at ``review_dir`` in one transaction; counts of what was written
-    (``metareview extract import --review``)."""
+def stored_forms(review_dir: str | Path, *, db: str | None = None) -> ExtractionBundle:
+    """The forms stored in the review at ``review_dir``; refused (:class:`InputError`) when its protocol
+    would orphan some of them (see ``metareview protocol migrate``)."""
+    from metareview.extraction.schema import ensure_no_orphans
     from metareview.review import Review
-    from metareview.store.extraction_repo import save_bundle
+    from metareview.store.extraction_repo import load_bundle
 
     review = Review.open(review_dir, db)
     try:
         with review.session() as session:
-            return save_bundle(session, bundle, replace=replace)
+            bundle = load_bundle(session)
+        ensure_no_orphans(bundle, review.protocol, source=str(Path(review_dir) / "protocol.toml"))
+        return bundle
     finally:
         review.close()
 
 
-def _read_sheets(source: Path) -> dict[str, list[Row]]:
+def _checked(check: Any, form: M, protocol: Protocol | None, file: str, line: int) -> M:
+    if protocol is None:
+        return form
+    try:
+        out: M = check(form, protocol)
+        return out
+    except InputError as exc:
+        raise InputError(exc.message, file=file, line=line, field=exc.field) from None
+
+
+def store_forms(bundle: ExtractionBundle, review_dir: str | Path, *, db: str | None = None,
+                replace: bool = False) -> dict[str, int]:
+    """Store a validated bundle in the review at ``review_dir`` in one transaction; counts of what was written
+    (``metareview extract import --review``). The bundle is checked against the review's protocol first."""
+    from metareview.extraction.schema import check_bundle, ensure_no_orphans
+    from metareview.review import Review
+    from metareview.store.extraction_repo import load_bundle, save_bundle
+
+    review = Review.open(review_dir, db)
+    try:
+        checked = check_bundle(bundle, review.protocol)
+        with review.session() as session:
+            new = {r.id for r in checked.reports} if replace else set()
+            old = load_bundle(session)
+            kept = ExtractionBundle(tuple(r for r in old.reports if r.id not in new),
+                                    tuple(e for e in old.effect_sizes if e.report_id not in new), ())
+            ensure_no_orphans(kept, review.protocol, source=str(Path(review_dir) / "protocol.toml"))
+            return save_bundle(session, checked, replace=replace)
+    finally:
+        review.close()
+
+
+def _read_sheets(source: Path, cols_of: dict[str, tuple[str, ...]] = COLUMNS) -> dict[str, list[Row]]:
     frames: dict[str, tuple[str, pd.DataFrame]] = {}
     try:
         if source.suffix.lower() == ".xlsx":
@@ -158,15 +303,15 @@ def _read_sheets(source: Path) -> dict[str, list[Row]]:
     if "reports" not in frames and "effect_sizes" not in frames:
         raise InputError("no 'reports' or 'effect_sizes' sheet found", file=source)
     out: dict[str, list[Row]] = {}
-    for sheet, cols in COLUMNS.items():
+    for sheet, cols in cols_of.items():
         if sheet not in frames:
             out[sheet] = []
             continue
         name, frame = frames[sheet]
         unknown = [str(c) for c in frame.columns if str(c) not in cols]
         if unknown:
-            raise InputError(f"unknown column (allowed: {', '.join(cols)})", file=name, line=1,
-                             field=unknown[0])
+            raise InputError(f"unknown column {unknown[0]!r} (allowed: {', '.join(cols)}; declare other "
+                             "fields in protocol.toml)", file=name, line=1, field=unknown[0])
         out[sheet] = [(name, i + 2, {str(k): v for k, v in rec.items()})
                       for i, rec in enumerate(frame.to_dict(orient="records"))
                       if any(not _blank(v) for v in rec.values())]

@@ -32,7 +32,7 @@ from metareview.store.extraction_repo import load_bundle
 from metareview.synthesis.credibility import assess
 from metareview.synthesis.overlap import CitationMatrix, cca
 from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, trial_level
-from metareview.synthesis.votes import vote_table_from_records
+from metareview.synthesis.votes import NOT_REPORTED, vote_table_from_records
 
 __all__ = ["REQUIRED_EFFECT_COLUMNS", "build_report", "effect_sections", "extraction_sections",
            "prisma_section", "protocol_section", "read_effects"]
@@ -144,42 +144,67 @@ def prisma_section(review: Review) -> Section | None:
                                  name="prisma")])
 
 
-_MODERATORS = {"outcome_domain": "Outcome domain", "sample": "Sample", "rct_quality": "Quality of RCTs",
-               "support_provider": "Support provider"}
+def _grouping_fields(bundle: ExtractionBundle, protocol: Protocol | None) -> list[tuple[str, str]]:
+    """(name, title) of each field the votes are tabulated by: the outcome domain, then each declared
+    categorical or yes/no moderator (without a protocol: each field some effect size has)."""
+    out = [("outcome_domain", "Outcome domain")]
+    if protocol is not None:
+        out += [(m.name, m.title) for m in protocol.moderators if m.type in ("categorical", "yes/no")]
+    else:
+        names = sorted({k for e in bundle.effect_sizes for k in e.fields})
+        out += [(n, n.replace("_", " ").capitalize()) for n in names]
+    return out
 
 
-def extraction_sections(bundle: ExtractionBundle) -> list[Section]:
-    """Sections from the extracted meta-analyses: included reports (with the comparison each made and its
-    AMSTAR 2 confidence), the vote count by each moderator, the evidence map and the overlap of their
-    primary studies (when at least two primary-study lists were extracted)."""
+def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = None, *,
+                        by: str | None = None) -> list[Section]:
+    """Sections from the extracted meta-analyses: included reports (with the comparisons each made, its
+    declared report fields and its AMSTAR 2 confidence), the vote count by the outcome domain and by each
+    declared moderator, the evidence map (outcome domain by ``by``, default the first categorical
+    moderator) and the overlap of their primary studies (when at least two primary-study lists were
+    extracted)."""
     out: list[Section] = []
     comparisons: dict[str, list[str]] = {}
     for e in bundle.effect_sizes:
         comparisons.setdefault(e.report_id, [])
         if e.comparison not in comparisons[e.report_id]:
             comparisons[e.report_id].append(e.comparison)
+    report_fields = protocol.report_fields if protocol is not None else []
     if bundle.reports:
         included = pd.DataFrame([{
             "Meta-analysis": r.citation, "Year": r.year, "Studies": r.n_studies,
-            "Participants": r.n_participants,
-            "Comparison (human support vs none or minimal)": "; ".join(comparisons.get(r.id, [])),
+            "Participants": r.n_participants, "Comparisons": "; ".join(comparisons.get(r.id, [])),
+            **{f.title: r.fields.get(f.name) for f in report_fields},
             "AMSTAR 2 confidence": r.confidence} for r in bundle.reports])
         out.append(Section("Included meta-analyses", tables=[Table(
-            "Included meta-analyses and the human support they compared.", included, name="included")]))
+            "Included meta-analyses and the comparisons they reported.", included, name="included")]))
     effects = list(bundle.effect_sizes)
     if effects:
-        tables = {label: vote_table_from_records(effects, by=field) for field, label in _MODERATORS.items()
-                  if any(getattr(e, field) is not None for e in effects)}
+        fields = _grouping_fields(bundle, protocol)
+        if by is not None and by not in {n for n, _ in fields}:
+            if protocol is not None:
+                spec = protocol.moderator(by)
+                fields.append((spec.name, spec.title))
+            else:
+                fields.append((by, by.replace("_", " ").capitalize()))
+        tables = {title: vote_table_from_records(effects, by=name, protocol=protocol)
+                  for name, title in fields
+                  if name == "outcome_domain" or any(e.value(name) is not None for e in effects)}
         out.append(sections.votes_section(tables, title="Vote count of the effect sizes"))
-        cells = pd.DataFrame([{"column": e.outcome_domain, "row": e.support_provider.replace("_", " "),
-                               "direction": e.direction.value} for e in effects])
+        row_field = by or next((n for n, _ in fields[1:]), None)
+        row_title = dict(fields).get(row_field, "Comparison") if row_field else "Comparison"
+        rows = [NOT_REPORTED if row_field and e.value(row_field) is None else
+                str(e.value(row_field) if row_field else e.comparison).replace("_", " ") for e in effects]
+        cells = pd.DataFrame([{"column": e.outcome_domain, "row": r, "direction": e.direction.value}
+                              for e, r in zip(effects, rows, strict=True)])
         cells = cells.groupby(["column", "row"])["direction"].agg(
             k="size", direction=lambda d: d.value_counts().idxmax()).reset_index()
         out.append(sections.evidence_map_section(
             cells, title="Evidence map of the meta-analyses",
-            caption="Evidence map: outcome domain by support provider; bubble area is proportional to the "
+            caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to "
+                    "the "
                     "number of effect sizes; colour is the most frequent direction (significantly better "
-                    "with support, no significant difference, significantly better without)."))
+                    "in the experimental condition, no significant difference, significantly worse)."))
     if len(bundle.primary_studies) >= 2:
         pairs = [(lst.report_id, s.label) for lst in bundle.primary_studies for s in lst.studies]
         out.append(sections.overlap_section(cca(CitationMatrix.from_inclusions(pairs))))
@@ -198,13 +223,18 @@ def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
 
 
 def write_review_report(review_dir: str | Path, *, out: str | Path | None = None,
-                        effects: str | Path | None = None, db: str | None = None) -> ReportFiles:
+                        effects: str | Path | None = None, db: str | None = None,
+                        by: str | None = None) -> ReportFiles:
     """Build and write the report of the review in ``review_dir`` (``metareview report``).
 
     The PRISMA section comes in when the store holds screening data, the extraction sections (included
-    meta-analyses, vote count, evidence map, overlap) when it holds extraction forms, and the re-pooling
-    sections when an ``effects`` CSV is given. Written to ``out`` (default ``<review_dir>/report``).
+    meta-analyses, vote count by each declared moderator, evidence map by ``by``, overlap) when it holds
+    extraction forms, and the re-pooling sections when an ``effects`` CSV is given. Written to ``out``
+    (default ``<review_dir>/report``). A protocol that would orphan stored values is refused
+    (``metareview protocol migrate``).
     """
+    from metareview.extraction.schema import ensure_no_orphans
+
     review_dir = Path(review_dir)
     protocol = Protocol.load(review_dir / "protocol.toml")
     extra: list[Section] = []
@@ -216,7 +246,8 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
                 bundle = load_bundle(session)
         finally:
             rv.close()
-        extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle)
+        ensure_no_orphans(bundle, protocol, source=str(review_dir / "protocol.toml"))
+        extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle, protocol, by=by)
     frame = read_effects(effects) if effects is not None else None
     report = build_report(protocol, effects=frame, extra_sections=extra)
     return write_report(report, out if out is not None else review_dir / "report")

@@ -1,5 +1,6 @@
-"""Store models of the extraction area: meta-analysis reports (with AMSTAR 2 answers), their effect sizes
-and the primary studies each pooled. Created by migration ``0003_extraction``.
+"""Store models of the extraction area: meta-analysis reports (with AMSTAR 2 answers), their effect sizes,
+the primary studies each pooled, and the values of the fields the protocol declares (one generic table,
+:class:`StoredFieldValue`). Created by migrations ``0003_extraction`` and ``0007_forms``.
 
 Direction and significance are not stored: they are derived from estimate, CI and p on read
 (:mod:`metareview.extraction.direction`). Example::
@@ -52,10 +53,14 @@ class StoredReport(Base):
         back_populates="report", cascade="all, delete-orphan", order_by="StoredEffectSize.id")
     primary_studies: Mapped[list[StoredPrimaryStudy]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="StoredPrimaryStudy.id")
+    values: Mapped[list[StoredFieldValue]] = relationship(  # of the report and of its effect sizes
+        back_populates="report", cascade="all, delete-orphan", order_by="StoredFieldValue.id")
 
 
 class StoredEffectSize(Base):
-    """One effect size of a report (the fields of :class:`metareview.extraction.forms.EffectSizeRecord`)."""
+    """One effect size of a report (the built-in fields of
+    :class:`metareview.extraction.forms.EffectSizeRecord`;
+    its declared fields are :class:`StoredFieldValue` rows)."""
 
     __tablename__ = "effect_sizes"
 
@@ -63,9 +68,6 @@ class StoredEffectSize(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("ma_reports.id", ondelete="CASCADE"), index=True)
     outcome_domain: Mapped[str] = mapped_column(String(200))
     comparison: Mapped[str] = mapped_column(Text)
-    sample: Mapped[str] = mapped_column(String(40))
-    support_provider: Mapped[str] = mapped_column(String(40))
-    rct_quality: Mapped[str | None] = mapped_column(String(20))
     measure: Mapped[str] = mapped_column(String(20))
     estimate: Mapped[float] = mapped_column(Float)
     ci_lower: Mapped[float | None] = mapped_column(Float)
@@ -76,6 +78,8 @@ class StoredEffectSize(Base):
     higher_favours: Mapped[bool] = mapped_column(Boolean)
 
     report: Mapped[StoredReport] = relationship(back_populates="effect_sizes")
+    values: Mapped[list[StoredFieldValue]] = relationship(
+        back_populates="effect_size", cascade="all, delete-orphan", order_by="StoredFieldValue.id")
 
 
 class StoredPrimaryStudy(Base):
@@ -92,3 +96,20 @@ class StoredPrimaryStudy(Base):
     publication_date: Mapped[date | None] = mapped_column(Date)
 
     report: Mapped[StoredReport] = relationship(back_populates="primary_studies")
+
+
+class StoredFieldValue(Base):
+    """The value of one protocol-declared field (a moderator or a custom field) of a report, or of one of
+    its effect sizes (``effect_size_id`` set). ``value`` is JSON: a string, a number or a boolean."""
+
+    __tablename__ = "extraction_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("ma_reports.id", ondelete="CASCADE"), index=True)
+    effect_size_id: Mapped[int | None] = mapped_column(
+        ForeignKey("effect_sizes.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+
+    report: Mapped[StoredReport] = relationship(back_populates="values")
+    effect_size: Mapped[StoredEffectSize | None] = relationship(back_populates="values")

@@ -31,6 +31,7 @@ from scipy import special, stats
 from metareview.errors import InputError
 from metareview.extraction.direction import Direction
 from metareview.extraction.forms import EffectSizeRecord
+from metareview.protocol import Protocol
 
 DIRECTIONS: tuple[Direction, ...] = (Direction.BETTER, Direction.NO_DIFFERENCE, Direction.WORSE)
 DEFAULT_LABELS: tuple[str, str, str] = (
@@ -246,17 +247,49 @@ def vote_table(
                                   moderator=moderator, level=level, labels=labels, test=test)
 
 
+#: the level of effect sizes that do not report an optional moderator
+NOT_REPORTED = "not reported"
+
+
 def vote_table_from_records(
     records: Iterable[EffectSizeRecord], *, by: str, order: Sequence[str] | None = None, level: float = 95.0,
-    labels: tuple[str, str, str] = DEFAULT_LABELS,
+    labels: tuple[str, str, str] = DEFAULT_LABELS, protocol: Protocol | None = None,
 ) -> VoteTable:
-    """Cross-tabulate extracted effect sizes (directions derived) by one of their fields, e.g. ``sample``."""
+    """Cross-tabulate extracted effect sizes (directions derived) by one of their fields: ``outcome_domain``,
+    ``comparison``, ``measure`` or any declared moderator (e.g. ``sample``).
+
+    With ``protocol``, ``by`` must be ``outcome_domain`` or a declared moderator, and the rows follow the
+    declared order of its levels (levels no effect size has are left out). Effect sizes without a value of
+    an optional moderator are counted under "not reported". A yes/no moderator's levels are "yes"/"no".
+    """
     recs = list(records)
-    if recs and by not in type(recs[0]).model_fields:
+    builtin = {"outcome_domain", "comparison", "measure"}
+    declared: list[str] | None = None
+    if protocol is not None:
+        if by == "outcome_domain":
+            declared = list(protocol.outcome_domains) or None
+        else:
+            spec = protocol.moderator(by)
+            declared = list(spec.levels) if spec.type == "categorical" else (
+                ["yes", "no"] if spec.type == "yes/no" else None)
+    elif by not in builtin and recs and all(by not in r.fields for r in recs):
         raise InputError(f"effect sizes have no field {by!r}", field=by)
-    values = [str(getattr(r, by)) for r in recs]
+    values = [_level(r.value(by)) for r in recs]
+    if order is None and declared is not None:
+        present = set(values)
+        order = [lv for lv in declared if lv in present] + ([NOT_REPORTED] if NOT_REPORTED in present else [])
     return vote_table([r.direction for r in recs], values, moderator=by, order=order, level=level,
                       labels=labels)
+
+
+def _level(value: Any) -> str:
+    if value is None:
+        return NOT_REPORTED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def vote_table_from_counts(
