@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_forms"
-down_revision = "0003_extraction"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
