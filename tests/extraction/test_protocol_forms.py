@@ -126,6 +126,9 @@ def test_a_change_that_orphans_data_is_refused_until_migrated(tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     html = (folder / "report" / "report.html").read_text(encoding="utf-8")
     assert "outcome domain by design" in html
+    # Methods say what ran (the vote count by the declared moderators), nothing of a re-pooling that did not
+    assert "by outcome domain, design, adjusted" in html and "three-level" not in html
+    assert "<th>Design</th>" in html or ">Design<" in html  # the evidence map's rows are the moderator
 
 
 def test_votes_from_a_review_by_a_declared_moderator(tmp_path: Path) -> None:
