@@ -126,6 +126,9 @@ def test_a_change_that_orphans_data_is_refused_until_migrated(tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     html = (folder / "report" / "report.html").read_text(encoding="utf-8")
     assert "outcome domain by design" in html
+    # Methods say what ran (the vote count by the declared moderators), nothing of a re-pooling that did not
+    assert "by outcome domain, design, adjusted" in html and "three-level" not in html
+    assert "<th>Design</th>" in html or ">Design<" in html  # the evidence map's rows are the moderator
 
 
 def test_votes_from_a_review_by_a_declared_moderator(tmp_path: Path) -> None:
@@ -160,4 +163,28 @@ def test_migration_0007_moves_the_old_columns(tmp_path: Path) -> None:
 
     with Session(engine) as s:
         assert load_bundle(s).effect_sizes[0].fields == {"sample": "unrestricted", "support_provider": "lay"}
+    engine.dispose()
+
+
+def test_migration_0007_downgrade_restores_the_columns(tmp_path: Path) -> None:
+    from alembic import command
+
+    from metareview.store.db import alembic_config, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    upgrade(engine)
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s, s.begin():
+        save_bundle(s, ExtractionBundle((MetaAnalysisReport(id="a", citation="A"),), (EffectSizeRecord(
+            report_id="a", outcome_domain="stress", comparison="c", measure="SMD", estimate=0.3, p=0.01,
+            fields={"sample": "unrestricted", "support_provider": "lay"}),), ()))
+    cfg = alembic_config()
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.downgrade(cfg, "0003_extraction")
+    with engine.connect() as con:
+        row = con.execute(sa.text("SELECT sample, support_provider, rct_quality FROM effect_sizes")).one()
+        assert "extraction_values" not in sa.inspect(con).get_table_names()
+    assert tuple(row) == ("unrestricted", "lay", None)
     engine.dispose()

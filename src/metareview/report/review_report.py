@@ -200,7 +200,8 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
         cells = cells.groupby(["column", "row"])["direction"].agg(
             k="size", direction=lambda d: d.value_counts().idxmax()).reset_index()
         out.append(sections.evidence_map_section(
-            cells, title="Evidence map of the meta-analyses",
+            cells, title="Evidence map of the meta-analyses", row_title=row_title,
+            size_label="number of effect sizes (k)",
             caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to "
                     "the "
                     "number of effect sizes; colour is the most frequent direction (significantly better "
@@ -213,13 +214,36 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
 
 def build_report(protocol: Protocol, *, effects: pd.DataFrame | None = None,
                  extra_sections: Sequence[Section] = (), sources: Sequence[str] = (),
-                 title: str | None = None, subtitle: str = "") -> Report:
-    """The protocol section, any ``extra_sections``, then the effect sections when ``effects`` is given."""
+                 title: str | None = None, subtitle: str = "", methods_extra: Sequence[str] = ()) -> Report:
+    """The protocol section, any ``extra_sections``, then the effect sections when ``effects`` is given.
+    The Methods describe the re-pooling only when it ran, then ``methods_extra``."""
     body = [protocol_section(protocol), *extra_sections]
-    if effects is not None and len(effects):
-        body += effect_sections(effects)[0]
+    repooled = effects is not None and len(effects) > 0
+    if repooled:
+        body += effect_sections(effects)[0]  # type: ignore[arg-type]
     return Report(title=title or protocol.title, subtitle=subtitle, sections=body,
-                  methods=sections.methods_paragraphs(), sources=list(sources))
+                  methods=sections.methods_paragraphs(repooling=repooled, extra=methods_extra),
+                  sources=list(sources))
+
+
+def extraction_methods(bundle: ExtractionBundle, protocol: Protocol | None = None) -> list[str]:
+    """Methods sentences for what the extraction sections ran (nothing for what did not run)."""
+    out = []
+    if bundle.effect_sizes:
+        mods = [m.title.lower() for m in (protocol.moderators if protocol is not None else [])
+                if m.type in ("categorical", "yes/no")]
+        by = ", ".join(["outcome domain", *mods])
+        out.append(f"{len(bundle.effect_sizes)} effect sizes from {len(bundle.reports)} reports were "
+                   "counted as significantly better, not significantly different or significantly worse "
+                   "(derived from each estimate's confidence interval, or p value, against the null of its "
+                   f"measure) by {by}; proportions carry Wilson 95% intervals and the association of each "
+                   "moderator with the direction is tested with Fisher's exact test.")
+    if any(r.confidence for r in bundle.reports):
+        out.append("Confidence in the results of each review was rated with AMSTAR 2 (Shea et al. 2017).")
+    if len(bundle.primary_studies) >= 2:
+        out.append("Overlap of primary studies between reviews is the corrected covered area (Pieper et al. "
+                   "2014).")
+    return out
 
 
 def write_review_report(review_dir: str | Path, *, out: str | Path | None = None,
@@ -238,6 +262,7 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
     review_dir = Path(review_dir)
     protocol = Protocol.load(review_dir / "protocol.toml")
     extra: list[Section] = []
+    methods: list[str] = []
     if db is not None or (review_dir / SQLITE_FILE).is_file():
         rv = Review.open(review_dir, db)
         try:
@@ -248,6 +273,7 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
             rv.close()
         ensure_no_orphans(bundle, protocol, source=str(review_dir / "protocol.toml"))
         extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle, protocol, by=by)
+        methods = extraction_methods(bundle, protocol)
     frame = read_effects(effects) if effects is not None else None
-    report = build_report(protocol, effects=frame, extra_sections=extra)
+    report = build_report(protocol, effects=frame, extra_sections=extra, methods_extra=methods)
     return write_report(report, out if out is not None else review_dir / "report")

@@ -205,13 +205,14 @@ def evidence_cells(result: RepoolResult) -> pd.DataFrame:
 
 
 def evidence_map_section(cells: pd.DataFrame, *, title: str = "Evidence map", intro: Sequence[str] = (),
-                         caption: str = "") -> Section:
-    """An evidence map (outcome x support; bubble size = k; colour = direction) with its data table."""
-    fig = figures.evidence_map(cells, size_label="number of trials (k)",
+                         caption: str = "", row_title: str = "Support",
+                         size_label: str = "number of trials (k)") -> Section:
+    """An evidence map (outcome x ``row_title``; bubble size = k; colour = direction) with its data table."""
+    fig = figures.evidence_map(cells, size_label=size_label,
                                labels={"better": "Significant benefit",
                                        "no_difference": "No significant difference",
                                        "worse": "Significant harm / reverse"})
-    table = cells.rename(columns={"column": "Outcome", "row": "Support", "k": "k", "direction": "Direction"})
+    table = cells.rename(columns={"column": "Outcome", "row": row_title, "k": "k", "direction": "Direction"})
     return Section(title, paragraphs=list(intro), figures_first=True,
                    figures=[Figure(caption or "Evidence map: outcome by support; bubble area is proportional "
                                    "to the number of trials; colour gives the direction and significance.",
@@ -267,8 +268,12 @@ def credibility_section(frame: pd.DataFrame, *, title: str = "Credibility of the
 
 
 def methods_paragraphs(*, method: str = "REML", level: float = 95.0, pi: str = "z",
-                       extra: Sequence[str] = ()) -> list[str]:
-    """The methods paragraph(s): software version, estimators and conventions."""
+                       extra: Sequence[str] = (), repooling: bool = True) -> list[str]:
+    """The methods paragraph(s): software version, estimators and conventions. With ``repooling=False``
+    (no primary-study effects were re-pooled) only the software sentence and ``extra``."""
+    if not repooling:
+        return [f"Analyses were run with metareview {__version__} (Python; numpy {np.__version__}, pandas "
+                f"{pd.__version__}).", *extra]
     pi_text = {"z": "the standard normal quantile (metafor's default)",
                "t": "a t distribution with k \u2212 1 df",
                "riley": "a t distribution with k \u2212 2 df (Riley et al. 2011)"}[pi]
