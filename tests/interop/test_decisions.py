@@ -202,3 +202,17 @@ def test_rayyan_csv_votes_per_reviewer(tmp_path: Path) -> None:
     assert first == {"rayyan:Ana": "include", "rayyan:Ben": "maybe"}
     second = sd.state(review, 2, reviewer="rayyan:Ana").votes[0]
     assert second.note == "Rayyan exclusion reasons: wrong design"
+
+
+def test_list_export_of_one_stage_with_a_given_decision(tmp_path: Path) -> None:
+    # Covidence exports the studies of each stage as a separate CSV (no decision column): the
+    # decision is given for the whole file; "Published Year" is its year column.
+    review = _review(tmp_path, blind=False)
+    path = tmp_path / "included.csv"
+    pd.DataFrame(
+        [{"Title": RECORDS[3].title, "Published Year": "2021", "DOI": "", "Covidence #": "#12"}]
+    ).to_csv(path, index=False)
+    with pytest.raises(InputError):
+        import_decisions(review, path, reviewer="cov")
+    report = import_decisions(review, path, reviewer="cov", decision="include")
+    assert [(m.record_id, m.matched_by) for m in report.matched] == [(4, "title+year")]

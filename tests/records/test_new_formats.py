@@ -135,3 +135,21 @@ def test_import_into_review_is_one_transaction(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         import_file(review, _write(tmp_path, "c2.txt", broken), "CENTRAL2")
     assert len(records_frame(review)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("wos_test.ris", "ris"),
+        ("scopus.ris", "ris"),
+        ("zotero_export.ris", "ris"),
+        ("ris_export.txt", "ris"),
+        ("test_export.txt", "csv"),
+        ("test_export.bib", "bibtex"),
+    ],
+)
+def test_real_exports_keep_their_format(shared_data: Path, name: str, fmt: str) -> None:
+    # the new detectors (Ovid, WoS, CENTRAL, EndNote XML) must not claim ASySD's real exports
+    path = shared_data / "records" / "asysd" / name
+    assert detect_format(path, inspect_file(path)) == fmt
+    assert sum(1 for _ in read_records(path)) > 0

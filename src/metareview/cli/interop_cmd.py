@@ -40,6 +40,11 @@ def import_decisions_cmd(
     file: Path = typer.Argument(..., help="CSV/XLSX with a decision column, or RIS with ASReview labels."),
     reviewer: str = typer.Option(..., "--reviewer", help="Whose votes these are (e.g. asreview, rayyan)."),
     stage: str | None = typer.Option(None, "--stage", help="title_abstract (default) or full_text."),
+    decision: str | None = typer.Option(
+        None,
+        "--decision",
+        help="Decision of every row of a file without one (e.g. Covidence's 'included' list).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the match report as JSON."),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
@@ -48,7 +53,9 @@ def import_decisions_cmd(
     from metareview.interop.decisions import import_decisions
     from metareview.review import Review
 
-    report = import_decisions(Review.open(review_dir, db), file, reviewer=reviewer, stage=stage)
+    report = import_decisions(
+        Review.open(review_dir, db), file, reviewer=reviewer, stage=stage, decision=decision
+    )
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
 
 

@@ -187,7 +187,7 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+def _rows(path: Path, default_decision: str | None = None) -> list[tuple[int, dict[str, str]]]:
     """(line, row) with lower-case keys ``record_id, doi, pmid, title, year, decision, reason, note``."""
     suffix = path.suffix.lower()
     from metareview.records.encoding import decode_head, inspect_file
@@ -212,16 +212,19 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         "reason_for_exclusion": "reason",
         "notes": "note",
         "publication_year": "year",
+        "published year": "year",
     }
     df = df.rename(columns={k: v for k, v in aliases.items() if k in df.columns and v not in df.columns})
     if "decision" not in df.columns and "note" in df.columns:
         if df["note"].str.contains("RAYYAN-INCLUSION", regex=False).any():
             return _rayyan_rows(df)
+    if "decision" not in df.columns and default_decision is not None:
+        df["decision"] = default_decision  # a list export of one stage (e.g. Covidence's "included")
     if "decision" not in df.columns:
         raise InputError(
             f"no 'decision' column (have: {', '.join(df.columns)})", file=path, line=1, field="decision"
         )
-    return [(i + 2, {k: str(v) for k, v in row.items()}) for i, row in enumerate(df.to_dict("records"))]
+    return [(i + 2, {str(k): str(v) for k, v in row.items()}) for i, row in enumerate(df.to_dict("records"))]
 
 
 _RAYYAN_INCLUSION = re.compile(r"RAYYAN-INCLUSION:\s*\{([^}]*)\}")
@@ -300,13 +303,13 @@ def _index(review: Review) -> tuple[_Index, _Index, _Index, set[int]]:
     by_pmid: dict[str, list[int]] = defaultdict(list)
     by_title: dict[str, list[int]] = defaultdict(list)
     for row in frame[["id", "doi", "pmid", "title", "year"]].itertuples(index=False):
-        rid = int(row.id)
+        rid = int(str(row.id))
         if row.doi:
             by_doi[str(row.doi)].append(rid)
         if row.pmid:
             by_pmid[str(row.pmid)].append(rid)
         if row.title:
-            year = "" if row.year is None or str(row.year) == "<NA>" else str(int(row.year))
+            year = "" if row.year is None or str(row.year) == "<NA>" else str(int(str(row.year)))
             by_title[f"{fold(str(row.title))}|{year}"].append(rid)
     return by_doi, by_pmid, by_title, {int(i) for i in frame["id"]}
 
@@ -355,9 +358,12 @@ def import_decisions(
     *,
     reviewer: str,
     stage: str | None = None,
+    decision: str | None = None,
 ) -> ImportReport:
     """Import the decisions in ``path`` as ``reviewer``'s votes (at ``stage``, default title/abstract,
-    or the file's ``stage`` column), matching rows to records (see module doc). One transaction:
+    or the file's ``stage`` column), matching rows to records (see module doc). ``decision`` is the
+    decision of every row of a file without a decision column (a per-stage list such as Covidence's
+    export of the studies included or excluded at a stage). One transaction:
     a bad vote raises InputError naming the file's line and nothing is written."""
     from metareview.screening import decisions as sd
     from metareview.screening.stages import TITLE_ABSTRACT
@@ -365,7 +371,7 @@ def import_decisions(
     path = Path(path)
     if not reviewer.strip():
         raise InputError("a reviewer name is required", field="reviewer")
-    rows = _rows(path)
+    rows = _rows(path, decision)
     by_doi, by_pmid, by_title, ids = _index(review)
     report = ImportReport(str(path))
     votes: list[tuple[int, dict[str, str]]] = []
@@ -374,13 +380,13 @@ def import_decisions(
         if not word:
             report.skipped += 1
             continue
-        decision = _DECISION_WORDS.get(word)
-        if decision is None:
+        chosen = _DECISION_WORDS.get(word)
+        if chosen is None:
             raise InputError(
                 f"decision {word!r} is not include/exclude/maybe", file=path, line=line, field="decision"
             )
         rid, how, why = match_row(row, by_doi, by_pmid, by_title, ids)
-        m = Match(line, row.get("title", ""), decision, rid, how, why)
+        m = Match(line, row.get("title", ""), chosen, rid, how, why)
         if rid is None:
             report.unmatched.append(m)
             continue
@@ -392,7 +398,7 @@ def import_decisions(
                 {
                     "record_id": str(rid),
                     "reviewer": who,
-                    "decision": decision,
+                    "decision": chosen,
                     "stage": stage or row.get("stage") or TITLE_ABSTRACT,
                     "reason": row.get("reason", ""),
                     "note": row.get("note", ""),
@@ -409,6 +415,6 @@ def import_decisions(
             try:
                 report.written = sd.import_decisions(review, staged)
             except InputError as exc:
-                line = votes[exc.line - 2][0] if exc.line and 2 <= exc.line <= len(votes) + 1 else None
-                raise InputError(exc.message, file=path, line=line, field=exc.field) from None
+                at = votes[exc.line - 2][0] if exc.line and 2 <= exc.line <= len(votes) + 1 else None
+                raise InputError(exc.message, file=path, line=at, field=exc.field) from None
     return report
