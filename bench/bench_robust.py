@@ -79,7 +79,7 @@ def main() -> None:
     lines = [
         "# robust(): fits per second vs metafor / clubSandwich",
         "",
-        f"{N} meta-regressions, k = {K}, {CLUSTERS} clusters, REML, one moderator; robust step only, same run.",
+        f"{N} meta-regressions, k = {K}, {CLUSTERS} clusters, REML, one moderator; robust step only.",
         f"Python {platform.python_version()}, {platform.machine()}; `{' '.join(sys.argv)}`.",
         "",
         "| path | metareview fits/s | R fits/s | ratio |",
