@@ -32,6 +32,7 @@ from metareview.stats.convert import (
 from metareview.stats.design import design_matrix
 from metareview.stats.errors import StatsInputError
 from metareview.stats.escalc import MEASURES, EffectSizes, escalc
+from metareview.stats.fsn import FsnResult, fsn
 from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influence, leave_one_out
 from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
@@ -75,6 +76,8 @@ __all__ = [
     "meta_many",
     "meta_mv",
     "meta_reg",
+    "fsn",
+    "FsnResult",
     "anova",
     "fitstats",
     "predict",
