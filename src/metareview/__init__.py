@@ -37,9 +37,14 @@ _EXPORTS: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        # every public name of metareview.stats (robust, predict, fsn, ...) is also mr.<name>
+        stats = import_module("metareview.stats")
+        if name in getattr(stats, "__all__", ()):
+            return getattr(stats, name)
         raise AttributeError(f"module 'metareview' has no attribute {name!r}")
     return getattr(import_module(module), name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    stats = import_module("metareview.stats")
+    return sorted({*globals(), *_EXPORTS, *getattr(stats, "__all__", ())})
