@@ -99,3 +99,16 @@ def test_vote_table_and_logs_respect_blind_mode(review):
     mine = sd.my_decisions(review, "ana", search="CBT")
     assert list(mine.record_id) == [1]
     assert sd.my_decisions(review, "ben").empty
+
+
+def test_export_decision_log_neutralises_formulas(review, tmp_path):
+    import pandas as pd
+
+    sd.decide(review, 1, "ana", "include", note="=HYPERLINK(\"http://x\")")
+    sd.decide(review, 1, "ben", "include")
+    n = sd.export_decision_log(review, tmp_path / "log.csv", reviewer="ana")
+    frame = pd.read_csv(tmp_path / "log.csv")
+    assert n == 2 and list(frame.reviewer) == ["ana", "ben"]
+    assert frame.note[0].startswith("'=")
+    with pytest.raises(InputError, match="csv"):
+        sd.export_decision_log(review, tmp_path / "log.txt")

@@ -160,6 +160,19 @@ def import_(
     _say(f"imported {sd.import_decisions(review, file)} decisions from {file}")
 
 
+@screen_app.command("log")
+def log(
+    out: Path = typer.Option(..., "--out", help="decision log file: .csv or .xlsx"),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who is asking (blind mode hides votes)."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Export the full decision log: who, when, what, why (as blind mode allows)."""
+    review = Review.open(review_dir, db)
+    n = sd.export_decision_log(review, out, reviewer or os.environ.get("METAREVIEW_REVIEWER"))
+    _say(f"wrote {n} events to {out}")
+
+
 @screen_app.command("status")
 def status(
     stage: str = Stage,

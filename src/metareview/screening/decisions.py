@@ -835,3 +835,27 @@ def import_resolutions(review: Review, path: str | Path) -> int:
             except InputError as exc:
                 raise InputError(exc.message, file=p, line=i + 2, field=exc.field) from None
     return len(rows)
+
+
+def _neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_decision_log(review: Review, path: str | Path, reviewer: str | None = None) -> int:
+    """Write :func:`decision_log` (as ``reviewer`` may see it) to a ``.csv`` or ``.xlsx`` file; text that
+    starts like a formula is neutralised. Returns the number of events written."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError("the decision log is written as .csv or .xlsx", file=p)
+    frame = decision_log(review, reviewer)
+    frame["at"] = frame["at"].astype(str)
+    frame = frame.apply(lambda col: col.map(_neutralise))
+    if suffix == ".xlsx":
+        frame.to_excel(p, index=False)
+    else:
+        frame.to_csv(p, index=False)
+    return len(frame)
