@@ -197,6 +197,7 @@ class ScreeningSettings(_Strict):
     blind: bool = True
     keywords: Keywords = Field(default_factory=Keywords)
     stages: list[Stage] = Field(default_factory=_all_stages)
+    reviewers: list[str] = Field(default_factory=list)  # the roster (empty: any name is accepted)
 
 
 class Protocol(_Strict):
@@ -375,6 +376,8 @@ levels = ["high", "medium", "low"]
 reviewers_per_record = 2     # 1 or 2
 blind = true                 # reviewers do not see each other's decisions until both have decided
 stages = ["title_abstract", "full_text"]
+# reviewers = ["Ana Silva", "Ben Okafor", "Cleo Park"]   # the roster: votes only by these names
+#                                                        # (matched ignoring case and spaces)
 
 [screening.keywords]         # highlighted while screening
 include = ["meta-analysis", "internet", "digital", "guided", "support", "coach"]

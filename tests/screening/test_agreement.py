@@ -33,7 +33,7 @@ def test_cohen_kappa_worked_example():
     assert res.percent_agreement == pytest.approx(0.70, abs=1e-12)
     assert res.estimate == pytest.approx(0.40, abs=1e-12)
     assert res.ci_lower < 0.40 < res.ci_upper
-    assert "Cohen's kappa" in str(res) and res.to_frame().shape == (1, 11)
+    assert "Cohen's kappa" in str(res) and res.to_frame().shape == (1, 12)
 
 
 def test_fleiss_kappa_worked_example():

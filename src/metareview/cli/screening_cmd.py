@@ -6,7 +6,6 @@ Thin: each command parses its options, calls the Python API and prints.
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 
@@ -32,7 +31,11 @@ def _say(text: object) -> None:
 
 
 def _reviewer(name: str | None) -> str:
-    return name or os.environ.get("METAREVIEW_REVIEWER") or getpass.getuser()
+    """--reviewer, else $METAREVIEW_REVIEWER; never the operating-system user (a vote is a roster name)."""
+    chosen = name or os.environ.get("METAREVIEW_REVIEWER")
+    if not chosen:
+        raise InputError("give --reviewer NAME (or set METAREVIEW_REVIEWER)", field="reviewer")
+    return chosen
 
 
 def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
@@ -92,6 +95,20 @@ def decide(
     _say(sd.decide(review, record, _reviewer(reviewer), chosen[0], stage, reason, note))
 
 
+@screen_app.command("retract")
+def retract(
+    record: int = typer.Argument(..., help="Record id."),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default $METAREVIEW_REVIEWER)."),
+    note: str | None = typer.Option(None, "--note"),
+    stage: str = Stage,
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Withdraw your own vote on a record (an appended event, shown in the history)."""
+    review = Review.open(review_dir, db)
+    _say(sd.retract(review, record, _reviewer(reviewer), stage, note))
+
+
 @screen_app.command("resolve")
 def resolve(
     record: int = typer.Argument(..., help="Record id in conflict."),
@@ -101,6 +118,7 @@ def resolve(
     reason: str | None = typer.Option(None, "--reason"),
     note: str | None = typer.Option(None, "--note"),
     consensus: bool = typer.Option(False, "--consensus", help="Resolved by the reviewers' consensus."),
+    correct: bool = typer.Option(False, "--correct", help="Correct an existing resolution (an event)."),
     stage: str = Stage,
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
@@ -114,7 +132,8 @@ def resolve(
     review = Review.open(review_dir, db)
     method = "consensus" if consensus else "third_reviewer"
     decision = "include" if include else "exclude"
-    _say(sd.resolve(review, record, _reviewer(reviewer), decision, stage, reason, note, method))
+    act = sd.correct_resolution if correct else sd.resolve
+    _say(act(review, record, _reviewer(reviewer), decision, stage, reason, note, method))
 
 
 @screen_app.command("retrieval")
@@ -151,6 +170,19 @@ def import_(
     _say(f"imported {sd.import_decisions(review, file)} decisions from {file}")
 
 
+@screen_app.command("log")
+def log(
+    out: Path = typer.Option(..., "--out", help="decision log file: .csv or .xlsx"),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who is asking (blind mode hides votes)."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Export the full decision log: who, when, what, why (as blind mode allows)."""
+    review = Review.open(review_dir, db)
+    n = sd.export_decision_log(review, out, reviewer or os.environ.get("METAREVIEW_REVIEWER"))
+    _say(f"wrote {n} events to {out}")
+
+
 @screen_app.command("status")
 def status(
     stage: str = Stage,
@@ -181,7 +213,7 @@ def conflicts(
     from metareview.screening import decisions as sd
 
     review = Review.open(review_dir, db)
-    found = sd.conflicts(review, stage, _reviewer(reviewer))
+    found = sd.conflicts(review, stage, reviewer or os.environ.get("METAREVIEW_REVIEWER"))
     _say(f"{len(found)} conflict(s) at {stage}")
     for state in found:
         _say(state)

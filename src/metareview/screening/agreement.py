@@ -53,6 +53,7 @@ class Agreement:
     raters: int
     z: float | None = None
     p_value: float | None = None
+    rater_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """Plain values."""
@@ -63,8 +64,9 @@ class Agreement:
         return pd.DataFrame([self.to_dict()])
 
     def __str__(self) -> str:
+        who = f": {' vs '.join(self.rater_names)}" if self.rater_names else ""
         lines = [
-            f"{self.statistic} ({self.raters} raters, {self.n} items)",
+            f"{self.statistic} ({self.raters} raters, {self.n} items){who}",
             f"  estimate {self.estimate:.4f}  se {self.se:.4f}  "
             f"{self.level:.0%} CI [{self.ci_lower:.4f}, {self.ci_upper:.4f}]",
             f"  percent agreement {100 * self.percent_agreement:.1f}%",

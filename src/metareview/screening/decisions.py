@@ -4,8 +4,15 @@ Every call appends events (``store.screening_repo``); the state of a record at a
 
 * ``pending`` — fewer votes than ``reviewers_per_record`` (protocol);
 * ``decided`` — the required reviewers agree on include or exclude, or a conflict was resolved;
-* ``conflict`` — they disagree, or someone said maybe: a third reviewer or the reviewers in consensus
-  resolve it with :func:`resolve` (an event too).
+* ``conflict`` — they disagree, or someone said maybe, or (at full text) they exclude for different
+  reasons: a third reviewer or the reviewers in consensus resolve it with :func:`resolve` (an event too).
+
+Votes come from the review's roster (:mod:`metareview.screening.roster`). A reviewer may change or
+:func:`retract` their vote until the record is resolved; a resolution is final except through an explicit
+:func:`correct_resolution` (an appended event). Each rule that spans several events (no more votes than
+``reviewers_per_record``, one resolution, no vote change after a resolution) is checked and written in
+one transaction that holds the record's lock (``store.screening_repo.lock_records``), so concurrent
+callers are serialised and the loser gets an :class:`~metareview.errors.InputError` that says why.
 
 A record enters full text when it is included at title/abstract (its report is then *sought*); a report
 marked not retrieved (:func:`mark_retrieval`) is not assessed.
@@ -29,7 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +47,10 @@ from sqlalchemy.orm import Session
 from metareview.errors import InputError
 from metareview.protocol import Protocol
 from metareview.review import Review
+from metareview.screening.roster import canonical_reviewer, check_text
 from metareview.screening.stages import (
     EXCLUDE,
+    FULL_TEXT,
     INCLUDE,
     MAYBE,
     RESOLUTION_METHODS,
@@ -54,6 +63,8 @@ from metareview.store import screening_repo as repo
 from metareview.store.screening_models import ScreeningEvent
 
 PENDING, DECIDED, CONFLICT = "pending", "decided", "conflict"
+VOTE, RESOLUTION, RETRACTION, CORRECTION = "vote", "resolution", "retraction", "correction"
+RETRACTED = "retracted"  # the decision column of a retraction event
 NOT_RETRIEVED, RETRIEVED = "not_retrieved", "retrieved"
 
 
@@ -84,6 +95,8 @@ class RecordState:
     votes: tuple[Vote, ...] = ()
     hidden_votes: int = 0
     resolution: Vote | None = None
+    title: str | None = None
+    abstract: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values."""
@@ -111,6 +124,10 @@ class RecordState:
         if self.decision:
             head += f" ({self.decision})"
         lines = [head]
+        if self.title is not None:
+            lines.append(f"  {self.title}")
+        if self.abstract:
+            lines.append(f"  {self.abstract}")
         for v in self.votes:
             why = f" - {v.reason}" if v.reason else ""
             lines.append(f"  {v.reviewer}: {v.decision}{why}")
@@ -135,25 +152,33 @@ def _vote(e: ScreeningEvent) -> Vote:
 
 
 def _derive(events: Iterable[ScreeningEvent]) -> dict[tuple[int, str], _Derived]:
-    """Replay events: the latest vote per reviewer and the latest resolution, per (record, stage)."""
+    """Replay events: the latest vote per reviewer (a retraction removes it) and the latest resolution
+    (or its correction), per (record, stage)."""
     out: dict[tuple[int, str], _Derived] = defaultdict(_Derived)
     for e in events:
         d = out[(e.record_id, e.stage)]
-        if e.kind == "resolution":
+        if e.kind in (RESOLUTION, CORRECTION):
             d.resolution = _vote(e)
+        elif e.kind == RETRACTION:
+            d.votes.pop(e.reviewer, None)
         else:
             d.votes[e.reviewer] = _vote(e)
     return out
 
 
-def _status(d: _Derived, required: int) -> tuple[str, str | None]:
+def _status(d: _Derived, required: int, stage: str = TITLE_ABSTRACT) -> tuple[str, str | None]:
+    """(status, final decision). At full text two exclusions for different reasons are a conflict
+    (as Covidence treats them): the reason is part of the decision PRISMA reports."""
     if d.resolution is not None:
         return DECIDED, d.resolution.decision
     if len(d.votes) < required:
         return PENDING, None
     decisions = {v.decision for v in d.votes.values()}
     if len(decisions) == 1 and MAYBE not in decisions:
-        return DECIDED, decisions.pop()
+        decision = decisions.pop()
+        if stage == FULL_TEXT and decision == EXCLUDE and len({v.reason for v in d.votes.values()}) > 1:
+            return CONFLICT, None
+        return DECIDED, decision
     return CONFLICT, None
 
 
@@ -166,7 +191,7 @@ def _visible(protocol: Protocol, d: _Derived, reviewer: str | None) -> bool:
 
 
 def _state(protocol: Protocol, record_id: int, stage: str, d: _Derived, reviewer: str | None) -> RecordState:
-    status, decision = _status(d, protocol.screening.reviewers_per_record)
+    status, decision = _status(d, protocol.screening.reviewers_per_record, stage)
     if _visible(protocol, d, reviewer):
         return RecordState(record_id, stage, status, decision, tuple(d.votes.values()), 0, d.resolution)
     own = tuple(v for name, v in d.votes.items() if name == reviewer)
@@ -180,7 +205,7 @@ def _final_decisions(protocol: Protocol, events: Sequence[ScreeningEvent], stage
     required = protocol.screening.reviewers_per_record
     out = {}
     for (rid, _), d in _derive(e for e in events if e.stage == stage).items():
-        status, decision = _status(d, required)
+        status, decision = _status(d, required, stage)
         if status == DECIDED and decision is not None:
             out[rid] = decision
     return out
@@ -222,6 +247,15 @@ def _is_candidate(session: Session, protocol: Protocol, record_id: int, stage: s
 # --- voting ------------------------------------------------------------------------------------------
 
 
+def _resolved_error(record_id: int, stage: str, res: Vote, what: str) -> InputError:
+    return InputError(
+        f"record {record_id} was already resolved at {stage} by {res.reviewer} ({res.decision}, "
+        f"{res.method}): {what}; a resolution changes only through an explicit correction "
+        "(correct_resolution / `screen resolve --correct`)",
+        field="record",
+    )
+
+
 def _decide(
     session: Session,
     protocol: Protocol,
@@ -231,13 +265,15 @@ def _decide(
     stage: str,
     reason: str | None,
     note: str | None,
+    lock: bool = True,
 ) -> None:
-    reviewer = reviewer.strip()
-    if not reviewer:
-        raise InputError("a reviewer name is required", field="reviewer")
+    reviewer = canonical_reviewer(protocol, reviewer)
     check_stage(stage, protocol)
     decision = check_decision(decision)
-    reason = check_reason(protocol, stage, decision, reason)
+    reason = check_reason(protocol, stage, decision, check_text(reason, "reason"))
+    note = check_text(note, "note")
+    if lock:
+        repo.lock_records(session, [record_id])
     if not _is_candidate(session, protocol, record_id, stage):
         where = (
             "not a screenable record"
@@ -247,11 +283,12 @@ def _decide(
         raise InputError(f"record {record_id} is {where} (stage {stage})", field="record")
     d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
     if d.resolution is not None:
-        raise InputError(f"record {record_id} was already resolved at {stage}", field="record")
-    if reviewer not in d.votes and len(d.votes) >= protocol.screening.reviewers_per_record:
+        raise _resolved_error(record_id, stage, d.resolution, "votes can no longer change")
+    required = protocol.screening.reviewers_per_record
+    if reviewer not in d.votes and len(d.votes) >= required:
         raise InputError(
-            f"record {record_id} already has its {len(d.votes)} vote(s) at {stage}; "
-            "a further reviewer resolves conflicts with `resolve`",
+            f"record {record_id} already has its {len(d.votes)} of {required} vote(s) at {stage}; "
+            f"{reviewer} cannot vote on it (a further reviewer resolves conflicts with `resolve`)",
             field="reviewer",
         )
     previous = d.votes[reviewer].decision if reviewer in d.votes else None
@@ -262,10 +299,10 @@ def _decide(
                 "record_id": record_id,
                 "stage": stage,
                 "reviewer": reviewer,
-                "kind": "vote",
+                "kind": VOTE,
                 "decision": decision,
                 "reason": reason,
-                "note": (note or None),
+                "note": note,
                 "previous_decision": previous,
             }
         ],
@@ -282,10 +319,126 @@ def decide(
     note: str | None = None,
 ) -> RecordState:
     """Record ``reviewer``'s vote (include / exclude / maybe) on a record; a changed vote is a new event
-    that keeps the previous value. Returns the record's state as ``reviewer`` may see it."""
+    that keeps the previous value. Returns the record's state as ``reviewer`` may see it.
+
+    :class:`InputError` when the record already has ``reviewers_per_record`` votes from others, when it
+    was resolved, or for a name off the roster; concurrent calls on one record are serialised."""
+    name = canonical_reviewer(review.protocol, reviewer)
     with review.session() as s:
-        _decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note)
-    return state(review, record_id, stage, reviewer)
+        _decide(s, review.protocol, record_id, name, decision, stage, reason, note)
+    return state(review, record_id, stage, name)
+
+
+def retract(
+    review: Review, record_id: int, reviewer: str, stage: str = TITLE_ABSTRACT, note: str | None = None
+) -> RecordState:
+    """Withdraw ``reviewer``'s own current vote on a record (an appended ``retraction`` event, shown in
+    the history); the record is pending for that reviewer again. Refused once the record is resolved,
+    and at title/abstract once it has full-text decisions."""
+    protocol = review.protocol
+    name = canonical_reviewer(protocol, reviewer)
+    check_stage(stage, protocol)
+    note = check_text(note, "note")
+    with review.session() as s:
+        repo.lock_records(s, [record_id])
+        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        if d.resolution is not None:
+            raise _resolved_error(record_id, stage, d.resolution, "votes can no longer be retracted")
+        if name not in d.votes:
+            raise InputError(
+                f"{name} has no vote on record {record_id} at {stage} to retract", field="record"
+            )
+        if stage == TITLE_ABSTRACT and FULL_TEXT in protocol.screening.stages and repo.events(
+            s, stage=FULL_TEXT, record_id=record_id
+        ):
+            raise InputError(
+                f"record {record_id} has full-text decisions: its title/abstract vote can no longer be "
+                "retracted",
+                field="record",
+            )
+        repo.add_events(
+            s,
+            [
+                {
+                    "record_id": record_id,
+                    "stage": stage,
+                    "reviewer": name,
+                    "kind": RETRACTION,
+                    "decision": RETRACTED,
+                    "note": note,
+                    "previous_decision": d.votes[name].decision,
+                }
+            ],
+        )
+    return state(review, record_id, stage, name)
+
+
+def _resolve(
+    session: Session,
+    protocol: Protocol,
+    record_id: int,
+    reviewer: str,
+    decision: str,
+    stage: str,
+    reason: str | None,
+    note: str | None,
+    method: str,
+    correct: bool = False,
+    lock: bool = True,
+) -> None:
+    reviewer = canonical_reviewer(protocol, reviewer)
+    check_stage(stage, protocol)
+    decision = check_decision(decision, allow_maybe=False)
+    reason = check_reason(protocol, stage, decision, check_text(reason, "reason"))
+    note = check_text(note, "note")
+    if method not in RESOLUTION_METHODS:
+        raise InputError(f"method must be one of {', '.join(RESOLUTION_METHODS)}", field="method")
+    if lock:
+        repo.lock_records(session, [record_id])
+    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
+    previous: str | None = None
+    if correct:
+        if d.resolution is None:
+            raise InputError(
+                f"record {record_id} has no resolution at {stage} to correct (resolve it first)",
+                field="record",
+            )
+        if (d.resolution.decision, d.resolution.reason) == (decision, reason):
+            raise InputError(
+                f"record {record_id} is already resolved as {decision} at {stage}: nothing to correct",
+                field="decision",
+            )
+        previous = d.resolution.decision
+    else:
+        if d.resolution is not None:
+            raise _resolved_error(record_id, stage, d.resolution, "only one resolution stands")
+        status, _ = _status(d, protocol.screening.reviewers_per_record, stage)
+        if status != CONFLICT:
+            raise InputError(f"record {record_id} is {status} at {stage}, not in conflict", field="record")
+    if method == "third_reviewer" and reviewer in d.votes:
+        raise InputError(f"{reviewer} voted on record {record_id}: use method='consensus'", field="reviewer")
+    if method == "consensus" and reviewer not in d.votes:
+        raise InputError(
+            f"{reviewer} did not vote on record {record_id}: a consensus is recorded by one of its voters "
+            "(a further reviewer uses method='third_reviewer')",
+            field="reviewer",
+        )
+    repo.add_events(
+        session,
+        [
+            {
+                "record_id": record_id,
+                "stage": stage,
+                "reviewer": reviewer,
+                "kind": CORRECTION if correct else RESOLUTION,
+                "decision": decision,
+                "reason": reason,
+                "note": note,
+                "method": method,
+                "previous_decision": previous,
+            }
+        ],
+    )
 
 
 def resolve(
@@ -298,55 +451,58 @@ def resolve(
     note: str | None = None,
     method: str = "third_reviewer",
 ) -> RecordState:
-    """Resolve a conflict with a final include/exclude, by a third reviewer or by consensus."""
-    check_stage(stage, review.protocol)
-    decision = check_decision(decision, allow_maybe=False)
-    reason = check_reason(review.protocol, stage, decision, reason)
-    if method not in RESOLUTION_METHODS:
-        raise InputError(f"method must be one of {', '.join(RESOLUTION_METHODS)}", field="method")
+    """Resolve a conflict with a final include/exclude, by a third reviewer (who did not vote) or by
+    consensus (recorded by one of the voters). Only one resolution stands: a second one gets an
+    :class:`InputError` naming who resolved it (use :func:`correct_resolution` to change it)."""
+    name = canonical_reviewer(review.protocol, reviewer)
     with review.session() as s:
-        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
-        status, _ = _status(d, review.protocol.screening.reviewers_per_record)
-        if status != CONFLICT:
-            raise InputError(f"record {record_id} is {status} at {stage}, not in conflict", field="record")
-        if method == "third_reviewer" and reviewer in d.votes:
-            raise InputError(
-                f"{reviewer} voted on record {record_id}: use method='consensus'", field="reviewer"
-            )
-        repo.add_events(
-            s,
-            [
-                {
-                    "record_id": record_id,
-                    "stage": stage,
-                    "reviewer": reviewer,
-                    "kind": "resolution",
-                    "decision": decision,
-                    "reason": reason,
-                    "note": note or None,
-                    "method": method,
-                    "previous_decision": None,
-                }
-            ],
-        )
-    return state(review, record_id, stage, reviewer)
+        _resolve(s, review.protocol, record_id, name, decision, stage, reason, note, method)
+    return state(review, record_id, stage, name)
+
+
+def correct_resolution(
+    review: Review,
+    record_id: int,
+    reviewer: str,
+    decision: str,
+    stage: str = TITLE_ABSTRACT,
+    reason: str | None = None,
+    note: str | None = None,
+    method: str = "third_reviewer",
+) -> RecordState:
+    """Replace a record's resolution with another decision or reason: an appended ``correction`` event
+    that keeps the previous decision (shown in the history). The same rules as :func:`resolve` apply to
+    who may make it."""
+    name = canonical_reviewer(review.protocol, reviewer)
+    with review.session() as s:
+        _resolve(s, review.protocol, record_id, name, decision, stage, reason, note, method, correct=True)
+    return state(review, record_id, stage, name)
 
 
 def mark_retrieval(
     review: Review, record_id: int, reviewer: str, retrieved: bool, note: str | None = None
 ) -> None:
     """Record whether the full-text report of a record included at title/abstract was retrieved."""
+    name = canonical_reviewer(review.protocol, reviewer)
+    note = check_text(note, "note")
     status = RETRIEVED if retrieved else NOT_RETRIEVED
     with review.session() as s:
-        included = _final_decisions(review.protocol, repo.events(s, stage=TITLE_ABSTRACT), TITLE_ABSTRACT)
+        repo.lock_records(s, [record_id])
+        included = _final_decisions(
+            review.protocol, repo.events(s, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+        )
         if included.get(record_id) != INCLUDE:
             raise InputError(
                 f"record {record_id} is not included at title/abstract: no report is sought", field="record"
             )
-        repo.add_retrieval(s, record_id, status, reviewer, note, _retrieval(s).get(record_id))
+        repo.add_retrieval(s, record_id, status, name, note, _retrieval(s).get(record_id))
 
 
 # --- reading state (blind-aware) ---------------------------------------------------------------------
+
+
+def _asker(protocol: Protocol, reviewer: str | None) -> str | None:
+    return None if reviewer is None else canonical_reviewer(protocol, reviewer)
 
 
 def state(
@@ -354,37 +510,72 @@ def state(
 ) -> RecordState:
     """The state of one record at ``stage`` as ``reviewer`` may see it."""
     check_stage(stage, review.protocol)
+    asker = _asker(review.protocol, reviewer)
     with review.session() as s:
         d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
-    return _state(review.protocol, record_id, stage, d, reviewer)
+    return _state(review.protocol, record_id, stage, d, asker)
 
 
 def states(review: Review, stage: str = TITLE_ABSTRACT, reviewer: str | None = None) -> list[RecordState]:
     """The state of every record at ``stage`` (by record id), as ``reviewer`` may see it."""
     check_stage(stage, review.protocol)
+    asker = _asker(review.protocol, reviewer)
     with review.session() as s:
         events = repo.events(s)
         ids = _candidates(s, review.protocol, stage, events)
     derived = _derive(e for e in events if e.stage == stage)
-    return [
-        _state(review.protocol, rid, stage, derived.get((rid, stage), _Derived()), reviewer) for rid in ids
-    ]
+    return [_state(review.protocol, rid, stage, derived.get((rid, stage), _Derived()), asker) for rid in ids]
 
 
 def conflicts(review: Review, stage: str = TITLE_ABSTRACT, reviewer: str | None = None) -> list[RecordState]:
-    """Records in conflict at ``stage`` (votes shown only as blind mode allows)."""
-    return [st for st in states(review, stage, reviewer) if st.status == CONFLICT]
-
-
-def history(review: Review, record_id: int, reviewer: str | None = None) -> pd.DataFrame:
-    """Every event on a record (both stages) in order, with the previous values; in blind mode only
-    the stages at which ``reviewer`` has decided show other reviewers' events."""
+    """Records in conflict at ``stage`` with their title and abstract; the votes (with reasons) are shown
+    as blind mode allows (in blind mode to the voters themselves, who may record a consensus; a third
+    reviewer breaks the tie independently)."""
+    found = [st for st in states(review, stage, reviewer) if st.status == CONFLICT]
     with review.session() as s:
-        events = repo.events(s, record_id=record_id)
+        texts = repo.record_texts(s, [st.record_id for st in found])
+    return [
+        replace(st, title=texts.get(st.record_id, ("", ""))[0], abstract=texts.get(st.record_id, ("", ""))[1])
+        for st in found
+    ]
+
+
+LOG_COLUMNS = [
+    "at",
+    "record_id",
+    "stage",
+    "reviewer",
+    "kind",
+    "decision",
+    "previous_decision",
+    "reason",
+    "note",
+    "method",
+]
+
+
+def _finished_stages(protocol: Protocol, session: Session, events: Sequence[ScreeningEvent]) -> set[str]:
+    """Stages at which every candidate record is decided (nothing left to keep blind)."""
+    required = protocol.screening.reviewers_per_record
+    done: set[str] = set()
+    for stage in protocol.screening.stages:
+        ids = _candidates(session, protocol, stage, events)
+        derived = _derive(e for e in events if e.stage == stage)
+        if ids and all(
+            _status(derived.get((rid, stage), _Derived()), required, stage)[0] == DECIDED for rid in ids
+        ):
+            done.add(stage)
+    return done
+
+
+def _log_rows(
+    protocol: Protocol, events: Sequence[ScreeningEvent], asker: str | None, open_stages: set[str]
+) -> list[dict[str, Any]]:
     derived = _derive(events)
-    rows = [
+    return [
         {
             "at": e.created_at,
+            "record_id": e.record_id,
             "stage": e.stage,
             "reviewer": e.reviewer,
             "kind": e.kind,
@@ -395,21 +586,78 @@ def history(review: Review, record_id: int, reviewer: str | None = None) -> pd.D
             "method": e.method,
         }
         for e in events
-        if e.reviewer == reviewer or _visible(review.protocol, derived[(e.record_id, e.stage)], reviewer)
+        if e.stage not in open_stages
+        or e.reviewer == asker
+        or _visible(protocol, derived[(e.record_id, e.stage)], asker)
     ]
+
+
+def history(review: Review, record_id: int, reviewer: str | None = None) -> pd.DataFrame:
+    """Every event on a record (both stages) in order — votes, retractions, resolutions and their
+    corrections — with the previous values; in blind mode only the stages at which ``reviewer`` has
+    decided show other reviewers' events."""
+    asker = _asker(review.protocol, reviewer)
+    with review.session() as s:
+        events = repo.events(s, record_id=record_id)
+    rows = _log_rows(review.protocol, events, asker, {str(st) for st in review.protocol.screening.stages})
+    return pd.DataFrame(rows, columns=[c for c in LOG_COLUMNS if c != "record_id"])
+
+
+def decision_log(review: Review, reviewer: str | None = None) -> pd.DataFrame:
+    """The full decision log (who, when, what, why): every screening event of the review in order.
+
+    Blind mode: events of a stage still being screened are shown only where ``reviewer`` may see them
+    (their own, and records they have decided); once every record of a stage is decided, that stage's
+    events are shown to anyone."""
+    asker = _asker(review.protocol, reviewer)
+    with review.session() as s:
+        events = repo.events(s)
+        done: set[str] = (
+            _finished_stages(review.protocol, s, events)
+            if review.protocol.screening.blind
+            else set(review.protocol.screening.stages)
+        )
+    open_stages = {str(st) for st in review.protocol.screening.stages} - done
+    return pd.DataFrame(_log_rows(review.protocol, events, asker, open_stages), columns=LOG_COLUMNS)
+
+
+def my_decisions(
+    review: Review, reviewer: str, stage: str = TITLE_ABSTRACT, search: str | None = None
+) -> pd.DataFrame:
+    """``reviewer``'s own current votes at ``stage`` (newest first) with the record's title, status as
+    they may see it, and the vote's reason and note; ``search`` keeps the rows whose record id, title,
+    abstract, reason or note contain it (case-insensitive). Only the asker's own votes are listed."""
+    check_stage(stage, review.protocol)
+    asker = canonical_reviewer(review.protocol, reviewer)
+    with review.session() as s:
+        events = repo.events(s, stage=stage)
+        derived = _derive(events)
+        mine = {rid: d for (rid, _), d in derived.items() if asker in d.votes}
+        texts = repo.record_texts(s, list(mine))
+    needle = (search or "").strip().casefold()
+    rows = []
+    for rid, d in mine.items():
+        v = d.votes[asker]
+        title, abstract = texts.get(rid, ("", ""))
+        hay = " ".join([str(rid), title, abstract, v.reason or "", v.note or ""]).casefold()
+        if needle and needle not in hay:
+            continue
+        st = _state(review.protocol, rid, stage, d, asker)
+        rows.append(
+            {
+                "record_id": rid,
+                "title": title,
+                "decision": v.decision,
+                "reason": v.reason,
+                "note": v.note,
+                "at": v.at,
+                "status": st.status,
+                "final_decision": st.decision,
+            }
+        )
+    rows.sort(key=lambda r: (r["at"], r["record_id"]), reverse=True)
     return pd.DataFrame(
-        rows,
-        columns=[
-            "at",
-            "stage",
-            "reviewer",
-            "kind",
-            "decision",
-            "previous_decision",
-            "reason",
-            "note",
-            "method",
-        ],
+        rows, columns=["record_id", "title", "decision", "reason", "note", "at", "status", "final_decision"]
     )
 
 
@@ -449,7 +697,7 @@ def progress(review: Review, stage: str = TITLE_ABSTRACT) -> Progress:
     required = review.protocol.screening.reviewers_per_record
     counts = {PENDING: 0, CONFLICT: 0, INCLUDE: 0, EXCLUDE: 0}
     for rid in ids:
-        status, decision = _status(derived.get((rid, stage), _Derived()), required)
+        status, decision = _status(derived.get((rid, stage), _Derived()), required, stage)
         counts[decision if status == DECIDED and decision else status] += 1
     return Progress(stage, len(ids), counts[PENDING], counts[CONFLICT], counts[INCLUDE], counts[EXCLUDE])
 
@@ -462,7 +710,7 @@ def final_decisions(review: Review, stage: str) -> dict[int, tuple[str, str | No
         events = repo.events(s, stage=stage)
     out: dict[int, tuple[str, str | None]] = {}
     for (rid, _), d in _derive(events).items():
-        status, decision = _status(d, required)
+        status, decision = _status(d, required, stage)
         if status == DECIDED and decision is not None:
             reasons = [d.resolution.reason] if d.resolution else [v.reason for v in d.votes.values()]
             out[rid] = (decision, next((r for r in reasons if r), None))
@@ -475,43 +723,74 @@ def retrieval_status(review: Review) -> dict[int, str]:
         return _retrieval(s)
 
 
-def vote_table(review: Review, stage: str) -> dict[int, list[str]]:
-    """record id -> current votes in the order first cast (for agreement statistics only)."""
+def _votes_by_rater(review: Review, stage: str) -> dict[int, dict[str, str]]:
+    """record id -> {reviewer: current decision} (all votes: for aggregate statistics only)."""
     with review.session() as s:
         events = repo.events(s, stage=stage)
-    return {rid: [v.decision for v in d.votes.values()] for (rid, _), d in _derive(events).items() if d.votes}
+    return {
+        rid: {name: v.decision for name, v in d.votes.items()}
+        for (rid, _), d in _derive(events).items()
+        if d.votes
+    }
 
 
-def import_decisions(review: Review, path: str | Path) -> int:
-    """Bulk votes from a CSV or XLSX file with columns ``record_id, reviewer, decision`` and optional
-    ``stage, reason, note``: one transaction (any bad row leaves the store unchanged; the error names the
-    row and column). Returns the number of votes recorded."""
+def vote_table(review: Review, stage: str, reviewer: str | None = None) -> dict[int, list[str]]:
+    """record id -> current votes in the order first cast, of the records ``reviewer`` may see.
+
+    Blind mode: only records the asking ``reviewer`` has voted on or resolved (none without a
+    ``reviewer``); agreement statistics use all votes internally (:func:`metareview.screening.queue.
+    review_agreement`), never this table."""
+    check_stage(stage, review.protocol)
+    asker = _asker(review.protocol, reviewer)
+    with review.session() as s:
+        events = repo.events(s, stage=stage)
+    return {
+        rid: [v.decision for v in d.votes.values()]
+        for (rid, _), d in _derive(events).items()
+        if d.votes and _visible(review.protocol, d, asker)
+    }
+
+
+def _read_rows(path: str | Path, required: Sequence[str]) -> tuple[Path, list[dict[str, str]]]:
+    """Rows of a CSV or XLSX file as lower-cased column -> text; the header must name ``required``."""
     p = Path(path)
     try:
         df = (
             pd.read_excel(p, dtype=str)
             if p.suffix.lower() in (".xlsx", ".xlsm")
-            else pd.read_csv(p, dtype=str)
+            else pd.read_csv(p, dtype=str, keep_default_na=False)
         )
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read decisions: {exc}", file=p) from None
+    except (OSError, ValueError, IndexError, KeyError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the file: {exc}", file=p) from None
     df = df.fillna("")
     df.columns = [str(c).strip().lower() for c in df.columns]
-    for col in ("record_id", "reviewer", "decision"):
+    for col in required:
         if col not in df.columns:
             raise InputError(f"column {col!r} is missing (have: {', '.join(df.columns)})", file=p, field=col)
+    return p, [{str(k): str(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def _record_id(p: Path, line: int, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InputError(
+            f"record_id must be a number, not {value!r}", file=p, line=line, field="record_id"
+        ) from None
+
+
+_YES = {"1", "true", "yes", "y", "x"}
+
+
+def import_decisions(review: Review, path: str | Path) -> int:
+    """Bulk votes from a CSV or XLSX file with columns ``record_id, reviewer, decision`` and optional
+    ``stage, reason, note``: one transaction (any bad row leaves the store unchanged; the error names the
+    file, row and column). Returns the number of votes recorded."""
+    p, rows = _read_rows(path, ("record_id", "reviewer", "decision"))
     with review.session() as s:
-        for i, row in enumerate(df.to_dict("records")):
-            line = i + 2  # header is line 1
-            try:
-                rid = int(row["record_id"])
-            except ValueError:
-                raise InputError(
-                    f"record_id must be a number, not {row['record_id']!r}",
-                    file=p,
-                    line=line,
-                    field="record_id",
-                ) from None
+        ids = [_record_id(p, i + 2, row["record_id"]) for i, row in enumerate(rows)]
+        repo.lock_records(s, ids)
+        for i, (rid, row) in enumerate(zip(ids, rows, strict=True)):
             try:
                 _decide(
                     s,
@@ -522,7 +801,61 @@ def import_decisions(review: Review, path: str | Path) -> int:
                     row.get("stage") or TITLE_ABSTRACT,
                     row.get("reason"),
                     row.get("note"),
+                    lock=False,
                 )
             except InputError as exc:
-                raise InputError(exc.message, file=p, line=line, field=exc.field) from None
-    return len(df)
+                raise InputError(exc.message, file=p, line=i + 2, field=exc.field) from None
+    return len(rows)
+
+
+def import_resolutions(review: Review, path: str | Path) -> int:
+    """Bulk resolutions from a CSV or XLSX file with columns ``record_id, reviewer, decision`` and
+    optional ``stage, reason, note, method`` (third_reviewer / consensus) and ``correction`` (yes: the
+    row corrects an existing resolution). One transaction: any bad row leaves the store unchanged, and
+    the error names the file, row (the header is row 1) and column. Returns the number of rows applied."""
+    p, rows = _read_rows(path, ("record_id", "reviewer", "decision"))
+    with review.session() as s:
+        ids = [_record_id(p, i + 2, row["record_id"]) for i, row in enumerate(rows)]
+        repo.lock_records(s, ids)
+        for i, (rid, row) in enumerate(zip(ids, rows, strict=True)):
+            try:
+                _resolve(
+                    s,
+                    review.protocol,
+                    rid,
+                    row["reviewer"],
+                    row["decision"],
+                    row.get("stage") or TITLE_ABSTRACT,
+                    row.get("reason"),
+                    row.get("note"),
+                    (row.get("method") or "third_reviewer").strip(),
+                    correct=(row.get("correction") or "").strip().lower() in _YES,
+                    lock=False,
+                )
+            except InputError as exc:
+                raise InputError(exc.message, file=p, line=i + 2, field=exc.field) from None
+    return len(rows)
+
+
+def _neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_decision_log(review: Review, path: str | Path, reviewer: str | None = None) -> int:
+    """Write :func:`decision_log` (as ``reviewer`` may see it) to a ``.csv`` or ``.xlsx`` file; text that
+    starts like a formula is neutralised. Returns the number of events written."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError("the decision log is written as .csv or .xlsx", file=p)
+    frame = decision_log(review, reviewer)
+    frame["at"] = frame["at"].astype(str)
+    frame = frame.apply(lambda col: col.map(_neutralise))
+    if suffix == ".xlsx":
+        frame.to_excel(p, index=False)
+    else:
+        frame.to_csv(p, index=False)
+    return len(frame)

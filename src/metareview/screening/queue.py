@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -134,19 +134,35 @@ def stopping_status(
 
 
 def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float = 0.95) -> list[Agreement]:
-    """Agreement at ``stage`` over the records with the most common number (2+) of votes: Cohen's kappa
-    (first vs second vote) and Fleiss' kappa when that number is 2, Fleiss' kappa alone when larger."""
-    table = sd.vote_table(review, stage)
+    """Agreement at ``stage``, with votes paired by person (never by the order they were cast).
+
+    One Cohen's kappa per pair of raters, over the records both rated (pairs with fewer than two
+    common records, or whose kappa is undefined because both used one category throughout, are left
+    out), named by ``rater_names``; then Fleiss' kappa over the records with the most common number
+    (2+) of raters (its raters need not be the same people on every record). An aggregate: computed
+    from every vote, it shows no single vote."""
+    table = sd._votes_by_rater(review, stage)
     sizes = pd.Series([len(v) for v in table.values() if len(v) >= 2])
     if sizes.empty:
         raise InputError(f"no record has two votes at {stage} yet: agreement needs dual screening")
     m = int(sizes.mode().iloc[0])
-    rated = [v for v in table.values() if len(v) == m]
+    rated = [list(v.values()) for v in table.values() if len(v) == m]
     if len(rated) < 2:
         raise InputError(f"only {len(rated)} record has {m} votes at {stage}: agreement needs at least 2 "
                          "records screened by the same number of reviewers")
     out = []
-    if m == 2:
-        out.append(cohen_kappa([v[0] for v in rated], [v[1] for v in rated], level))
-    out.append(fleiss_kappa(counts_from_ratings(rated), level))
+    raters = sorted({name for votes in table.values() for name in votes})
+    for i, a in enumerate(raters):
+        for b in raters[i + 1 :]:
+            common = [v for v in table.values() if a in v and b in v]
+            if len(common) < 2:
+                continue
+            try:
+                k = cohen_kappa([v[a] for v in common], [v[b] for v in common], level)
+            except InputError:
+                continue
+            out.append(replace(k, rater_names=(a, b)))
+    fleiss = fleiss_kappa(counts_from_ratings(rated), level)
+    names = tuple(sorted({n for v in table.values() if len(v) == m for n in v}))
+    out.append(replace(fleiss, rater_names=names))
     return out

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
@@ -27,6 +27,39 @@ _EVENT_FIELDS = ("reason", "note", "method", "previous_decision")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+BUSY_TIMEOUT_MS = 60_000  # SQLite: how long a writer waits for another writer's transaction
+
+
+def lock_records(session: Session, record_ids: Iterable[int]) -> None:
+    """Serialise the screening rules on these records until the session's transaction ends.
+
+    Call it first in the transaction, before reading the records' events: a concurrent caller that
+    locks the same records waits, then reads the events written by the first.
+
+    * PostgreSQL (and other servers): ``SELECT ... FOR UPDATE`` on the records' rows, in id order (so two
+      bulk callers cannot deadlock); under READ COMMITTED each later statement sees what the previous
+      holder committed.
+    * SQLite: one writer at a time for the whole file. A transaction that has not written yet becomes an
+      immediate write transaction (``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` for another
+      writer); a transaction that has already written holds the write lock.
+    """
+    ids = sorted(set(record_ids))
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if raw is not None and not getattr(raw, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # already in a transaction: a no-op write takes (or confirms) the write lock
+            session.execute(update(StoredRecord).where(StoredRecord.id == -1).values(id=StoredRecord.id))
+        return
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        session.execute(
+            select(StoredRecord.id).where(StoredRecord.id.in_(chunk)).order_by(StoredRecord.id).with_for_update()
+        ).all()
 
 
 def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -101,6 +134,21 @@ def screenable_records(session: Session) -> list[tuple[int, str, str, list[str]]
         .order_by(StoredRecord.id)
     )
     return [(int(i), t or "", a or "", list(k or [])) for i, t, a, k in rows]
+
+
+def record_texts(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """record id -> (title, abstract) of these records."""
+    wanted = sorted(set(ids))
+    out: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(
+            select(StoredRecord.id, StoredRecord.title, StoredRecord.abstract).where(
+                StoredRecord.id.in_(chunk)
+            )
+        )
+        out.update((int(i), (t or "", a or "")) for i, t, a in rows)
+    return out
 
 
 def record_by_id(session: Session, record_id: int) -> StoredRecord | None:
