@@ -105,6 +105,9 @@ def retract(
     db: str | None = DbUrl,
 ) -> None:
     """Withdraw your own vote on a record (an appended event, shown in the history)."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     review = Review.open(review_dir, db)
     _say(sd.retract(review, record, _reviewer(reviewer), stage, note))
 
@@ -178,6 +181,9 @@ def log(
     db: str | None = DbUrl,
 ) -> None:
     """Export the full decision log: who, when, what, why (as blind mode allows)."""
+    from metareview.review import Review
+    from metareview.screening import decisions as sd
+
     review = Review.open(review_dir, db)
     n = sd.export_decision_log(review, out, reviewer or os.environ.get("METAREVIEW_REVIEWER"))
     _say(f"wrote {n} events to {out}")
