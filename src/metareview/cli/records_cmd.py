@@ -45,12 +45,26 @@ def import_(
     fmt: str = typer.Option("auto", "--format", help=f"One of: {', '.join(FORMATS)}."),
     searched: str | None = typer.Option(None, "--searched", help="Date searched, YYYY-MM-DD."),
     query: str | None = typer.Option(None, "--query", help="The search string used."),
+    skip_damaged: bool = typer.Option(
+        False, "--skip-damaged", help="Import the rest of a file with damaged records; list each one skipped."
+    ),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
     """Import a search export as one search (one transaction; re-importing a file adds nothing)."""
     review = Review.open(review_dir, db)
-    _say(import_file(review, file, database, fmt=fmt, searched=searched, query=query, progress=True))
+    _say(
+        import_file(
+            review,
+            file,
+            database,
+            fmt=fmt,
+            searched=searched,
+            query=query,
+            progress=True,
+            skip_damaged=skip_damaged,
+        )
+    )
 
 
 def dedup(

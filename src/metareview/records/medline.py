@@ -54,7 +54,9 @@ class _Draft:
         self.last = tag
 
     def joined(self) -> dict[str, list[str]]:
-        return {tag: [" ".join(p for p in parts if p) for parts in values] for tag, values in self.fields.items()}
+        return {
+            tag: [" ".join(p for p in parts if p) for parts in values] for tag, values in self.fields.items()
+        }
 
 
 def read(path: Path, info: FileInfo) -> Iterator[Record]:
