@@ -241,8 +241,6 @@ def check_text(
 
 
 def _check_record(rec: Record, path: Path, number: int) -> None:
-    if "\\u0000" in json.dumps(rec.raw, default=str):
-        raise InputError("contains the NUL character U+0000", file=path, field="raw")
     for name in (
         "source_database",
         "title",
@@ -259,6 +257,8 @@ def _check_record(rec: Record, path: Path, number: int) -> None:
     for name in ("authors", "keywords", "publication_types"):
         for item in getattr(rec, name) or []:
             check_text(str(item), name, file=path)
+    if "\\u0000" in json.dumps(rec.raw, default=str):
+        raise InputError("contains the NUL character U+0000", file=path, field="raw")
 
 
 @contextmanager

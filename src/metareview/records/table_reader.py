@@ -196,7 +196,7 @@ def check_xlsx(path: Path) -> None:
                     member.compress_size, 1
                 ):
                     raise InputError(
-                        f"XLSX part {member.filename} compresses more than {XLSX_MAX_RATIO} times (zip bomb?)",
+                        f"XLSX part {member.filename} compresses more than {XLSX_MAX_RATIO}x (zip bomb?)",
                         file=path,
                         field=member.filename,
                     )
