@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from metareview.cells import neutralise
 from metareview.records.export import export_records
 from metareview.records.importer import import_file
+from metareview.report.html import Report, Section, Table, write_report
 from metareview.report.tables import write_tables
 from metareview.review import Review
 
@@ -45,3 +49,25 @@ def test_report_tables_neutralise_formulas(tmp_path: Path) -> None:
     sheet = load_workbook(files.workbook).active
     assert sheet["A2"].value == "'" + HOSTILE and sheet["A2"].data_type != "f"
     assert sheet["B2"].value == -0.5
+
+
+def test_store_exports_and_reports_are_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("METAREVIEW_SHARED_FILES", raising=False)
+    old = os.umask(0o022)
+    try:
+        review = Review.init(tmp_path / "rev")
+        src = tmp_path / "in.csv"
+        src.write_text("Title,Year\nA,2001\n", encoding="utf-8")
+        import_file(review, src, "Scopus")
+        for suffix in ("csv", "xlsx", "ris"):
+            export_records(review, tmp_path / f"out.{suffix}")
+            assert stat.S_IMODE(os.stat(tmp_path / f"out.{suffix}").st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(tmp_path / "rev" / "review.sqlite").st_mode) == 0o600
+        table = Table("t", pd.DataFrame({"g": [0.5]}))
+        report = write_report(Report(title="t", sections=[Section("s", tables=[table])]), tmp_path / "rep")
+        assert stat.S_IMODE(os.stat(report.html).st_mode) == 0o600
+        monkeypatch.setenv("METAREVIEW_SHARED_FILES", "1")
+        export_records(review, tmp_path / "shared.csv")
+        assert stat.S_IMODE(os.stat(tmp_path / "shared.csv").st_mode) == 0o644
+    finally:
+        os.umask(old)

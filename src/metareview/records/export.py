@@ -17,6 +17,7 @@ import rispy
 
 from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import restrict
 from metareview.records.model import RECORD_FIELDS
 from metareview.review import Review
 from metareview.store import records_repo as repo
@@ -114,4 +115,5 @@ def export_records(review: Review, path: str | Path, fmt: str | None = None, dup
         neutralise_frame(frame).to_excel(path, index=False, sheet_name="records")
     else:
         path.write_text(rispy.dumps(_ris_entries(frame), implementation=_RisWriter), encoding="utf-8")
+    restrict(path)
     return len(frame)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from metareview.cells import neutralise_frame
+from metareview.filemodes import restrict
 
 __all__ = ["TableFiles", "slug", "write_tables"]
 
@@ -68,5 +69,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbo
             tmp.unlink(missing_ok=True)
         raise
     for tmp, target in staged:
+        restrict(tmp)
         tmp.replace(target)
     return TableFiles(csv=csv, workbook=book)

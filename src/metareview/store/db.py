@@ -26,6 +26,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from metareview.errors import StoreError
+from metareview.filemodes import create_private
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -65,6 +66,12 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_url(exc)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                create_private(database)  # owner-only store (METAREVIEW_SHARED_FILES=1: the umask)
+            except OSError:
+                pass  # a folder that does not exist yet: SQLite reports it on connect
     return engine
 
 
