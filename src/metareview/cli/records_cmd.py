@@ -42,6 +42,9 @@ def import_(
     fmt: str = typer.Option("auto", "--format", help=f"One of: {', '.join(FORMATS)}."),
     searched: str | None = typer.Option(None, "--searched", help="Date searched, YYYY-MM-DD."),
     query: str | None = typer.Option(None, "--query", help="The search string used."),
+    skip_damaged: bool = typer.Option(
+        False, "--skip-damaged", help="Import the rest of a file with damaged records; list each one skipped."
+    ),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
@@ -49,7 +52,18 @@ def import_(
     from metareview.records.importer import import_file
     from metareview.review import Review
     review = Review.open(review_dir, db)
-    _say(import_file(review, file, database, fmt=fmt, searched=searched, query=query, progress=True))
+    _say(
+        import_file(
+            review,
+            file,
+            database,
+            fmt=fmt,
+            searched=searched,
+            query=query,
+            progress=True,
+            skip_damaged=skip_damaged,
+        )
+    )
 
 
 def dedup(

@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 import rispy
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import restrict
 from metareview.records.model import RECORD_FIELDS
 from metareview.review import Review
 from metareview.store import records_repo as repo
@@ -108,9 +110,10 @@ def export_records(review: Review, path: str | Path, fmt: str | None = None, dup
         raise InputError(f"export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}", field="export")
     frame = records_frame(review, duplicates=duplicates)
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        neutralise_frame(frame).to_csv(path, index=False)
     elif fmt == "xlsx":
-        frame.to_excel(path, index=False, sheet_name="records")
+        neutralise_frame(frame).to_excel(path, index=False, sheet_name="records")
     else:
         path.write_text(rispy.dumps(_ris_entries(frame), implementation=_RisWriter), encoding="utf-8")
+    restrict(path)
     return len(frame)

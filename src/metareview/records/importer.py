@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -22,9 +23,11 @@ from typing import Any
 
 import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import IntegrityError
 
 from metareview.errors import InputError
 from metareview.records import table_reader
+from metareview.records.damage import collecting
 from metareview.records.detect import FORMATS, READERS, detect_format
 from metareview.records.encoding import inspect_file
 from metareview.records.model import Record, identity_key
@@ -47,6 +50,7 @@ class ImportResult:
     already_present: int
     already_imported: bool = False
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields."""
@@ -65,7 +69,11 @@ class ImportResult:
         )
         if self.already_present:
             text += f", {self.already_present} already imported from {self.database} earlier"
-        return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
+        if self.skipped:
+            text += f", {len(self.skipped)} damaged records skipped"
+        return "\n".join(
+            [text, *(f"warning: {w}" for w in self.warnings), *(f"skipped: {s}" for s in self.skipped)]
+        )
 
 
 def parse_date(value: str | date | None) -> date | None:
@@ -108,22 +116,60 @@ def import_file(
     query: str | None = None,
     mapping: Mapping[str, str] | None = None,
     progress: bool = False,
+    skip_damaged: bool = False,
 ) -> ImportResult:
     """Import one export file as a search of ``database`` in a single transaction.
 
     A file imported before (same SHA-256) adds nothing. Records already imported from the same
     database by an earlier search (same PMID, DOI or title/year/first author) are not added again, so
     an updated search adds only its new records. A malformed file raises :class:`InputError` and leaves
-    the store unchanged.
+    the store unchanged. With ``skip_damaged=True`` damaged records (see each reader's docstring) are
+    left out and listed in ``ImportResult.skipped`` (file, line, reason) instead. Several processes
+    importing the same file at once: one imports it, the others get ``already_imported``.
     """
     path = Path(path)
     if not database.strip():
         raise InputError("database name must not be empty", field="database")
+    check_text(database, "database", limit=MAX_DATABASE_NAME)
+    if query is not None:
+        check_text(query, "query")
     searched_on = parse_date(searched)
     info = inspect_file(path)
     name = detect_format(path, info) if fmt == "auto" else fmt
     read = _reader(path, name, info, mapping)
-    with review.session() as session:
+    try:
+        return _import(review, path, database, info, name, read, searched_on, query, progress, skip_damaged)
+    except IntegrityError:
+        with review.session() as session:  # another process imported the same file at the same time
+            previous = repo.find_search_by_hash(session, info.sha256)
+        if previous is None:
+            raise
+        return ImportResult(
+            str(path),
+            previous.database,
+            previous.file_format,
+            previous.id,
+            previous.record_count,
+            0,
+            0,
+            already_imported=True,
+            warnings=info.warnings,
+        )
+
+
+def _import(
+    review: Review,
+    path: Path,
+    database: str,
+    info: Any,
+    name: str,
+    read: Any,
+    searched_on: date | None,
+    query: str | None,
+    progress: bool,
+    skip_damaged: bool,
+) -> ImportResult:
+    with review.session() as session, _damage_mode(skip_damaged) as skipped:
         previous = repo.find_search_by_hash(session, info.sha256)
         if previous is not None:
             return ImportResult(
@@ -151,6 +197,7 @@ def import_file(
         batch: list[Record] = []
         with _progress(progress, path.name) as tick:
             for rec in read(path, info):
+                _check_record(rec, path, total + 1)
                 total += 1
                 if known and identity_key(rec) in known:
                     continue
@@ -167,8 +214,60 @@ def import_file(
             raise InputError(f"no records found (read as {name})", file=path)
         repo.finish_search(session, search, total)
         return ImportResult(
-            str(path), database, name, search.id, total, added, total - added, warnings=info.warnings
+            str(path),
+            database,
+            name,
+            search.id,
+            total,
+            added,
+            total - added,
+            warnings=info.warnings,
+            skipped=[str(err) for err in skipped],
         )
+
+
+MAX_DATABASE_NAME = 200
+"""Longest database name (``--database``) a search may have: the store's column width."""
+
+
+def check_text(
+    value: str, name: str, *, limit: int | None = None, file: Path | None = None, line: int | None = None
+) -> None:
+    """InputError for text the store cannot hold: U+0000 (PostgreSQL refuses it) or over ``limit`` chars."""
+    if "\x00" in value:
+        raise InputError("contains the NUL character U+0000", file=file, line=line, field=name)
+    if limit is not None and len(value) > limit:
+        raise InputError(f"longer than {limit} characters ({len(value)})", file=file, line=line, field=name)
+
+
+def _check_record(rec: Record, path: Path, number: int) -> None:
+    for name in (
+        "source_database",
+        "title",
+        "abstract",
+        "journal",
+        "volume",
+        "issue",
+        "pages",
+        "doi",
+        "pmid",
+        "language",
+    ):
+        check_text(str(getattr(rec, name) or ""), name, file=path, line=None)
+    for name in ("authors", "keywords", "publication_types"):
+        for item in getattr(rec, name) or []:
+            check_text(str(item), name, file=path)
+    if "\\u0000" in json.dumps(rec.raw, default=str):
+        raise InputError("contains the NUL character U+0000", file=path, field="raw")
+
+
+@contextmanager
+def _damage_mode(skip: bool) -> Iterator[list[InputError]]:
+    if not skip:
+        yield []
+        return
+    with collecting() as skipped:
+        yield skipped
 
 
 @contextmanager

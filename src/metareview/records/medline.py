@@ -41,20 +41,23 @@ _LAST_TAG = "SO"  # PubMed writes the source citation as each record's last fiel
 class _Draft:
     """One record being read: each field value is a list of its line pieces, joined once at the end."""
 
-    __slots__ = ("start", "fields", "last", "problem")
+    __slots__ = ("start", "fields", "last", "problem", "closed")
 
     def __init__(self, start: int) -> None:
         self.start = start
         self.fields: dict[str, list[list[str]]] = {}
         self.last: str | None = None
         self.problem: InputError | None = None
+        self.closed = False
 
     def add(self, tag: str, value: str) -> None:
         self.fields.setdefault(tag, []).append([value])
         self.last = tag
 
     def joined(self) -> dict[str, list[str]]:
-        return {tag: [" ".join(p for p in parts if p) for parts in values] for tag, values in self.fields.items()}
+        return {
+            tag: [" ".join(p for p in parts if p) for parts in values] for tag, values in self.fields.items()
+        }
 
 
 def read(path: Path, info: FileInfo) -> Iterator[Record]:
@@ -65,10 +68,12 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
     for number, line in numbered_lines(path, info.encoding):
         if not line.strip():
             if draft is not None:
-                ends_seen.add(draft.last)
-                yield from _finish(draft, path)
-            draft = None
+                draft.closed = True  # finished at the next record (or at the end, once a cut is ruled out)
             continue
+        if draft is not None and draft.closed:
+            ends_seen.add(draft.last)
+            yield from _finish(draft, path)
+            draft = None
         if line.startswith(_CONTINUATION) and draft is not None and draft.last is not None:
             draft.fields[draft.last][-1].append(line.strip())
             continue

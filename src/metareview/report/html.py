@@ -29,6 +29,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from metareview import __version__
+from metareview.filemodes import restrict
 from metareview.report.tables import TableFiles, slug, write_tables
 
 __all__ = ["Figure", "Report", "ReportFiles", "Section", "Table", "render_html", "write_report"]
@@ -185,6 +186,6 @@ def write_report(report: Report, out_dir: str | Path, filename: str = "report.ht
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".report-", suffix=".part")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(html)
-    os.chmod(tmp, 0o644)
+    restrict(tmp)
     os.replace(tmp, target)
     return ReportFiles(html=target, tables=files)

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from metareview.cells import neutralise_frame
+from metareview.filemodes import restrict
+
 __all__ = ["TableFiles", "slug", "write_tables"]
 
 
@@ -48,7 +51,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbo
         for name, frame in tables.items():
             target = out / f"{slug(name)}.csv"
             tmp = target.with_suffix(".csv.part")
-            frame.to_csv(tmp, index=False)
+            neutralise_frame(frame).to_csv(tmp, index=False)
             staged.append((tmp, target))
             csv[name] = target
             sheet = slug(name)[:31]
@@ -59,12 +62,13 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbo
         tmp_book = out / f".{workbook}.part"
         with pd.ExcelWriter(tmp_book, engine="openpyxl") as writer:
             for name, frame in tables.items():
-                frame.to_excel(writer, sheet_name=sheets[name], index=False)
+                neutralise_frame(frame).to_excel(writer, sheet_name=sheets[name], index=False)
         staged.append((tmp_book, book))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         raise
     for tmp, target in staged:
+        restrict(tmp)
         tmp.replace(target)
     return TableFiles(csv=csv, workbook=book)

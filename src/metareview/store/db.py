@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,22 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from metareview.errors import StoreError
+from metareview.filemodes import create_private
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_MIGRATION_LOCK = 0x6D72_0001  # PostgreSQL advisory lock key serialising first-open migrations
+
+
+def mask_url(url: object) -> str:
+    """``url`` as text with any password replaced by ``***`` (for every error and log message)."""
+    return _PASSWORD.sub(r"\1***@", str(url))
 
 
 def normalise_url(url: str) -> str:
@@ -50,9 +63,15 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+        raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_url(exc)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                create_private(database)  # owner-only store (METAREVIEW_SHARED_FILES=1: the umask)
+            except OSError:
+                pass  # a folder that does not exist yet: SQLite reports it on connect
     return engine
 
 
@@ -79,9 +98,33 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database behind ``engine`` to ``revision`` (default: head) in one transaction."""
     cfg = alembic_config()
+    with _sqlite_file_lock(engine):
+        _upgrade(engine, cfg, revision)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, hold an exclusive lock on ``<file>.lock`` (several first opens at once)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _upgrade(engine: Engine, cfg: Config, revision: str) -> None:
     try:
         with engine.begin() as con:
+            if con.dialect.name == "postgresql":  # several first opens at once: one migrates, the rest wait
+                con.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             cfg.attributes["connection"] = con
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the store at {engine.url!r}: {exc}") from exc
+        raise StoreError(f"cannot migrate the store at {mask_url(engine.url)!r}: {mask_url(exc)}") from None

@@ -1,0 +1,243 @@
+"""Damaged and hostile files (issue 8): each refused with file, line and field, or skipped and listed
+behind ``skip_damaged``; hostile inputs fail fast. Every case here was imported silently (or hung,
+or crashed) before issue 8."""
+
+from __future__ import annotations
+
+import signal
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from samples import BIBTEX, MEDLINE, RIS
+
+from metareview.errors import InputError
+from metareview.records import importer
+from metareview.records.importer import import_file, read_records
+from metareview.review import Review
+from metareview.store.records_models import Search, StoredRecord
+
+SO_RECORD = "PMID- {pmid}\nTI  - Title {pmid}.\nAB  - Abstract.\nSO  - J Test. 2020;1:1-2.\n"
+
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging CI) when the block runs past ``seconds``: a hang guard, not a timing."""
+
+    def _fail(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, _fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _error(path: Path, text: str | bytes) -> InputError:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        list(read_records(path))
+    return info.value
+
+
+def _counts(review: Review) -> tuple[int, int]:
+    with review.session() as s:
+        return (
+            int(s.scalar(sa.select(sa.func.count()).select_from(Search)) or 0),
+            int(s.scalar(sa.select(sa.func.count()).select_from(StoredRecord)) or 0),
+        )
+
+
+# --- MEDLINE -----------------------------------------------------------------------------------
+
+
+def test_medline_missing_blank_line_merges_records_refused(tmp_path: Path) -> None:
+    merged = MEDLINE.replace("\n\nPMID- 31000002", "\nPMID- 31000002")
+    err = _error(tmp_path / "merged.nbib", merged)
+    assert err.field == "PMID" and "second PMID" in err.message
+    assert err.line == merged[: merged.index("PMID- 31000002")].count("\n") + 1
+
+
+def test_medline_cut_pmid_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "cut.nbib", MEDLINE + "\nPMID- 22")
+    assert err.line == (MEDLINE + "\n").count("\n") + 1 and "truncated" in err.message
+
+
+def test_medline_record_without_title_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "notitle.nbib", "PMID- 123\nDP  - 2020\n")
+    assert (err.field, err.line) == ("TI", 1)
+
+
+def test_medline_pmid_over_eight_digits_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "long.nbib", "PMID- 123456789\nTI  - A title.\n")
+    assert err.field == "PMID"
+
+
+def test_medline_last_record_cut_at_a_line_end_refused(tmp_path: Path) -> None:
+    text = SO_RECORD.format(pmid=1) + "\n" + SO_RECORD.format(pmid=2) + "\n"
+    cut = text[: text.rindex("AB  -")]  # the last record lost its AB and SO lines
+    err = _error(tmp_path / "cut2.nbib", cut)
+    assert err.field == "SO" and err.line == cut.count("\n") - 1
+
+
+def test_medline_complete_file_without_trailing_blank_line_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "ok.nbib"
+    path.write_text(SO_RECORD.format(pmid=1) + "\n" + SO_RECORD.format(pmid=2), encoding="utf-8")
+    assert [r.pmid for r in read_records(path)] == ["1", "2"]
+
+
+# --- BibTeX, RIS, CSV --------------------------------------------------------------------------
+
+
+def test_bibtex_damaged_entry_header_refused(tmp_path: Path) -> None:
+    text = "@article{a1,\n  title = {One},\n  year = {2020}\n}\n\n@arti cle{a2,\n  title = {Two}\n}\n"
+    err = _error(tmp_path / "bad.bib", text)
+    assert (err.line, err.field) == (6, "ENTRYTYPE")
+
+
+def test_bibtex_entry_without_title_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "empty.bib", BIBTEX + "\n@misc{x9,\n  year = {2020}\n}\n")
+    assert err.field == "title"
+
+
+def test_ris_record_without_title_doi_pmid_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "empty.ris", RIS + "\nTY  - JOUR\nPY  - 2020\nER  - \n")
+    assert err.field == "TI"
+
+
+def test_csv_short_row_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "short.csv", "Title,Year,DOI\nA,2001,10.1/a\nB,2002\n")
+    assert (err.line, err.field) == (3, "DOI") and "short row" in err.message
+
+
+def test_csv_row_without_title_doi_pmid_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path / "empty.csv", "Title,Year,DOI\nA,2001,10.1/a\n,2002,\n")
+    assert (err.line, err.field) == (3, "title")
+
+
+def test_skip_damaged_imports_the_rest_and_lists_each(tmp_path: Path, store_url: str) -> None:
+    review = Review.init(tmp_path / "rev", store_url)
+    path = tmp_path / "mixed.csv"
+    path.write_text("Title,Year,DOI\nA,2001,10.1/a\nB,2002\nC,2003,10.1/c\n,2004,\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        import_file(review, path, "Scopus")
+    assert _counts(review) == (0, 0)
+    result = import_file(review, path, "Scopus", skip_damaged=True)
+    assert (result.records_in_file, result.added) == (2, 2)
+    assert len(result.skipped) == 2
+    assert "line 3" in result.skipped[0] and "mixed.csv" in result.skipped[0]
+    assert "line 5" in result.skipped[1]
+    assert "2 damaged records skipped" in str(result)
+
+
+# --- hostile files -----------------------------------------------------------------------------
+
+
+def test_continuation_line_floods_read_in_linear_time(tmp_path: Path) -> None:
+    lines = "      abcdefghijklmnopqrstuvwxyz0123456789\n" * 250_000  # ~9 MB field
+    ris, nbib = tmp_path / "flood.ris", tmp_path / "flood.nbib"
+    ris.write_text("TY  - JOUR\nTI  - start\n" + lines + "ER  - \n", encoding="utf-8")
+    nbib.write_text("PMID- 1\nTI  - start\n" + lines + "\n", encoding="utf-8")
+    with _deadline(30):  # the quadratic readers took 15 s per 3.7 MB field here, ~95 s at 9 MB
+        for path in (ris, nbib):
+            (rec,) = read_records(path)
+            assert len(rec.title) == len("start") + 250_000 * 37
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_fail_fast(device: str) -> None:
+    with _deadline(20), pytest.raises(InputError, match="not a regular file"):
+        list(read_records(device))
+
+
+def test_random_bytes_file_refused_as_binary(tmp_path: Path) -> None:
+    import random
+
+    data = random.Random(8).randbytes(1 << 16)
+    err = _error(tmp_path / "random.txt", data.replace(b"\x00", b"\x01"))
+    assert "binary" in err.message
+
+
+def _workbook(path: Path, sheet_xml: str | None, shared: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", "<workbook/>")
+        if sheet_xml is not None:
+            book.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        if shared is not None:
+            book.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+def test_xlsx_without_worksheet_is_input_error(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "nosheet.xlsx", None)
+    with pytest.raises(InputError, match="no worksheet"):
+        list(read_records(path))
+
+
+def test_xlsx_huge_dimension_refused_before_reading(tmp_path: Path) -> None:
+    sheet = '<worksheet><dimension ref="A1:XFD1048576"/><sheetData/></worksheet>'
+    path = _workbook(tmp_path / "dim.xlsx", sheet)
+    with _deadline(20), pytest.raises(InputError) as info:
+        list(read_records(path))
+    assert info.value.field == "dimension"
+
+
+def test_xlsx_zip_bomb_refused_before_reading(tmp_path: Path) -> None:
+    shared = "<sst><si><t>" + "A" * (40 << 20) + "</t></si></sst>"  # 40 MB that deflates ~1000x
+    path = _workbook(tmp_path / "bomb.xlsx", "<worksheet><sheetData/></worksheet>", shared)
+    with pytest.raises(InputError) as info:
+        list(read_records(path))
+    assert info.value.field == "xl/sharedStrings.xml"
+
+
+def test_database_name_over_200_characters_is_input_error(tmp_path: Path, store_url: str) -> None:
+    review = Review.init(tmp_path / "rev", store_url)
+    path = tmp_path / "a.ris"
+    path.write_text(RIS, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        import_file(review, path, "D" * 201)
+    assert info.value.field == "database"
+    assert _counts(review) == (0, 0)
+
+
+def test_nul_character_in_a_field_is_input_error(tmp_path: Path, store_url: str) -> None:
+    review = Review.init(tmp_path / "rev", store_url)
+    path = tmp_path / "nul.csv"
+    path.write_text("Title,Year\nA\x00title,2001\n", encoding="utf-16")
+    with pytest.raises(InputError) as info:
+        import_file(review, path, "Scopus")
+    assert info.value.field == "title"
+    assert _counts(review) == (0, 0)
+    with pytest.raises(InputError):
+        import_file(review, tmp_path / "nul.csv", "Scopus\x00")
+
+
+def test_same_file_imported_concurrently_gives_already_imported(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: another process commits the same file between our hash check and our insert."""
+    review = Review.init(tmp_path / "rev", store_url)
+    path = tmp_path / "a.ris"
+    path.write_text(RIS, encoding="utf-8")
+    first = import_file(review, path, "PsycINFO")
+    real = importer.repo.find_search_by_hash
+    calls: list[int] = []
+
+    def racing(session: object, digest: str) -> object:
+        calls.append(1)
+        return None if len(calls) == 1 else real(session, digest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer.repo, "find_search_by_hash", racing)
+    second = import_file(review, path, "PsycINFO")
+    assert second.already_imported and second.search_id == first.search_id
+    assert _counts(review) == (1, first.added)
