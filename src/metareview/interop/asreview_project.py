@@ -173,7 +173,16 @@ def _one_transaction(review: Review) -> Iterator[Review]:
         yield shared
 
 
+def _one_line(value: Any) -> str:
+    return " ".join(str(value).split())
+
+
 def _ris_entry(rec: dict[str, Any]) -> dict[str, Any]:
+    """A rispy entry (one line per field: line breaks inside a field become spaces)."""
+    rec = {
+        k: ([_one_line(x) for x in v] if isinstance(v, list) else _one_line(v) if v is not None else None)
+        for k, v in rec.items()
+    }
     entry: dict[str, Any] = {"type_of_reference": "JOUR", "title": rec.get("title") or ""}
     if rec.get("abstract"):
         entry["abstract"] = rec["abstract"]
@@ -210,26 +219,51 @@ def import_asreview(review: Review, path: str | Path, *, reviewer: str) -> Asrev
         ris_path = Path(tmp) / f"{path.stem}.ris"
         ris_path.write_text(rispy.dumps([_ris_entry(r) for r in records]), encoding="utf-8")
         votes_path = Path(tmp) / "labels.csv"
-        with votes_path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["doi", "title", "year", "decision", "note"])
-            for lab in labels:
-                rec = by_id.get(lab.record_id)
-                if rec is None:
-                    continue  # a label on one of ASReview's duplicates: its kept record carries one
-                writer.writerow(
-                    [
-                        rec.get("doi") or "",
-                        rec.get("title") or "",
-                        rec.get("year") or "",
-                        "include" if lab.label == 1 else "exclude",
-                        lab.note,
-                    ]
-                )
         with _one_transaction(review) as shared:
             result = import_file(shared, ris_path, DATABASE, fmt="ris")
+            _write_votes(shared, votes_path, labels, by_id)
             report = import_decisions(shared, votes_path, reviewer=reviewer)
     return AsreviewImport(dataclasses.replace(result, file=str(path)), report, len(labels))
+
+
+def _write_votes(
+    review: Review, out: Path, labels: list[AsreviewLabel], by_id: dict[int, dict[str, Any]]
+) -> None:
+    """The labels as a decisions CSV in labelling order. Each label names the record of database
+    ``ASReview`` it belongs to (matched by DOI, then title + year, among that database's records only,
+    so copies of the same study from other databases do not make it ambiguous); a label matched to
+    none keeps its DOI and title, and the decision import reports why it did not match."""
+    from metareview.interop.decisions import match_row
+    from metareview.records.export import records_frame
+    from metareview.records.model import fold
+
+    frame = records_frame(review)
+    frame = frame[frame["database"] == DATABASE]
+    by_doi: dict[str, list[int]] = {}
+    by_title: dict[str, list[int]] = {}
+    for row in frame[["id", "doi", "title", "year"]].itertuples(index=False):
+        rid = int(str(row.id))
+        if row.doi:
+            by_doi.setdefault(str(row.doi), []).append(rid)
+        if row.title:
+            year = "" if row.year is None or str(row.year) == "<NA>" else str(int(str(row.year)))
+            by_title.setdefault(f"{fold(str(row.title))}|{year}", []).append(rid)
+    ids = {int(i) for i in frame["id"]}
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["record_id", "doi", "title", "year", "decision", "note"])
+        for lab in labels:
+            rec = by_id.get(lab.record_id)
+            if rec is None:
+                continue  # a label on one of ASReview's duplicates: its kept record carries one
+            fields = {
+                "doi": str(rec.get("doi") or ""),
+                "title": str(rec.get("title") or ""),
+                "year": str(rec.get("year") or ""),
+            }
+            matched, _, _ = match_row(fields, by_doi, {}, by_title, ids)
+            decision = "include" if lab.label == 1 else "exclude"
+            writer.writerow([matched or "", fields["doi"], fields["title"], fields["year"], decision, lab.note])
 
 
 # --- export ----------------------------------------------------------------------------------------
