@@ -13,6 +13,7 @@ JSON record of the CLI (issue 2 §3)::
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass
@@ -95,23 +96,20 @@ def read_effect_table(
 
 
 def _read_fast(path: Path, yi: str, var_col: str, by: str | None, *, squared: bool) -> EffectTable | None:
-    """The table read by the csv module's C reader, whole columns converted at once; None whenever
-    anything is off (a bad cell, a ragged row, a quoted line break, a duplicate column): then
+    """The table split in whole columns (plain text split at commas and line ends when the file has no
+    quotes, else the csv module's C reader), converted at once; None whenever anything is off (a bad
+    cell, a blank or ragged row, a quoted line break, a duplicate column): then
     :func:`_read_exact` reads it row by row and names the file, line and column of the problem.
     Accepted cells get exactly the values :func:`_read_exact` gives them (the same ``float``)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        wanted = (yi, var_col, *([by] if by else []))
-        if len(set(header)) != len(header) or any(col not in header for col in wanted):
-            return None
-        rows = list(reader)
-    width = len(header)
-    if not rows or any(len(row) != width for row in rows):
-        return None  # blank or ragged rows: the exact reader reports or skips them as before
-    if reader.line_num != len(rows) + 1:
-        return None  # a quoted line break: file lines are not row numbers + 2
-    columns = list(zip(*rows, strict=True))
+        text = handle.read()
+    split = _split_plain(text) if not any(c in text for c in '"\r\0') else _split_csv(text)
+    if split is None:
+        return None
+    header, columns = split
+    wanted = (yi, var_col, *([by] if by else []))
+    if len(set(header)) != len(header) or any(col not in header for col in wanted):
+        return None
     try:
         ys = np.array(list(map(float, columns[header.index(yi)])))
         vs = np.array(list(map(float, columns[header.index(var_col)])))
@@ -124,8 +122,37 @@ def _read_fast(path: Path, yi: str, var_col: str, by: str | None, *, squared: bo
         groups = [label.strip() for label in columns[header.index(by)]]
         if any(label.lower() in _MISSING for label in set(groups)):
             return None
-    lines = list(range(2, len(rows) + 2))
+    lines = list(range(2, len(ys) + 2))
     return EffectTable(path, ys, vs * vs if squared else vs, var_col, lines, groups)
+
+
+def _split_plain(text: str) -> tuple[list[str], list[list[str]]] | None:
+    """Header and columns of a CSV text without quotes, carriage returns or NULs, where the csv
+    module's rows are exactly the lines split at commas; None for blank or ragged lines."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    header = lines[0].split(",")
+    width = len(header)
+    commas = width - 1
+    if any(not line or line.count(",") != commas for line in lines[1:]):
+        return None
+    cells = ",".join(lines[1:]).split(",")
+    return header, [cells[i::width] for i in range(width)]
+
+
+def _split_csv(text: str) -> tuple[list[str], list[list[str]]] | None:
+    """Header and columns read by the csv module's C reader; None for blank or ragged rows and for
+    quoted line breaks (file lines would no longer be row numbers + 2)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    rows = list(reader)
+    width = len(header)
+    if not rows or any(len(row) != width for row in rows) or reader.line_num != len(rows) + 1:
+        return None
+    return header, [[row[i] for row in rows] for i in range(width)]
 
 
 def _read_exact(
@@ -264,14 +291,18 @@ def many_json(many: ManyResult) -> str:
     }
     keys = ("group", *RECORD_KEYS, *EXTRA_KEYS)
     columns: list[list[str]] = []
+    parts: list[str] = []
     for key in keys:
+        if key in settings:  # the same for every group: written into the template
+            value = json.dumps(settings[key], allow_nan=False).replace("%", "%%")
+            parts.append(f"    {json.dumps(key)}: {value}")
+            continue
+        parts.append(f"    {json.dumps(key)}: %s")
         if key == "group":
             columns.append([json.dumps(str(g)) for g in many.groups.tolist()])
-        elif key in settings:
-            columns.append([json.dumps(settings[key], allow_nan=False)] * len(many))
         else:
             columns.append(_json_cells(many.column(key)))
-    template = "  {\n" + ",\n".join(f"    {json.dumps(key)}: %s" for key in keys) + "\n  }"
+    template = "  {\n" + ",\n".join(parts) + "\n  }"
     return "[\n" + ",\n".join(template % row for row in zip(*columns, strict=True)) + "\n]"
 
 
@@ -281,8 +312,10 @@ def _json_cells(values: NDArray[Any]) -> list[str]:
         return ["true" if v else "false" for v in values.tolist()]
     if np.issubdtype(values.dtype, np.integer):
         return [str(v) for v in values.tolist()]
-    finite = np.isfinite(values).tolist()
-    return [float.__repr__(v) if ok else "null" for v, ok in zip(values.tolist(), finite, strict=True)]
+    cells = list(map(float.__repr__, values.tolist()))
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        cells[i] = "null"
+    return cells
 
 
 def meta_record(res: MetaResult, group: str | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from metareview.errors import InputError
 from metareview.tables import _read_exact, _read_fast, meta_record, meta_table, read_effect_table
 
 
-def _write(path: Path, groups: int, k: int = 4, seed: int = 3) -> Path:
+def _write(path: Path, groups: int, k: int = 4, seed: int = 3, quoted: bool = True) -> Path:
     rng = np.random.default_rng(seed)
     vi = rng.uniform(0.01, 0.3, groups * k)
     yi = rng.normal(0.2, 0.3, groups).repeat(k) + rng.normal(0, np.sqrt(vi))
@@ -23,7 +23,7 @@ def _write(path: Path, groups: int, k: int = 4, seed: int = 3) -> Path:
         fh.write("study,g,yi,vi\n")
         for i in range(groups * k):
             # some groups of one study (k=1: nulls), names with spaces, quotes and non-ASCII
-            g = f'"grp ""{i // k}"" é"' if (i // k) % 7 == 0 else f"g{i // k}"
+            g = f'"grp ""{i // k}"" é"' if quoted and (i // k) % 7 == 0 else f"g{i // k}"
             fh.write(f"s{i},{g},{float(yi[i])!r},{vi[i]:.5g}\n")
         fh.write("lone,solo,0.5,0.04\n")
     return path
@@ -81,8 +81,9 @@ def test_fast_json_without_by_is_the_old_record(
     assert out == _old_json(path) + "\n"
 
 
-def test_fast_reader_gives_the_exact_readers_values(tmp_path: Path) -> None:
-    path = _write(tmp_path / "effects.csv", 300)
+@pytest.mark.parametrize("quoted", [True, False])  # the csv module's reader / plain split at commas
+def test_fast_reader_gives_the_exact_readers_values(tmp_path: Path, quoted: bool) -> None:
+    path = _write(tmp_path / "effects.csv", 300, quoted=quoted)
     fast = _read_fast(path, "yi", "vi", "g", squared=False)
     exact = _read_exact(path, yi="yi", vi="vi", by="g")
     assert fast is not None
@@ -119,6 +120,24 @@ def test_a_bad_cell_deep_in_a_large_file_is_named(
 def test_a_quoted_line_break_keeps_file_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "effects.csv"
     path.write_text('g,yi,vi,note\na,0.1,0.01,"two\nlines"\na,0.2,0.02,x\nb,0.3,bad,x\n')
+    assert _read_fast(path, "yi", "vi", "g", squared=False) is None
+    with pytest.raises(InputError) as err:
+        read_effect_table(path, yi="yi", vi="vi", by="g")
+    assert err.value.line == 5 and err.value.field == "vi"
+
+
+def test_plain_file_with_rows_ragged_both_ways_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "effects.csv"
+    path.write_text("g,yi,vi\na,0.1,0.01,extra\na,0.2\nb,0.3,0.02\n")  # as many commas in all as 3 rows
+    assert _read_fast(path, "yi", "vi", "g", squared=False) is None
+    with pytest.raises(InputError) as err:
+        read_effect_table(path, yi="yi", vi="vi", by="g")
+    assert err.value.line == 3 and err.value.field == "vi"
+
+
+def test_plain_file_with_a_blank_line_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "effects.csv"
+    path.write_text("g,yi,vi\na,0.1,0.01\n\na,0.2,0.02\nb,0.3,x\n")
     assert _read_fast(path, "yi", "vi", "g", squared=False) is None
     with pytest.raises(InputError) as err:
         read_effect_table(path, yi="yi", vi="vi", by="g")
