@@ -312,7 +312,7 @@ def _json_cells(values: NDArray[Any]) -> list[str]:
         return ["true" if v else "false" for v in values.tolist()]
     if np.issubdtype(values.dtype, np.integer):
         return [str(v) for v in values.tolist()]
-    cells = list(map(float.__repr__, values.tolist()))
+    cells = list(map(repr, values.tolist()))  # Python floats: repr is what json.dumps writes
     for i in np.flatnonzero(~np.isfinite(values)).tolist():
         cells[i] = "null"
     return cells
