@@ -263,7 +263,9 @@ def _write_votes(
             }
             matched, _, _ = match_row(fields, by_doi, {}, by_title, ids)
             decision = "include" if lab.label == 1 else "exclude"
-            writer.writerow([matched or "", fields["doi"], fields["title"], fields["year"], decision, lab.note])
+            writer.writerow(
+                [matched or "", fields["doi"], fields["title"], fields["year"], decision, lab.note]
+            )
 
 
 # --- export ----------------------------------------------------------------------------------------
