@@ -8,7 +8,6 @@ Thin: parses arguments, calls :func:`metareview.tables.meta_table` and prints::
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -42,13 +41,14 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Fit a random-effects meta-analysis (metafor's rma) to a CSV of effect sizes."""
-        from metareview.tables import meta_record, meta_table
+        from metareview.tables import meta_json, meta_table
 
-        fits = meta_table(file, yi=yi, vi=vi, sei=sei, by=by, method=method, test=test, pi=pi, level=level)
         if as_json:
-            records = [meta_record(res, group) for group, res in fits]
-            typer.echo(json.dumps(records if by else records[0], indent=2, allow_nan=False))
+            typer.echo(
+                meta_json(file, yi=yi, vi=vi, sei=sei, by=by, method=method, test=test, pi=pi, level=level)
+            )
             return
+        fits = meta_table(file, yi=yi, vi=vi, sei=sei, by=by, method=method, test=test, pi=pi, level=level)
         for group, res in fits:
             if group is not None:
                 typer.echo(f"=== {by} = {group} ===")
