@@ -59,7 +59,8 @@ QUESTIONS: dict[str, str] = {
     "1.2": "Was the allocation sequence concealed until participants were enrolled and assigned?",
     "1.3": "Did baseline differences between groups suggest a problem with the randomisation process?",
     "2.1": "Were participants aware of their assigned intervention during the trial?",
-    "2.2": "Were carers and people delivering the interventions aware of participants' assigned intervention?",
+    "2.2": "Were carers and people delivering the interventions aware of participants' assigned "
+           "intervention?",
     "2.3": "If Y/PY/NI to 2.1 or 2.2: were there deviations from the intended intervention that arose "
            "because of the trial context?",
     "2.4": "If Y/PY to 2.3: were these deviations likely to have affected the outcome?",
@@ -194,7 +195,8 @@ def _d3(a: _Answers) -> str:
     if a("3.2", because="3.1 is N/PN/NI") in YES:
         return "low"
     if a("3.2") == "NI":
-        raise InputError("RoB 2 question 3.2 takes Y, PY, PN or N (the guidance has no NI route)", field="3.2")
+        raise InputError("RoB 2 question 3.2 takes Y, PY, PN or N (the guidance has no NI route)",
+                         field="3.2")
     if a("3.3", because="3.2 is N/PN") in NO:
         return "low"
     return "some concerns" if a("3.4", because="3.3 is Y/PY/NI") in NO else "high"
@@ -252,12 +254,14 @@ def overall_judgement(domain_judgements: Any) -> str:
 def check_judgement(value: Any, *, field: str | None = None) -> str:
     text = str(value).strip().lower().replace("_", " ")
     if text not in JUDGEMENTS:
-        raise InputError(f"RoB 2 judgement {value!r} not allowed; allowed: {', '.join(JUDGEMENTS)}", field=field)
+        raise InputError(f"RoB 2 judgement {value!r} not allowed; allowed: {', '.join(JUDGEMENTS)}",
+                         field=field)
     return text
 
 
 def assess(answers: Mapping[str, Any], *, study: str = "",
-           overrides: Mapping[str, tuple[str, str]] | None = None, weight: float | None = None) -> Rob2Assessment:
+           overrides: Mapping[str, tuple[str, str]] | None = None,
+           weight: float | None = None) -> Rob2Assessment:
     """Apply the algorithms to ``answers`` (question id → answer).
 
     ``overrides`` maps a domain key (``"D1"`` … ``"D5"``) or ``"overall"`` to ``(judgement, reason)``: the
