@@ -100,3 +100,16 @@ def test_store_and_cli(tmp_path, store_url):
     res = runner.invoke(app, ["appraise", "summary", "robis", *args, "--csv", str(tmp_path / "s.csv")])
     assert res.exit_code == 0 and "R1" in res.output
     assert pd.read_csv(tmp_path / "s.csv").loc[0, "D2"] == "high"
+
+
+def test_cli_plot_from_file(tmp_path):
+    filled = _fill(tmp_path / "rob2.csv", "rob2", [ROB2_LOW | {"study": "A", "weight": "2"},
+                                                    ROB2_LOW | {"study": "B", "1.2": "N", "weight": "1"}])
+    res = CliRunner().invoke(app, ["appraise", "plot", "rob2", "--file", str(filled), "--weighted",
+                                   "--out", str(tmp_path / "figs" / "rob2")])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    kinds, exts = ("traffic-light", "summary"), ("svg", "pdf", "png")
+    assert names == sorted(f"rob2-{k}.{e}" for k in kinds for e in exts)
+    res = CliRunner().invoke(app, ["appraise", "summary", "rob2", "--file", str(filled)])
+    assert res.exit_code == 0 and "high" in res.output

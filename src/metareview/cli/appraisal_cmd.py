@@ -70,3 +70,22 @@ def register(app: typer.Typer) -> None:
             frame.to_csv(csv, index=False)
         console.print(frame.to_string(index=False) if len(frame) else "no appraisals", markup=False,
                       highlight=False)
+
+    @group.command("plot")
+    def plot(
+        tool: str = typer.Argument(..., help=TOOL_HELP),
+        out: Path = typer.Option(..., "--out", help="File stem of the figures (writes .svg, .pdf, .png)."),
+        file: Path | None = typer.Option(None, "--file", help="Read a form instead of the review's store."),
+        weighted: bool = typer.Option(False, "--weighted", help="Weight the summary bars by `weight`."),
+        review_dir: Path = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml)."),
+        db: str | None = typer.Option(None, "--db", help="Store URL (default: review.sqlite in the folder)."),
+    ) -> None:
+        """Write the traffic-light plot (STEM-traffic-light.*) and the summary plot (STEM-summary.*)."""
+        from metareview.report.robvis import save_figure, summary_bars, traffic_light
+
+        forms = _forms(tool, file, review_dir, db)
+        stem = out.with_suffix("") if out.suffix in (".svg", ".pdf", ".png") else out
+        written = [*save_figure(traffic_light(forms), stem.parent / f"{stem.name}-traffic-light"),
+                   *save_figure(summary_bars(forms, weighted=weighted), stem.parent / f"{stem.name}-summary")]
+        for path in written:
+            console.print(f"wrote {path}", markup=False, highlight=False)
