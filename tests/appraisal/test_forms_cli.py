@@ -113,3 +113,22 @@ def test_cli_plot_from_file(tmp_path):
     assert names == sorted(f"rob2-{k}.{e}" for k in kinds for e in exts)
     res = CliRunner().invoke(app, ["appraise", "summary", "rob2", "--file", str(filled)])
     assert res.exit_code == 0 and "high" in res.output
+
+
+def test_migration_0009_up_and_down(tmp_path):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from metareview.store.db import alembic_config, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    upgrade(engine)
+    with engine.connect() as con:
+        assert "appraisals" in sa.inspect(con).get_table_names()
+    cfg = alembic_config()
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.downgrade(cfg, "0008_living")
+    with engine.connect() as con:
+        assert "appraisals" not in sa.inspect(con).get_table_names()
+    engine.dispose()
