@@ -132,3 +132,25 @@ def test_migration_0009_up_and_down(tmp_path):
     with engine.connect() as con:
         assert "appraisals" not in sa.inspect(con).get_table_names()
     engine.dispose()
+
+
+def test_template_prefilled_from_review(tmp_path):
+    from metareview.extraction.forms import MetaAnalysisReport, PrimaryStudy, PrimaryStudyList
+    from metareview.extraction.templates import ExtractionBundle
+    from metareview.store.extraction_repo import save_bundle
+
+    review = Review.init(tmp_path / "rev")
+    bundle = ExtractionBundle(
+        (MetaAnalysisReport(id="ma1", citation="A"), MetaAnalysisReport(id="ma2", citation="B")), (),
+        (PrimaryStudyList(report_id="ma1", studies=[PrimaryStudy(label="Smith 2001"),
+                                                    PrimaryStudy(label="Jones 2005")]),
+         PrimaryStudyList(report_id="ma2", studies=[PrimaryStudy(label="Jones 2005")])))
+    with review.session() as s:
+        save_bundle(s, bundle)
+    review.close()
+    out = tmp_path / "rob2.csv"
+    res = CliRunner().invoke(app, ["appraise", "template", "rob2", "--out", str(out), "--review",
+                                   str(tmp_path / "rev")])
+    assert res.exit_code == 0, res.output
+    assert list(pd.read_csv(out)["study"]) == ["Smith 2001", "Jones 2005"]
+    assert af.review_subjects("robis", tmp_path / "rev") == ["ma1", "ma2"]

@@ -34,11 +34,17 @@ def register(app: typer.Typer) -> None:
     def template(
         tool: str = typer.Argument(..., help=TOOL_HELP),
         out: Path = typer.Option(..., "--out", help="The empty form to write (.csv or .xlsx)."),
+        review_dir: Path | None = typer.Option(
+            None, "--review", help="Pre-fill the rows with the review's primary studies (robis: its reports)."
+        ),
+        db: str | None = typer.Option(None, "--db", help="Store URL (default: review.sqlite in the folder)."),
     ) -> None:
         """Write the empty form: one row per study (or review), one column per signalling question."""
-        from metareview.extraction.appraisal_forms import write_template
+        from metareview.extraction.appraisal_forms import review_subjects, write_template
 
-        console.print(f"wrote {write_template(tool, out)}", markup=False, highlight=False)
+        subjects = review_subjects(tool, review_dir, db=db) if review_dir is not None else []
+        path = write_template(tool, out, subjects=subjects)
+        console.print(f"wrote {path} ({len(subjects)} rows pre-filled)", markup=False, highlight=False)
 
     @group.command("import")
     def import_(

@@ -92,6 +92,18 @@ def write_template(tool: str, path: str | Path, *, subjects: Sequence[str] = ())
     return out
 
 
+def review_subjects(tool: str, review_dir: str | Path, *, db: str | None = None) -> list[str]:
+    """The labels to pre-fill a template with: the review's extracted primary studies (rob2, rob1; each label
+    once, in order of first appearance) or its meta-analysis reports (robis)."""
+    from metareview.extraction.templates import stored_forms
+
+    columns(tool)
+    bundle = stored_forms(review_dir, db=db)
+    if tool == "robis":
+        return [r.id for r in bundle.reports]
+    return list(dict.fromkeys(s.label for group in bundle.primary_studies for s in group.studies))
+
+
 def _read(tool: str, source: Path) -> pd.DataFrame:
     if not source.exists():
         raise InputError("file not found", file=source)
