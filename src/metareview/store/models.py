@@ -14,7 +14,7 @@ from importlib import import_module
 from metareview.store import records_models
 from metareview.store.base import Base
 
-_OPTIONAL = ("screening_models", "extraction_models", "team_models", "living_models")
+_OPTIONAL = ("screening_models", "extraction_models", "team_models", "living_models", "appraisal_models")
 
 for _name in _OPTIONAL:
     try:
