@@ -292,6 +292,33 @@ def last_import(session: Session) -> datetime | None:
     return session.scalar(select(func.max(Search.imported_at)))
 
 
+def record_with_search(session: Session, record_id: int) -> tuple[StoredRecord, Search] | None:
+    """One record and the search (imported file) it came from."""
+    row = session.execute(
+        select(StoredRecord, Search).join(Search, Search.id == StoredRecord.search_id).where(
+            StoredRecord.id == record_id
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def cluster_of(session: Session, record_id: int) -> tuple[int, int, str, dict[str, Any], list[int]] | None:
+    """(cluster id, kept record id, method, merged fields, member ids) of the record's cluster, if any."""
+    cid = session.scalar(select(ClusterMember.cluster_id).where(ClusterMember.record_id == record_id))
+    if cid is None:
+        return None
+    cluster = session.get(DuplicateCluster, cid)
+    assert cluster is not None
+    members = list(
+        session.scalars(
+            select(ClusterMember.record_id)
+            .where(ClusterMember.cluster_id == cid)
+            .order_by(ClusterMember.record_id)
+        )
+    )
+    return cid, cluster.kept_record_id, cluster.method, dict(cluster.merged or {}), members
+
+
 # --- status and export -------------------------------------------------------------------------------
 
 
