@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from metareview.errors import InputError
 from metareview.records import dedup
@@ -14,6 +15,7 @@ from metareview.records.export import records_frame
 from metareview.records.importer import import_file
 from metareview.review import Review
 from metareview.store import records_repo
+from metareview.store.records_models import DedupEvent
 
 BASE = (
     1,
@@ -241,4 +243,42 @@ def test_uncertain_pairs_confirm_and_reject(tmp_path: Path, store_url: str) -> N
     assert (rerun.duplicates, rerun.uncertain_open, rerun.clusters_changed) == (2, 0, 0)
     with pytest.raises(InputError, match="no duplicate pair"):
         dedup.decide(review, 999, confirm=True)
+    review.close()
+
+
+def test_confirm_then_reject_restores_the_record(tmp_path: Path, store_url: str) -> None:
+    review = _review(tmp_path, store_url)
+    dedup.deduplicate(review)
+    (pair,) = dedup.uncertain_pairs(review)
+    dedup.decide(review, pair.pair_id, confirm=True)
+    assert records_frame(review).status.tolist() == ["kept", "duplicate", "duplicate", "unique"]
+    dedup.decide(review, pair.pair_id, confirm=False)  # the user changes their mind again
+    frame = records_frame(review).set_index("id")
+    # record 3 is unique again; the automatic cluster {1, 2} (and what it merged into 1) stays
+    assert frame.status.tolist() == ["kept", "duplicate", "unique", "unique"]
+    assert frame.loc[1, "doi"] == "10.1000/jdr.1"
+    assert [p.status for p in dedup.uncertain_pairs(review, status=None)] == ["rejected"]
+    rerun = dedup.deduplicate(review)
+    assert (rerun.duplicates, rerun.uncertain_open) == (1, 0)
+    with review.session() as s:  # both decisions are kept as appended events
+        kinds = [e.kind for e in s.scalars(select(DedupEvent).order_by(DedupEvent.id))]
+    assert kinds == ["run", "confirmed", "rejected", "run"]
+    review.close()
+
+
+def test_status_says_when_dedup_has_not_run(tmp_path: Path, store_url: str) -> None:
+    from metareview.records.status import records_status
+
+    review = _review(tmp_path, store_url)
+    st = records_status(review)
+    assert st.dedup_stale and "deduplication has not run" in str(st)
+    dedup.deduplicate(review)
+    st = records_status(review)
+    assert not st.dedup_stale and "has not run" not in str(st)
+    path = tmp_path / "more.ris"
+    path.write_text("TY  - JOUR\nTI  - Another trial of exercise\nPY  - 2020\nER  -\n", encoding="utf-8")
+    import_file(review, path, "Embase")
+    st = records_status(review)
+    assert st.dedup_stale and "since the last import" in str(st)
+    assert st.to_dict()["dedup_stale"] is True
     review.close()

@@ -46,9 +46,24 @@ def test_blind_mode_hides_other_votes_until_decided(review):
     after = sd.decide(review, 3, "ben", "include")
     assert {v.reviewer for v in after.votes} == {"ana", "ben"} and after.status == sd.CONFLICT
     assert list(sd.history(review, 3, reviewer="ben").reviewer) == ["ana", "ben"]
-    # a third reviewer resolving blind sees the conflict but not the votes
+    # the arbiter (cleo did not vote) sees the conflict with both votes and their notes, as in Covidence
     (c,) = sd.conflicts(review, reviewer="cleo")
-    assert c.record_id == 3 and c.votes == () and c.hidden_votes == 2
+    assert c.record_id == 3 and c.hidden_votes == 0
+    assert {(v.reviewer, v.decision, v.note) for v in c.votes} == {
+        ("ana", "exclude", "cardiology"),
+        ("ben", "include", None),
+    }
+    assert list(sd.history(review, 3, reviewer="cleo").reviewer) == ["ana", "ben"]
+    assert sd.vote_table(review, sd.TITLE_ABSTRACT, reviewer="cleo")[3] == ["exclude", "include"]
+    # a record still pending stays hidden from her
+    sd.decide(review, 4, "ana", "exclude", note="wrong population")
+    pending = sd.state(review, 4, reviewer="cleo")
+    assert pending.votes == () and pending.hidden_votes == 1
+    assert sd.history(review, 4, reviewer="cleo").empty
+    # a record the two voters agreed on is not a conflict: nothing shown to a non-voter
+    sd.decide(review, 4, "ben", "exclude")
+    agreed = sd.state(review, 4, reviewer="cleo")
+    assert agreed.votes == () and agreed.decision is None
 
 
 def test_unblinded_review_shows_votes(tmp_path, store_url):

@@ -107,7 +107,12 @@ def dedup(
                 dedup_api.decide(review, view.pair_id, confirm=answer.startswith("y"))
 
 
+records_app = typer.Typer(help="List, show, search and export the records.", no_args_is_help=False)
+
+
+@records_app.callback(invoke_without_command=True)
 def records(
+    ctx: typer.Context,
     export: str | None = typer.Option(
         None, "--export", help=f"Write the records as {'|'.join(EXPORT_FORMATS)}."
     ),
@@ -115,20 +120,63 @@ def records(
         None, "--out", help="Export file (default: records.<format> in the review)."
     ),
     duplicates: bool = typer.Option(False, "--duplicates", help="Include the records flagged as duplicates."),
+    included: str | None = typer.Option(
+        None, "--included", help="Only the records included at this stage: title_abstract|full_text."
+    ),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
-    """List the records (first 20) or export them."""
+    """List the records (first 20) or export them; subcommands `show` and `search`."""
+    if ctx.invoked_subcommand is not None:
+        return
     from metareview.records.export import export_records, records_frame
     from metareview.review import Review
     review = Review.open(review_dir, db)
     if export is not None:
-        path = out or review_dir / f"records.{export}"
-        _say(f"wrote {export_records(review, path, export, duplicates=duplicates)} records to {path}")
+        stem = "records" if included is None else f"included_{included}"
+        path = out or review_dir / f"{stem}.{export}"
+        n = export_records(review, path, export, duplicates=duplicates, included=included)
+        _say(f"wrote {n} records to {path}")
         return
     frame = records_frame(review, duplicates=duplicates)
+    if included is not None:
+        from metareview.records.browse import included_ids
+
+        frame = frame[frame["id"].isin(included_ids(review, included))]
     _say(frame[["id", "database", "status", "year", "title"]].head(20).to_string(index=False))
     _say(f"({len(frame)} records)")
+
+
+@records_app.command("show")
+def show(
+    record_id: int = typer.Argument(..., help="Record id."),
+    reviewer: str | None = typer.Option(
+        None,
+        "--reviewer",
+        envvar="METAREVIEW_REVIEWER",
+        help="Who asks (blind mode shows what they may see).",
+    ),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Every field of a record, its search, its duplicate cluster and its screening state per stage."""
+    from metareview.records.browse import show_record
+    from metareview.review import Review
+    _say(show_record(Review.open(review_dir, db), record_id, reviewer=reviewer))
+
+
+@records_app.command("search")
+def search(
+    text: str = typer.Argument(..., help="Words to find in title, abstract, authors, DOI or PMID."),
+    page: int = typer.Option(1, "--page", help="Page of results (from 1)."),
+    per_page: int = typer.Option(20, "--per-page", help="Results per page."),
+    review_dir: Path = ReviewDir,
+    db: str | None = DbUrl,
+) -> None:
+    """Search the records (case-insensitive; every word must occur), one page at a time."""
+    from metareview.records.browse import search_records
+    from metareview.review import Review
+    _say(search_records(Review.open(review_dir, db), text, page=page, per_page=per_page))
 
 
 def status(review_dir: Path = ReviewDir, db: str | None = DbUrl) -> None:
@@ -143,5 +191,5 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("import")(import_)
     app.command("dedup")(dedup)
-    app.command("records")(records)
+    app.add_typer(records_app, name="records")
     app.command("status")(status)

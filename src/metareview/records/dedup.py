@@ -375,6 +375,7 @@ def deduplicate(
         changed = _write_groups(session, groups, existing, methods)
         added = repo.add_pairs(session, _fresh_pairs(unsure, decisions, uf))
         open_pairs = len(repo.pairs(session, "uncertain"))
+        repo.add_dedup_event(session, "run")
     return DedupResult(
         records=len(rows),
         clusters=len(groups),
@@ -419,24 +420,67 @@ def uncertain_pairs(review: Review, status: str | None = "uncertain") -> list[Pa
 
 
 def decide(review: Review, pair_id: int, confirm: bool) -> None:
-    """Confirm (merge the two records' clusters) or reject an uncertain pair.
+    """Confirm (merge the two records' clusters) or reject an uncertain pair (an appended event).
 
-    A rejection keeps the two clusters apart, and off the review list, in later runs.
+    A rejection keeps the two clusters apart, and off the review list, in later runs. Rejecting a pair
+    whose records share a cluster (a confirmation made earlier, or a change of mind) splits that cluster
+    as a fresh run would: its members are regrouped by the automatic matches among them (at the default
+    threshold) and the confirmed pairs, without the rejected one; a record left alone is unique again.
     """
     with review.session() as session:
         pair = repo.get_pair(session, pair_id)
         if pair is None:
             raise InputError(f"no duplicate pair {pair_id}", field="pair")
-        repo.decide_pair(session, pair, "confirmed" if confirm else "rejected")
-        if not confirm:
-            return
+        status = "confirmed" if confirm else "rejected"
+        repo.decide_pair(session, pair, status)
+        repo.add_dedup_event(session, status, pair.id)
         existing = repo.clusters(session)
+        if not confirm:
+            _split(session, existing, pair.record_a_id, pair.record_b_id)
+            return
         group = {pair.record_a_id, pair.record_b_id}
         for _kept, members in existing.values():
             if group & set(members):
                 group |= set(members)
         ordered = sorted(group)
         _write_groups(session, [ordered], existing, {ordered[0]: "manual"})
+
+
+def _split(session: Session, existing: dict[int, tuple[int, list[int]]], a: int, b: int) -> None:
+    """Regroup the cluster holding both ``a`` and ``b`` without the (now rejected) link between them."""
+    cid = next((c for c, (_k, members) in existing.items() if a in members and b in members), None)
+    if cid is None:
+        return
+    kept, members = existing[cid]
+    inside = set(members)
+    sure, _unsure = find_duplicates(repo.dedup_rows(session, members))
+    decisions = repo.pair_statuses(session)
+    uf = _UnionFind()
+    for r in members:
+        uf.find(r)
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for x, y, kind in sure:
+        if decisions.get((x, y)) != "rejected":
+            uf.union(x, y)
+            kinds[x].add(kind)
+    for (x, y), status in decisions.items():
+        if status == "confirmed" and x in inside and y in inside:
+            uf.union(x, y)
+            kinds[x].add("manual")
+    groups = uf.groups()
+    if groups == [sorted(members)]:
+        return  # still one cluster through other links
+    rows = repo.field_rows(session, sorted(inside), MERGE_FIELDS)
+    specs = []
+    for group in groups:
+        found = set().union(*(kinds.get(r, set()) for r in group))
+        method = next((m for m in ("manual", "fuzzy") if m in found), "exact")
+        keeps = kept in group
+        head = kept if keeps else group[0]
+        merged = _merged_fields([rows[r] for r in group], head)
+        specs.append(repo.ClusterSpec(cid if keeps else None, head, group, method, merged))
+    reused = any(spec.cluster_id == cid for spec in specs)
+    repo.write_clusters(session, specs, [] if reused else [cid])
 
 
 def undo_cluster(review: Review, cluster_id: int) -> None:

@@ -99,16 +99,29 @@ def _items(joined: object) -> list[str]:
     return [item for item in str(joined or "").split("; ") if item]
 
 
-def export_records(review: Review, path: str | Path, fmt: str | None = None, duplicates: bool = False) -> int:
+def export_records(
+    review: Review,
+    path: str | Path,
+    fmt: str | None = None,
+    duplicates: bool = False,
+    *,
+    included: str | None = None,
+) -> int:
     """Write the records to ``path`` as CSV, RIS or XLSX (from the suffix when ``fmt`` is None).
 
     Returns the number of records written. Duplicates are left out unless ``duplicates=True``.
+    ``included`` ('title_abstract' or 'full_text'): only the records whose final decision at that
+    stage is include.
     """
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}", field="export")
     frame = records_frame(review, duplicates=duplicates)
+    if included is not None:
+        from metareview.records.browse import included_ids
+
+        frame = frame[frame["id"].isin(included_ids(review, included))]
     if fmt == "csv":
         neutralise_frame(frame).to_csv(path, index=False)
     elif fmt == "xlsx":

@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,15 @@ class RecordsStatus:
 
     databases: list[DatabaseCount]
     uncertain_pairs: int
+    last_import: datetime | None = None
+    last_dedup: datetime | None = None
+
+    @property
+    def dedup_stale(self) -> bool:
+        """True when records were imported and deduplication has not run since the last import."""
+        if self.last_import is None:
+            return False
+        return self.last_dedup is None or self.last_dedup < self.last_import
 
     @property
     def records(self) -> int:
@@ -58,6 +68,9 @@ class RecordsStatus:
             "duplicates": self.duplicates,
             "unique": self.unique,
             "uncertain_pairs": self.uncertain_pairs,
+            "last_import": self.last_import,
+            "last_dedup": self.last_dedup,
+            "dedup_stale": self.dedup_stale,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -77,6 +90,9 @@ class RecordsStatus:
             f"total: {self.records} records, {self.duplicates} duplicates, {self.unique} unique; "
             f"{self.uncertain_pairs} uncertain pairs to review"
         )
+        if self.dedup_stale:
+            when = "yet" if self.last_dedup is None else "since the last import"
+            lines.append(f"deduplication has not run {when}: run `metareview dedup`")
         return "\n".join(lines)
 
 
@@ -84,4 +100,9 @@ def records_status(review: Review) -> RecordsStatus:
     """Count the review's records per database."""
     with review.session() as session:
         rows = [DatabaseCount(*row) for row in repo.database_counts(session)]
-        return RecordsStatus(rows, len(repo.pairs(session, "uncertain")))
+        return RecordsStatus(
+            rows,
+            len(repo.pairs(session, "uncertain")),
+            last_import=repo.last_import(session),
+            last_dedup=repo.last_dedup_run(session),
+        )

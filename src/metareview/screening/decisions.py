@@ -19,9 +19,10 @@ marked not retrieved (:func:`mark_retrieval`) is not assessed.
 
 **Blind mode** (``[screening] blind = true``): no function here returns another reviewer's vote, or the
 decision it implies, on a record before the asking ``reviewer`` has voted on (or resolved) that record at
-that stage; without a ``reviewer`` nothing but the status is shown. A third reviewer therefore resolves
-a conflict without seeing the votes (an independent tie-break); the two voters see each other's votes and
-can record a consensus. Aggregates (agreement, PRISMA counts) are computed from all events.
+that stage while the record is pending; without a ``reviewer`` nothing but the status is shown. Once a
+record is in conflict (every required vote is in), the arbiter (a member who did not vote on it, such as
+the owner) sees both votes with their reasons, as Covidence shows its resolver; the two voters see each
+other's votes and can record a consensus. Aggregates (agreement, PRISMA counts) are computed from all events.
 
 Example::
 
@@ -182,17 +183,24 @@ def _status(d: _Derived, required: int, stage: str = TITLE_ABSTRACT) -> tuple[st
     return CONFLICT, None
 
 
-def _visible(protocol: Protocol, d: _Derived, reviewer: str | None) -> bool:
+def _visible(protocol: Protocol, d: _Derived, reviewer: str | None, stage: str = TITLE_ABSTRACT) -> bool:
+    """Whether ``reviewer`` may see the votes on this record at ``stage``.
+
+    Blind mode hides them until the asker has voted on (or resolved) the record; a record in conflict
+    (every required vote is in and they disagree) shows them to any named reviewer, so that the arbiter
+    sees both votes with reasons, as Covidence shows its resolver. Nothing is shown without a reviewer."""
     if not protocol.screening.blind:
         return True
     if reviewer is None:
         return False
-    return reviewer in d.votes or (d.resolution is not None and d.resolution.reviewer == reviewer)
+    if reviewer in d.votes or (d.resolution is not None and d.resolution.reviewer == reviewer):
+        return True
+    return _status(d, protocol.screening.reviewers_per_record, stage)[0] == CONFLICT
 
 
 def _state(protocol: Protocol, record_id: int, stage: str, d: _Derived, reviewer: str | None) -> RecordState:
     status, decision = _status(d, protocol.screening.reviewers_per_record, stage)
-    if _visible(protocol, d, reviewer):
+    if _visible(protocol, d, reviewer, stage):
         return RecordState(record_id, stage, status, decision, tuple(d.votes.values()), 0, d.resolution)
     own = tuple(v for name, v in d.votes.items() if name == reviewer)
     return RecordState(record_id, stage, status, None, own, len(d.votes) - len(own), None)
@@ -529,8 +537,8 @@ def states(review: Review, stage: str = TITLE_ABSTRACT, reviewer: str | None = N
 
 def conflicts(review: Review, stage: str = TITLE_ABSTRACT, reviewer: str | None = None) -> list[RecordState]:
     """Records in conflict at ``stage`` with their title and abstract; the votes (with reasons) are shown
-    as blind mode allows (in blind mode to the voters themselves, who may record a consensus; a third
-    reviewer breaks the tie independently)."""
+    to any named reviewer (in blind mode too: the voters may record a consensus, and the arbiter sees both
+    votes with reasons before resolving)."""
     found = [st for st in states(review, stage, reviewer) if st.status == CONFLICT]
     with review.session() as s:
         texts = repo.record_texts(s, [st.record_id for st in found])
@@ -588,7 +596,7 @@ def _log_rows(
         for e in events
         if e.stage not in open_stages
         or e.reviewer == asker
-        or _visible(protocol, derived[(e.record_id, e.stage)], asker)
+        or _visible(protocol, derived[(e.record_id, e.stage)], asker, e.stage)
     ]
 
 
@@ -747,7 +755,7 @@ def vote_table(review: Review, stage: str, reviewer: str | None = None) -> dict[
     return {
         rid: [v.decision for v in d.votes.values()]
         for (rid, _), d in _derive(events).items()
-        if d.votes and _visible(review.protocol, d, asker)
+        if d.votes and _visible(review.protocol, d, asker, stage)
     }
 
 

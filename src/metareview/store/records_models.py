@@ -109,3 +109,15 @@ class DuplicatePair(Base):
     score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12), default="uncertain", index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DedupEvent(Base):
+    """An appended deduplication event: a run (``kind`` 'run'), or a user's decision on a pair
+    ('confirmed' / 'rejected', with ``pair_id``). Created by migration ``0010_dedup_runs``; never updated."""
+
+    __tablename__ = "dedup_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_pairs.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

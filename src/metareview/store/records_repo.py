@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from metareview.records.model import RECORD_FIELDS, Record, identity_key
 from metareview.store.records_models import (
     ClusterMember,
+    DedupEvent,
     DuplicateCluster,
     DuplicatePair,
     Search,
@@ -108,23 +109,26 @@ def searches(session: Session) -> list[Search]:
 # --- deduplication ---------------------------------------------------------------------------------
 
 
-def dedup_rows(session: Session) -> list[Row[Any]]:
-    """(id, title, authors, year, journal, volume, pages, doi, pmid) of every record, by id."""
-    return list(
-        session.execute(
-            select(
-                StoredRecord.id,
-                StoredRecord.title,
-                StoredRecord.authors,
-                StoredRecord.year,
-                StoredRecord.journal,
-                StoredRecord.volume,
-                StoredRecord.pages,
-                StoredRecord.doi,
-                StoredRecord.pmid,
-            ).order_by(StoredRecord.id)
-        )
-    )
+def dedup_rows(session: Session, ids: Iterable[int] | None = None) -> list[Row[Any]]:
+    """(id, title, authors, year, journal, volume, pages, doi, pmid) of every record (or ``ids``), by id."""
+    stmt = select(
+        StoredRecord.id,
+        StoredRecord.title,
+        StoredRecord.authors,
+        StoredRecord.year,
+        StoredRecord.journal,
+        StoredRecord.volume,
+        StoredRecord.pages,
+        StoredRecord.doi,
+        StoredRecord.pmid,
+    ).order_by(StoredRecord.id)
+    if ids is None:
+        return list(session.execute(stmt))
+    wanted = list(ids)
+    out: list[Row[Any]] = []
+    for first in range(0, len(wanted), _CHUNK):
+        out.extend(session.execute(stmt.where(StoredRecord.id.in_(wanted[first : first + _CHUNK]))))
+    return sorted(out, key=lambda row: row[0])
 
 
 def clusters(session: Session) -> dict[int, tuple[int, list[int]]]:
@@ -270,6 +274,49 @@ def decide_pair(session: Session, pair: DuplicatePair, status: str) -> None:
     pair.status = status
     pair.decided_at = now()
     session.flush()
+
+
+def add_dedup_event(session: Session, kind: str, pair_id: int | None = None) -> None:
+    """Append a deduplication event: 'run', or a pair decision ('confirmed' / 'rejected')."""
+    session.add(DedupEvent(kind=kind, pair_id=pair_id, at=now()))
+    session.flush()
+
+
+def last_dedup_run(session: Session) -> datetime | None:
+    """When deduplication last ran (None if never)."""
+    return session.scalar(select(func.max(DedupEvent.at)).where(DedupEvent.kind == "run"))
+
+
+def last_import(session: Session) -> datetime | None:
+    """When the latest search was imported (None if none)."""
+    return session.scalar(select(func.max(Search.imported_at)))
+
+
+def record_with_search(session: Session, record_id: int) -> tuple[StoredRecord, Search] | None:
+    """One record and the search (imported file) it came from."""
+    row = session.execute(
+        select(StoredRecord, Search).join(Search, Search.id == StoredRecord.search_id).where(
+            StoredRecord.id == record_id
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def cluster_of(session: Session, record_id: int) -> tuple[int, int, str, dict[str, Any], list[int]] | None:
+    """(cluster id, kept record id, method, merged fields, member ids) of the record's cluster, if any."""
+    cid = session.scalar(select(ClusterMember.cluster_id).where(ClusterMember.record_id == record_id))
+    if cid is None:
+        return None
+    cluster = session.get(DuplicateCluster, cid)
+    assert cluster is not None
+    members = list(
+        session.scalars(
+            select(ClusterMember.record_id)
+            .where(ClusterMember.cluster_id == cid)
+            .order_by(ClusterMember.record_id)
+        )
+    )
+    return cid, cluster.kept_record_id, cluster.method, dict(cluster.merged or {}), members
 
 
 # --- status and export -------------------------------------------------------------------------------
