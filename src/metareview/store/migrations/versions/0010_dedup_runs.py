@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_dedup_runs"
-down_revision = "0008_living"
+down_revision = "0009_appraisal"
 branch_labels = None
 depends_on = None
 
