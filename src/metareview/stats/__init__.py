@@ -37,6 +37,7 @@ from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influ
 from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
+from metareview.stats.permutest import PermutestResult, permutest
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
 
@@ -84,6 +85,8 @@ __all__ = [
     "AnovaResult",
     "FitStats",
     "Prediction",
+    "permutest",
+    "PermutestResult",
     "robust",
     "RobustResult",
     "subgroup",
