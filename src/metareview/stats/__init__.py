@@ -7,6 +7,7 @@ Example::
 """
 
 from metareview.stats.batch import ManyResult, meta_many
+from metareview.stats.baujat import BaujatResult, baujat
 from metareview.stats.bias import (
     BeggResult,
     EggerResult,
@@ -29,6 +30,7 @@ from metareview.stats.convert import (
     to_ci,
     vi_to_sei,
 )
+from metareview.stats.cumul import CumulResult, cumul
 from metareview.stats.design import design_matrix
 from metareview.stats.errors import StatsInputError
 from metareview.stats.escalc import MEASURES, EffectSizes, escalc
@@ -87,6 +89,10 @@ __all__ = [
     "Prediction",
     "permutest",
     "PermutestResult",
+    "baujat",
+    "BaujatResult",
+    "cumul",
+    "CumulResult",
     "robust",
     "RobustResult",
     "subgroup",
