@@ -40,6 +40,7 @@ from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.permutest import PermutestResult, permutest
+from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
 
@@ -93,6 +94,8 @@ __all__ = [
     "BaujatResult",
     "cumul",
     "CumulResult",
+    "pet_peese",
+    "PetPeeseResult",
     "robust",
     "RobustResult",
     "subgroup",
