@@ -13,7 +13,8 @@ test the share with QM* ≥ QM − tol, tol = √(machine ε) ≈ 1.5e-8 (metafo
 arrangement is one of the permutations counted (it is in the exact enumeration; in random mode the first
 draw is replaced by it, as metafor does), so no p-value is below 1/iterations. Permutations whose refit
 fails (an iterative τ² estimator that does not converge) are left out of the shares, as metafor's
-``na.rm=TRUE`` leaves them out.
+``na.rm=TRUE`` leaves them out in exact mode (in random mode metafor draws a replacement; here the share is
+then over fewer than ``iter`` permutations, NaN rows in ``statistic_perm``).
 
 Random mode (more permutations than ``iter``, or ``exact=False``) draws ``iter`` sign vectors / row
 permutations from ``numpy.random.default_rng(seed)``: the same seed gives the same p-values, but not the
