@@ -7,6 +7,7 @@ Example::
 """
 
 from metareview.stats.batch import ManyResult, meta_many
+from metareview.stats.baujat import BaujatResult, baujat
 from metareview.stats.bias import (
     BeggResult,
     EggerResult,
@@ -29,6 +30,7 @@ from metareview.stats.convert import (
     to_ci,
     vi_to_sei,
 )
+from metareview.stats.cumul import CumulResult, cumul
 from metareview.stats.design import design_matrix
 from metareview.stats.errors import StatsInputError
 from metareview.stats.escalc import MEASURES, EffectSizes, escalc
@@ -37,6 +39,8 @@ from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influ
 from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
 from metareview.stats.multilevel import MultilevelResult, meta_mv
+from metareview.stats.permutest import PermutestResult, permutest
+from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
 
@@ -84,6 +88,14 @@ __all__ = [
     "AnovaResult",
     "FitStats",
     "Prediction",
+    "permutest",
+    "PermutestResult",
+    "baujat",
+    "BaujatResult",
+    "cumul",
+    "CumulResult",
+    "pet_peese",
+    "PetPeeseResult",
     "robust",
     "RobustResult",
     "subgroup",
