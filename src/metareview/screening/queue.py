@@ -166,7 +166,8 @@ def _labels(review: Review, stage: str, reviewer: str) -> dict[int, int]:
         )
     with review.session() as s:
         own = queue_repo.own_votes(s, stage, reviewer)
-    labelled.update((rid, int(dec == INCLUDE)) for rid, dec in own.items() if dec != "maybe")
+    # record-id order, as the full recomputation: the order of training rows changes a LinearSVC fit
+    labelled.update((rid, int(dec == INCLUDE)) for rid, dec in sorted(own.items()) if dec != "maybe")
     return labelled
 
 
