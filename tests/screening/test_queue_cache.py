@@ -105,3 +105,15 @@ def test_stale_order_refits_after_refit_every(tmp_path: Path, store_url: str) ->
         review, "ana", cache=False
     )
     review.close()
+
+
+def test_reviewer_progress_counts_records_not_events(tmp_path: Path, store_url: str) -> None:
+    from metareview.team.work import reviewer_progress
+
+    review = make_review(tmp_path / "rv", store_url, blind=True)
+    sd.decide(review, 1, "ben", "include")
+    sd.decide(review, 1, "ben", "exclude")  # a changed vote: still one record
+    sd.decide(review, 2, "ben", "exclude")
+    sd.decide(review, 2, "ana", "exclude")
+    assert reviewer_progress(review) == {"title_abstract": {"ana": 1, "ben": 2}}
+    review.close()

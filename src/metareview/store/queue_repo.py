@@ -80,3 +80,15 @@ def own_votes(session: Session, stage: str, reviewer: str) -> dict[int, str]:
         .order_by(ev.id)
     )
     return {int(r): str(d) for r, d in rows}
+
+
+def voted_counts(session: Session) -> list[tuple[str, str, int]]:
+    """(stage, reviewer, number of records they have voted on), by stage and reviewer."""
+    ev = ScreeningEvent
+    rows = session.execute(
+        select(ev.stage, ev.reviewer, func.count(distinct(ev.record_id)))
+        .where(ev.kind == "vote")
+        .group_by(ev.stage, ev.reviewer)
+        .order_by(ev.stage, ev.reviewer)
+    )
+    return [(str(st), str(r), int(n)) for st, r, n in rows]
