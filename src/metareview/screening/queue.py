@@ -201,7 +201,7 @@ def _cached_next(
         lock = _FIT_LOCKS.setdefault(key, threading.Lock())
     due = fit is None or fit.corpus != ctoken or (
         events != fit.events
-        and (events - fit.events >= refit_every or time.monotonic() - fit.at >= refit_after_s
+        and (not 0 < events - fit.events < refit_every or time.monotonic() - fit.at >= refit_after_s
              or not fit.trained)
     )
     if due:
