@@ -117,6 +117,7 @@ class _Fit:
     model: str
 
 
+_WINDOW = 200  # cached-order records checked per store query
 _LOCK = threading.Lock()
 _CORPORA: dict[tuple[str, str], _Corpus] = {}
 _FITS: dict[tuple[str, str, str, str, bool], _Fit] = {}
@@ -187,13 +188,13 @@ def _cached_next(
     review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float
 ) -> NextRecord | None:
     blind = review.protocol.screening.blind
+    required = review.protocol.screening.reviewers_per_record
     with review.session() as s:
-        todo_ids = queue_repo.open_records(s, stage, reviewer, review.protocol.screening.reviewers_per_record)
-        if not todo_ids:
+        remaining = queue_repo.count_open(s, stage, reviewer, required)
+        if not remaining:
             return None
         ctoken = queue_repo.corpus_token(s)
         events = queue_repo.events_token(s, stage, reviewer if blind else None)[0]
-    todo = set(todo_ids)
     corpus = _corpus(review, model, ctoken)
     key = (_where(review), stage, reviewer, model, blind)
     with _LOCK:
@@ -215,12 +216,18 @@ def _cached_next(
             finally:
                 lock.release()
     assert fit is not None
-    for rank, i in enumerate(fit.order):
-        rid = corpus.ids[i]
-        if rid in todo:
-            title, abstract = corpus.rows[i][1], corpus.rows[i][2]
-            score = float(fit.scores[rank]) if fit.trained else None
-            return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, len(todo))
+    # walk the cached order a window at a time, asking the store which records are still open now
+    for start in range(0, fit.order.size, _WINDOW):
+        window = [corpus.ids[i] for i in fit.order[start:start + _WINDOW]]
+        with review.session() as s:
+            open_now = queue_repo.open_among(s, stage, reviewer, required, window)
+        for offset, rid in enumerate(window):
+            if rid in open_now:
+                rank = start + offset
+                i = int(fit.order[rank])
+                title, abstract = corpus.rows[i][1], corpus.rows[i][2]
+                score = float(fit.scores[rank]) if fit.trained else None
+                return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
     # a record the cached order lacks (labelled at the fit, open again now): recompute in full
     return _full_next(review, reviewer, stage, model)
 

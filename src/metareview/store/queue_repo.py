@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import distinct, func, select
@@ -49,10 +50,7 @@ def events_token(session: Session, stage: str, reviewer: str | None = None) -> t
     return int(n or 0), int(top or 0)
 
 
-def open_records(session: Session, stage: str, reviewer: str, required: int) -> list[int]:
-    """Ids (ascending) of screenable records at ``stage`` with no resolution, fewer than ``required``
-    reviewers' votes, and no vote by ``reviewer``: what is left for ``reviewer`` to screen. (At title/
-    abstract every screenable record is a candidate; later stages restrict the candidates further.)"""
+def _open(stage: str, reviewer: str, required: int) -> list[Any]:
     ev = ScreeningEvent
     full = (
         select(ev.record_id)
@@ -62,13 +60,34 @@ def open_records(session: Session, stage: str, reviewer: str, required: int) -> 
     )
     resolved = select(ev.record_id).where(ev.stage == stage, ev.kind == "resolution")
     mine = select(ev.record_id).where(ev.stage == stage, ev.kind == "vote", ev.reviewer == reviewer)
+    return [_screenable(), StoredRecord.id.not_in(full), StoredRecord.id.not_in(resolved),
+            StoredRecord.id.not_in(mine)]
+
+
+def open_records(session: Session, stage: str, reviewer: str, required: int) -> list[int]:
+    """Ids (ascending) of screenable records at ``stage`` with no resolution, fewer than ``required``
+    reviewers' votes, and no vote by ``reviewer``: what is left for ``reviewer`` to screen. (At title/
+    abstract every screenable record is a candidate; later stages restrict the candidates further.)"""
     rows = session.connection().execute(  # Core rows: no ORM loading of thousands of ids
-        select(StoredRecord.id)
-        .where(_screenable(), StoredRecord.id.not_in(full), StoredRecord.id.not_in(resolved),
-               StoredRecord.id.not_in(mine))
-        .order_by(StoredRecord.id)
+        select(StoredRecord.id).where(*_open(stage, reviewer, required)).order_by(StoredRecord.id)
     ).scalars()
     return [int(r) for r in rows]
+
+
+def count_open(session: Session, stage: str, reviewer: str, required: int) -> int:
+    """How many records :func:`open_records` would return."""
+    return int(session.scalar(select(func.count(StoredRecord.id)).where(*_open(stage, reviewer, required)))
+               or 0)
+
+
+def open_among(session: Session, stage: str, reviewer: str, required: int, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` that :func:`open_records` would return (``ids`` short: one IN list)."""
+    if not ids:
+        return set()
+    rows = session.connection().execute(
+        select(StoredRecord.id).where(StoredRecord.id.in_(list(ids)), *_open(stage, reviewer, required))
+    ).scalars()
+    return {int(r) for r in rows}
 
 
 def own_votes(session: Session, stage: str, reviewer: str) -> dict[int, str]:
