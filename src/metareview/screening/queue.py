@@ -119,6 +119,7 @@ class _Fit:
 
 _WINDOW = 200  # cached-order records checked per store query
 _LOCK = threading.Lock()
+_CORPUS_LOCK = threading.Lock()
 _CORPORA: dict[tuple[str, str], _Corpus] = {}
 _FITS: dict[tuple[str, str, str, str, bool], _Fit] = {}
 _FIT_LOCKS: dict[tuple[str, str, str, str, bool], threading.Lock] = {}
@@ -142,6 +143,15 @@ def _corpus(review: Review, model: str, token: tuple[int, int, int]) -> _Corpus:
         c = _CORPORA.get(key)
     if c is not None and c.token == token:
         return c
+    with _CORPUS_LOCK:  # concurrent first requests compute the features once
+        with _LOCK:
+            c = _CORPORA.get(key)
+        if c is not None and c.token == token:
+            return c
+        return _build_corpus(review, model, token, key)
+
+
+def _build_corpus(review: Review, model: str, token: tuple[int, int, int], key: tuple[str, str]) -> _Corpus:
     with review.session() as s:
         rows = repo.screenable_records(s)
     ids = [r[0] for r in rows]
