@@ -16,6 +16,8 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -28,8 +30,9 @@ from metareview.screening import decisions as sd
 from metareview.screening.agreement import Agreement, cohen_kappa, counts_from_ratings, fleiss_kappa
 from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
 from metareview.screening.prioritise import Prioritiser
-from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
+from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT, check_stage
 from metareview.screening.stopping import StoppingResult
+from metareview.store import queue_repo
 from metareview.store import screening_repo as repo
 
 
@@ -84,10 +87,190 @@ def _embedding_matrix(review: Review, ids: list[int], texts: list[str], model: s
     return X
 
 
-def next_record(
-    review: Review, reviewer: str, stage: str = TITLE_ABSTRACT, model: str = DEFAULT_MODEL
+REFIT_EVERY = 10
+"""Default: refit a cached ranking once this many decision events at the stage arrived since its fit."""
+REFIT_AFTER_S = 30.0
+"""Default: refit a cached ranking this many seconds after its fit when any decision arrived since."""
+
+
+@dataclass
+class _Corpus:
+    """The screenable records of one review and their features, computed once per corpus."""
+
+    token: tuple[int, int, int]
+    ids: list[int]
+    rows: list[tuple[int, str, str, list[str]]]
+    texts: list[str]
+    features: Any
+
+
+@dataclass
+class _Fit:
+    """A reviewer's ranking as of the decisions counted in ``events``."""
+
+    corpus: tuple[int, int, int]
+    events: int
+    at: float
+    order: np.ndarray
+    scores: np.ndarray
+    trained: bool
+    model: str
+
+
+_WINDOW = 200  # cached-order records checked per store query
+_LOCK = threading.Lock()
+_CORPUS_LOCK = threading.Lock()
+_CORPORA: dict[tuple[str, str], _Corpus] = {}
+_FITS: dict[tuple[str, str, str, str, bool], _Fit] = {}
+_FIT_LOCKS: dict[tuple[str, str, str, str, bool], threading.Lock] = {}
+
+
+def clear_cache() -> None:
+    """Forget every cached corpus and ranking of this process."""
+    with _LOCK:
+        _CORPORA.clear()
+        _FITS.clear()
+        _FIT_LOCKS.clear()
+
+
+def _where(review: Review) -> str:
+    return f"{review.directory}|{review.engine.url.render_as_string(hide_password=True)}"
+
+
+def _corpus(review: Review, model: str, token: tuple[int, int, int]) -> _Corpus:
+    key = (_where(review), model)
+    with _LOCK:
+        c = _CORPORA.get(key)
+    if c is not None and c.token == token:
+        return c
+    with _CORPUS_LOCK:  # concurrent first requests compute the features once
+        with _LOCK:
+            c = _CORPORA.get(key)
+        if c is not None and c.token == token:
+            return c
+        return _build_corpus(review, model, token, key)
+
+
+def _build_corpus(review: Review, model: str, token: tuple[int, int, int], key: tuple[str, str]) -> _Corpus:
+    with review.session() as s:
+        rows = repo.screenable_records(s)
+    ids = [r[0] for r in rows]
+    texts = [" ".join([t, a, *k]).strip() for _, t, a, k in rows]
+    ranker = get_model(model)
+    if ranker.features.name == "minilm":
+        features = _embedding_matrix(review, ids, texts, model)
+    else:
+        features = ranker.features.fit_transform(texts)
+    c = _Corpus(token, ids, rows, texts, features)
+    with _LOCK:
+        _CORPORA[key] = c
+    return c
+
+
+def _labels(review: Review, stage: str, reviewer: str) -> dict[int, int]:
+    """The ranker's labels, as in the full recomputation: the final decisions (unless blind), overridden
+    by the reviewer's own latest include/exclude votes."""
+    labelled: dict[int, int] = {}
+    if not review.protocol.screening.blind:
+        labelled.update(
+            (rid, int(dec == INCLUDE)) for rid, (dec, _) in sd.final_decisions(review, stage).items()
+        )
+    with review.session() as s:
+        own = queue_repo.own_votes(s, stage, reviewer)
+    # record-id order, as the full recomputation: the order of training rows changes a LinearSVC fit
+    labelled.update((rid, int(dec == INCLUDE)) for rid, dec in sorted(own.items()) if dec != "maybe")
+    return labelled
+
+
+def _fit(review: Review, corpus: _Corpus, stage: str, reviewer: str, model: str, events: int) -> _Fit:
+    labelled = _labels(review, stage, reviewer)
+    pos = {rid: i for i, rid in enumerate(corpus.ids)}
+    lab = [pos[r] for r in labelled if r in pos]
+    ranker = get_model(model)
+    ranking = Prioritiser(corpus.texts, ranker, features=corpus.features).rank(
+        lab, [labelled[corpus.ids[i]] for i in lab]
+    )
+    return _Fit(corpus.token, events, time.monotonic(), ranking.order, ranking.scores, ranking.trained,
+                ranker.name)
+
+
+def _cached_next(
+    review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float
 ) -> NextRecord | None:
-    """The next record ``reviewer`` should screen at ``stage`` (None when nothing is left for them)."""
+    blind = review.protocol.screening.blind
+    required = review.protocol.screening.reviewers_per_record
+    with review.session() as s:
+        remaining = queue_repo.count_open(s, stage, reviewer, required)
+        if not remaining:
+            return None
+        ctoken = queue_repo.corpus_token(s)
+        events = queue_repo.events_token(s, stage, reviewer if blind else None)[0]
+    corpus = _corpus(review, model, ctoken)
+    key = (_where(review), stage, reviewer, model, blind)
+    with _LOCK:
+        fit = _FITS.get(key)
+        lock = _FIT_LOCKS.setdefault(key, threading.Lock())
+    due = fit is None or fit.corpus != ctoken or (
+        events != fit.events
+        and (not 0 < events - fit.events < refit_every or time.monotonic() - fit.at >= refit_after_s
+             or not fit.trained)
+    )
+    if due:
+        # another request refitting this ranking: serve the cached order rather than wait for it
+        stale_ok = fit is not None and fit.corpus == ctoken
+        if lock.acquire(blocking=not stale_ok):
+            try:
+                fit = _fit(review, corpus, stage, reviewer, model, events)
+                with _LOCK:
+                    _FITS[key] = fit
+            finally:
+                lock.release()
+    assert fit is not None
+    # walk the cached order a window at a time, asking the store which records are still open now
+    for start in range(0, fit.order.size, _WINDOW):
+        window = [corpus.ids[i] for i in fit.order[start:start + _WINDOW]]
+        with review.session() as s:
+            open_now = queue_repo.open_among(s, stage, reviewer, required, window)
+        for offset, rid in enumerate(window):
+            if rid in open_now:
+                rank = start + offset
+                i = int(fit.order[rank])
+                title, abstract = corpus.rows[i][1], corpus.rows[i][2]
+                score = float(fit.scores[rank]) if fit.trained else None
+                return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
+    # a record the cached order lacks (labelled at the fit, open again now): recompute in full
+    return _full_next(review, reviewer, stage, model)
+
+
+def next_record(
+    review: Review,
+    reviewer: str,
+    stage: str = TITLE_ABSTRACT,
+    model: str = DEFAULT_MODEL,
+    *,
+    cache: bool = True,
+    refit_every: int = REFIT_EVERY,
+    refit_after_s: float = REFIT_AFTER_S,
+) -> NextRecord | None:
+    """The next record ``reviewer`` should screen at ``stage`` (None when nothing is left for them).
+
+    What is left is always read from the store now (a record needing no more votes is never served).
+    The ranking is cached in this process per review, stage, reviewer and model, and refitted once
+    ``refit_every`` decision events at the stage arrived since the last fit, or ``refit_after_s``
+    seconds after it when any did (only the reviewer's own events count in blind mode, since only those
+    train their ranker); in between, the cached order is served. The corpus features are computed once
+    per set of screenable records. ``cache=False`` recomputes everything (the reference behaviour).
+    At full text (whose candidates depend on title/abstract decisions and retrieval) the queue is
+    always recomputed in full.
+    """
+    check_stage(stage, review.protocol)
+    if not cache or stage != TITLE_ABSTRACT:
+        return _full_next(review, reviewer, stage, model)
+    return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s)
+
+
+def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRecord | None:
+    """:func:`next_record` derived from the whole event log, with a ranker trained from scratch."""
     mine = sd.states(review, stage, reviewer)
     todo = {
         st.record_id

@@ -17,6 +17,7 @@ from typing import Any
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
+from metareview.store import queue_repo
 from metareview.store import screening_repo as srepo
 from metareview.store import team_repo as repo
 
@@ -120,13 +121,12 @@ def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
 
 
 def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
-    """stage -> reviewer -> number of records they have voted on (counts only)."""
-    seen: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    """stage -> reviewer -> number of records they have voted on (counts only, aggregated in SQL)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
     with review.session() as s:
-        for e in srepo.events(s):
-            if e.kind == "vote":
-                seen[e.stage][e.reviewer].add(e.record_id)
-    return {st: {r: len(ids) for r, ids in sorted(by.items())} for st, by in seen.items()}
+        for stage, reviewer, n in queue_repo.voted_counts(s):
+            out[stage][reviewer] = n
+    return {st: dict(sorted(by.items())) for st, by in out.items()}
 
 
 def inclusion_curve(review: Review) -> list[tuple[int, int]]:

@@ -1,0 +1,87 @@
+"""Profile one "decide + next record" request in-process (FastAPI TestClient, SQLite or PostgreSQL).
+
+Run: ``python bench/profile_next.py --records 2000 [--db postgresql+psycopg://...]``. Prints the wall
+time of a warm-up request and of the profiled one, then the top of cProfile's cumulative listing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=2000)
+    ap.add_argument("--votes", type=int, default=300)
+    ap.add_argument("--db", default=None)
+    ap.add_argument("--requests", type=int, default=5)
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_web import ris
+    from fastapi.testclient import TestClient
+
+    from metareview.records.importer import import_file
+    from metareview.screening import decisions as sd
+    from metareview.screening.queue import next_record
+    from metareview.team import accounts, members, work
+    from metareview.team.server import REVIEWER, Server
+    from metareview.web.app import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="profile-next-"))
+    server = Server.open(tmp / "server", args.db) if args.db else Server.open(tmp / "server")
+    owner = accounts.create_user(server, "owner", "bench password 1", admin=True)
+    hosted = server.create_review("Profile review", owner.id)
+    tokens = []
+    for name in ("ana", "ben"):
+        acc = accounts.create_user(server, name, "bench password 1")
+        members.accept(server, members.invite(server, hosted.slug, owner, REVIEWER), acc)
+        tokens.append(accounts.create_token(server, acc.id, "bench"))
+    (tmp / "s.ris").write_text(ris(args.records), encoding="utf-8")
+    review = server.review(hosted.slug)
+    import_file(review, tmp / "s.ris", "MEDLINE")
+    for rid in range(1, args.votes + 1):  # ben's votes: labels for the ranker
+        sd.decide(review, rid, "ben", "include" if rid % 7 == 0 else "exclude")
+    client = TestClient(create_app(server))
+    h = {"Authorization": f"Bearer {tokens[0]}"}
+    base = f"/api/reviews/{hosted.slug}"
+
+    def one(record_id: int) -> float:
+        t = time.perf_counter()
+        r = client.post(f"{base}/decisions?then_next=true", headers=h,
+                        json={"record_id": record_id, "decision": "exclude"})
+        assert r.status_code == 200, r.text
+        return time.perf_counter() - t
+
+    nxt = client.get(f"{base}/next", headers=h).json()["record"]["id"]
+    print(f"warm-up request: {one(nxt) * 1000:.0f} ms")
+    times = []
+    for _ in range(args.requests):
+        nxt = client.get(f"{base}/next", headers=h).json()["record"]["id"]
+        times.append(one(nxt))
+    times.sort()
+    print(f"{args.requests} decide+next requests, {args.records} records: "
+          f"median {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+    # the route's work, called directly (cProfile does not follow the TestClient's server thread)
+    prof = cProfile.Profile()
+    for _ in range(args.requests):
+        nxt = next_record(review, "ana")
+        assert nxt is not None
+        prof.enable()
+        work.decide_once(review, None, nxt.record_id, "ana", "exclude")
+        next_record(review, "ana")
+        prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    server.close()
+
+
+if __name__ == "__main__":
+    main()
