@@ -16,6 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from metareview.errors import InputError
 from metareview.records.importer import read_records
 
 LINE = "abcdefghijklmnopqrstuvwxyz0123456789 " * 2  # 74 characters
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50")
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--formats", default="ris,medline,bibtex,csv")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("results") / "readers.md"))
     args = parser.parse_args()
     rows = ["| reader | input | file MB | records | seconds | peak traced MB |", "|---|---|---|---|---|---|"]
     suffix = {"ris": ".ris", "medline": ".nbib", "bibtex": ".bib", "csv": ".csv"}
@@ -73,11 +75,17 @@ def main() -> None:
             for label, text in cases:
                 path = Path(tmp) / f"in{suffix[fmt]}"
                 path.write_text(text, encoding="utf-8")
-                seconds, peak, count = measure(path)
                 size = path.stat().st_size / (1 << 20)
+                try:
+                    seconds, peak, count = measure(path)
+                except InputError as exc:  # a documented size limit (e.g. BibTeX's 16 Mi per entry)
+                    tracemalloc.stop()
+                    rows.append(f"| {fmt} | {label} | {size:.1f} | refused | {exc.message[:60]} | |")
+                    print(rows[-1], flush=True)
+                    continue
                 rows.append(f"| {fmt} | {label} | {size:.1f} | {count} | {seconds:.2f} | {peak:.0f} |")
                 print(rows[-1], flush=True)
-    out = Path(__file__).with_name("results") / "readers.md"
+    out = Path(args.out)
     out.parent.mkdir(exist_ok=True)
     out.write_text("# Readers: time and peak memory (bench/bench_readers.py)\n\n" + "\n".join(rows) + "\n")
 

@@ -40,3 +40,29 @@ def create_private(path: str | Path) -> None:
     flags = os.O_CREAT | os.O_WRONLY
     fd = os.open(path, flags, file_mode())
     os.close(fd)
+
+
+def dir_mode() -> int:
+    """The mode for a new folder: 0700, or 0777 less the umask when shared."""
+    if not shared():
+        return PRIVATE_DIR
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def make_dir(path: str | Path) -> Path:
+    """Create folder ``path`` (and missing parents) like ``mkdir -p``; every folder this call creates
+    gets :func:`dir_mode`. Folders that already exist keep their mode (they are the user's)."""
+    target = Path(path)
+    missing: list[Path] = []
+    probe = target
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    target.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, dir_mode())
+    return target

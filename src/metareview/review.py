@@ -22,8 +22,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from metareview.errors import StoreError
+from metareview.filemodes import make_dir, restrict
 from metareview.protocol import PROTOCOL_FILE, TEMPLATE, Protocol
-from metareview.store.db import make_engine, upgrade
+from metareview.store.db import make_engine, mask_url, upgrade
 
 DB_ENV = "METAREVIEW_DB"
 SQLITE_FILE = "review.sqlite"
@@ -56,8 +57,9 @@ class Review:
         proto_path = directory / PROTOCOL_FILE
         if proto_path.exists():
             raise StoreError(f"{proto_path} already exists: this folder is a review already")
-        directory.mkdir(parents=True, exist_ok=True)
+        make_dir(directory)
         proto_path.write_text(TEMPLATE, encoding="utf-8")
+        restrict(proto_path)
         return cls.open(directory, db_url)
 
     @classmethod
@@ -83,10 +85,10 @@ class Review:
         self.engine.dispose()
 
     def __str__(self) -> str:
-        return f"Review {self.protocol.title!r} at {self.directory} (store: {self.engine.url!r})"
+        return f"Review {self.protocol.title!r} at {self.directory} (store: {mask_url(self.engine.url)!r})"
 
     def __repr__(self) -> str:
-        return f"Review(directory={str(self.directory)!r}, url={self.engine.url!r})"
+        return f"Review(directory={str(self.directory)!r}, url={mask_url(self.engine.url)!r})"
 
 
 def open_review(directory: str | Path = ".", db_url: str | None = None) -> Review:

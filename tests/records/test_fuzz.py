@@ -14,7 +14,7 @@ from samples import BIBTEX, CSV, MEDLINE, PUBMED_XML, RIS
 from metareview.errors import InputError
 from metareview.records.importer import read_records
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEEDS = {"ris": RIS, "medline": MEDLINE, "pubmed-xml": PUBMED_XML, "bibtex": BIBTEX, "csv": CSV}
 REAL = {"ris": "wos_test.ris", "bibtex": "test_export.bib", "csv": "test_export.txt"}
 
@@ -59,7 +59,7 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
 
 @pytest.mark.parametrize("fmt", list(SEEDS))
 def test_mutated_samples(scratch: Path, fmt: str) -> None:
-    @settings(FUZZ, max_examples=150 if fmt == "bibtex" else 250)  # bibtexparser is slow
+    @settings(FUZZ, max_examples=80 if fmt == "bibtex" else 150)  # bibtexparser is slow
     @given(data=mutated(SEEDS[fmt].encode("utf-8")))
     def run(data: bytes) -> None:
         _survives(scratch, data, fmt)
@@ -71,7 +71,7 @@ def test_mutated_samples(scratch: Path, fmt: str) -> None:
 def test_mutated_real_exports(scratch: Path, shared_data: Path, fmt: str) -> None:
     seed = (shared_data / "records" / "asysd" / REAL[fmt]).read_bytes()[:6000]
 
-    @settings(FUZZ, max_examples=120)
+    @settings(FUZZ, max_examples=80)
     @given(data=mutated(seed))
     def run(data: bytes) -> None:
         _survives(scratch, data, fmt)

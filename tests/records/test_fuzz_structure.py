@@ -13,7 +13,7 @@ from samples import MEDLINE, RIS
 from metareview.errors import InputError
 from metareview.records.importer import read_records
 
-BUDGET = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+BUDGET = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _outcome(path: Path, text: str) -> list[str] | InputError:

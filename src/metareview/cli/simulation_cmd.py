@@ -15,7 +15,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import make_dir, restrict
 
 console = Console(soft_wrap=True)
 
@@ -91,8 +93,9 @@ def register(app: typer.Typer) -> None:
             study = run_study(conditions, **kwargs)  # type: ignore[arg-type]
         console.print(str(study), markup=False, highlight=False)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            study.summary().to_csv(out / "summary.csv", index=False)
+            make_dir(out)
+            neutralise_frame(study.summary()).to_csv(out / "summary.csv", index=False)
+            restrict(out / "summary.csv")
             study.plot(out / "plot.png")
             console.print(
                 f"written: {out / 'summary.csv'}, {out / 'plot.png'}", markup=False, highlight=False

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
 from metareview.extraction.amstar2 import ITEMS, allowed_answers, normalise_answer
 from metareview.extraction.forms import EffectSizeRecord, MetaAnalysisReport, PrimaryStudy, PrimaryStudyList
 from metareview.extraction.schema import EFFECT_BUILTINS, REPORT_BUILTINS, check_effect_size, check_report
+from metareview.filemodes import make_dir, restrict
 
 if TYPE_CHECKING:
     from metareview.protocol import Protocol
@@ -116,21 +118,23 @@ def write_templates(path: str | Path, *, protocol: Protocol | None = None,
         frames["reports"] = pd.DataFrame([{"id": i, "citation": c} for i, c in pre],
                                          columns=list(cols["reports"]))
     if target.suffix.lower() == ".xlsx":
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(target.parent)
         with pd.ExcelWriter(target, engine="openpyxl") as xl:
             for sheet, frame in frames.items():
-                frame.to_excel(xl, sheet_name=sheet, index=False)
-            pd.DataFrame(help_rows(protocol)).to_excel(xl, sheet_name="help", index=False)
+                neutralise_frame(frame).to_excel(xl, sheet_name=sheet, index=False)
+            neutralise_frame(pd.DataFrame(help_rows(protocol))).to_excel(xl, sheet_name="help", index=False)
             if protocol is not None:
                 _dropdowns(xl.book, protocol, cols)
+        restrict(target)
         return [target]
     if target.suffix:
         raise InputError("give a .xlsx file or a folder for CSV templates", file=target)
-    target.mkdir(parents=True, exist_ok=True)
+    make_dir(target)
     out = []
     for sheet, frame in frames.items():
         f = target / f"{sheet}.csv"
-        frame.to_csv(f, index=False)
+        neutralise_frame(frame).to_csv(f, index=False)
+        restrict(f)
         out.append(f)
     return out
 

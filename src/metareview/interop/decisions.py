@@ -34,7 +34,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import restrict
 from metareview.records.model import fold, normalise_doi, normalise_pmid, parse_year
 
 if TYPE_CHECKING:
@@ -108,11 +110,12 @@ def export_decisions(
         raise InputError(f"format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}", field="format")
     frame = decisions_frame(review, reviewer)
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        neutralise_frame(frame).to_csv(path, index=False)
     elif fmt == "xlsx":
-        frame.to_excel(path, index=False, sheet_name="decisions")
+        neutralise_frame(frame).to_excel(path, index=False, sheet_name="decisions")
     else:
         path.write_text(_ris_text(frame), encoding="utf-8")
+    restrict(path)
     return len(frame)
 
 

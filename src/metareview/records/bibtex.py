@@ -11,6 +11,11 @@ A **damaged entry** (BibTeX: an entry is ``@type{key, field = value, ...}``, Pat
 ``@arti cle{a2,``: bibtexparser would drop it silently), or an entry with no title, DOI or PMID.
 It refuses the file unless damaged records are skipped (:mod:`metareview.records.damage`).
 Unbalanced braces damage the file as a whole and always raise.
+
+**Size limit**: an entry longer than :data:`MAX_ENTRY_CHARS` (16 Mi characters; every field of a
+real export is far smaller) is refused with an InputError naming its line. bibtexparser 1.x holds
+about 12 times an entry's size in memory while parsing it (measured: a 2 MB field peaks at 23 MB,
+``bench/results/readers.md``), so the limit bounds the reader's memory at about 200 MB.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from metareview.records.model import (
 _ENTRY = re.compile(r"^\s*@\s*(\w+)\s*([{(])")
 _SPECIAL = {"comment", "string", "preamble"}
 _BRACES = re.compile(r"(?<!\\)[{}]")
+MAX_ENTRY_CHARS = 16 * 1024 * 1024
 
 
 def read(path: Path, info: FileInfo) -> Iterator[Record]:
@@ -46,12 +52,12 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
     assert info.encoding is not None
     lines: list[str] = []
     starts: list[int] = []
-    depth, open_line = 0, 0
+    depth, open_line, entry_chars = 0, 0, 0
     for number, line in numbered_lines(path, info.encoding):
         lines.append(line)
         match = _ENTRY.match(line)
         if match is not None and depth == 0:
-            open_line = number
+            open_line, entry_chars = number, 0
             if match.group(1).lower() not in _SPECIAL:
                 starts.append(number)
         elif depth == 0 and line.lstrip().startswith("@"):
@@ -65,6 +71,16 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
             depth += 1 if brace == "{" else -1
             if depth < 0:
                 raise InputError("unbalanced '}'", file=path, line=number)
+        if depth > 0 or match is not None:
+            entry_chars += len(line) + 1
+            if entry_chars > MAX_ENTRY_CHARS:
+                raise InputError(
+                    f"entry starting at line {open_line} is longer than the limit of "
+                    f"{MAX_ENTRY_CHARS // (1024 * 1024)} Mi characters per BibTeX entry",
+                    file=path,
+                    line=open_line,
+                    field="entry",
+                )
     if depth != 0:
         raise InputError(
             f"entry starting at line {open_line} is not closed (unbalanced '{{'; truncated?)",

@@ -29,7 +29,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from metareview import __version__
-from metareview.filemodes import restrict
+from metareview.filemodes import make_dir, restrict
 from metareview.report.tables import TableFiles, slug, write_tables
 
 __all__ = ["Figure", "Report", "ReportFiles", "Section", "Table", "render_html", "write_report"]
@@ -175,8 +175,7 @@ def write_report(report: Report, out_dir: str | Path, filename: str = "report.ht
 
     The HTML is written to a temporary file and renamed, so a failure never leaves half a report.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out_dir)
     html = render_html(report)
     tables: dict[str, pd.DataFrame] = {}
     for i, t in enumerate(report.all_tables(), start=1):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from metareview.cells import neutralise_frame
-from metareview.filemodes import restrict
+from metareview.filemodes import make_dir, restrict
 
 __all__ = ["TableFiles", "slug", "write_tables"]
 
@@ -42,8 +42,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbo
 
     Files are written to temporary names and renamed at the end, so a failure leaves no partial set.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out_dir)
     staged: list[tuple[Path, Path]] = []
     csv: dict[str, Path] = {}
     sheets: dict[str, str] = {}

@@ -32,7 +32,9 @@ from typing import Any
 
 import pandas as pd
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError, MetareviewError
+from metareview.filemodes import restrict
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import EXCLUDE, FULL_TEXT, INCLUDE, TITLE_ABSTRACT
@@ -203,7 +205,8 @@ class PrismaCounts:
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` as CSV (fields without a value are left empty)."""
         out = Path(path)
-        self.to_frame().to_csv(out, index=False)
+        neutralise_frame(self.to_frame()).to_csv(out, index=False)
+        restrict(out)
         return out
 
     def __str__(self) -> str:
@@ -474,4 +477,5 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
     ax.text(cols[0], 0.12, foot, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.savefig(out, dpi=150)
     plt.close(fig)
+    restrict(out)
     return out

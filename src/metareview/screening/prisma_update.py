@@ -32,7 +32,9 @@ from typing import Any
 
 import pandas as pd
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import restrict
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.prisma import FORMATS, PrismaCounts, PrismaError
@@ -102,7 +104,8 @@ class UpdatePrismaCounts:
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` as CSV."""
         out = Path(path)
-        self.to_frame().to_csv(out, index=False)
+        neutralise_frame(self.to_frame()).to_csv(out, index=False)
+        restrict(out)
         return out
 
     def __str__(self) -> str:
@@ -313,4 +316,5 @@ def draw_update_prisma(counts: UpdatePrismaCounts, path: str | Path, title: str 
     ax.text(xs[0], 0.12, foot, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.savefig(out, dpi=150)
     plt.close(fig)
+    restrict(out)
     return out

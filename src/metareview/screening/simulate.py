@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metareview.cells import neutralise_frame
 from metareview.errors import InputError
+from metareview.filemodes import make_dir, restrict
 from metareview.screening.models import DEFAULT_MODEL, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stopping import stop_p_value
@@ -224,6 +226,7 @@ class SimulationResult:
         out = Path(path)
         fig.savefig(out, dpi=120)
         plt.close(fig)
+        restrict(out)
         return out
 
     def __str__(self) -> str:
@@ -305,9 +308,9 @@ def simulate_file(
     texts, y = read_labelled_csv(path, label)
     res = simulate(texts, y, model=model, seeds=seeds, prior=prior, name=Path(path).stem)
     if out is not None:
-        d = Path(out)
-        d.mkdir(parents=True, exist_ok=True)
+        d = make_dir(out)
         res.plot(d / "recall_curve.png")
-        res.curve_frame().to_csv(d / "recall_curve.csv", index=False)
-        res.to_frame().to_csv(d / "metrics.csv", index=False)
+        for name, frame in (("recall_curve.csv", res.curve_frame()), ("metrics.csv", res.to_frame())):
+            neutralise_frame(frame).to_csv(d / name, index=False)
+            restrict(d / name)
     return res

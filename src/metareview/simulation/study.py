@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from metareview.errors import InputError
+from metareview.filemodes import restrict
 from metareview.simulation.generate import Condition, generate, rng_for
 
 FIELDS = ("estimate", "ci_lower", "ci_upper", "tau2", "converged")
@@ -174,6 +175,7 @@ class SimulationStudy:
         out = Path(path)
         fig.savefig(out, dpi=130)
         plt.close(fig)
+        restrict(out)
         return out
 
     def __str__(self) -> str:

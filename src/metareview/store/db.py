@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from metareview.errors import StoreError
@@ -31,13 +31,32 @@ from metareview.filemodes import create_private
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_PASSWORD = re.compile(r"(://[^:/@\s'\"]*:)[^\s'\"]*@")  # greedy: up to the last @ of the URL
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s'\"]*", re.IGNORECASE)
 _MIGRATION_LOCK = 0x6D72_0001  # PostgreSQL advisory lock key serialising first-open migrations
 
 
-def mask_url(url: object) -> str:
-    """``url`` as text with any password replaced by ``***`` (for every error and log message)."""
-    return _PASSWORD.sub(r"\1***@", str(url))
+def mask_url(url: object, *, hide: Iterable[str | None] = ()) -> str:
+    """``url`` as text with any password replaced by ``***`` (for every error and log message): the
+    password of ``user:password@host`` and a ``password=`` query parameter, and each text in ``hide``
+    (the passwords of the URL an error message is about, which a driver may quote on its own)."""
+    out = _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1***@", str(url)))
+    for secret in hide:
+        if secret:
+            out = out.replace(secret, "***")
+    return out
+
+
+def _passwords(url: Any) -> list[str]:
+    """The passwords in a database URL (user info and ``password=`` query values), for :func:`mask_url`."""
+    try:
+        parsed = make_url(url)
+    except (SQLAlchemyError, ValueError, TypeError):
+        return []
+    found = [parsed.password] if isinstance(parsed.password, str) else []
+    query = parsed.query.get("password")
+    found += [query] if isinstance(query, str) else list(query or ())
+    return [p for p in found if p]
 
 
 def normalise_url(url: str) -> str:
@@ -60,10 +79,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite connections get ``foreign_keys=ON`` and WAL journaling."""
     url = normalise_url(url)
+    netloc = url.partition("://")[2].split("/", 1)[0]
+    if netloc.count("@") > 1:
+        raise StoreError(
+            f"cannot use database URL {mask_url(url)!r}: more than one '@' before the host; write an '@' "
+            "in the user name or password as %40"
+        )
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_url(exc)}") from None
+        raise StoreError(
+            f"cannot use database URL {mask_url(url)!r}: {mask_url(exc, hide=_passwords(url))}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         database = engine.url.database
@@ -127,4 +154,7 @@ def _upgrade(engine: Engine, cfg: Config, revision: str) -> None:
             cfg.attributes["connection"] = con
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the store at {mask_url(engine.url)!r}: {mask_url(exc)}") from None
+        hidden = _passwords(engine.url)
+        raise StoreError(
+            f"cannot migrate the store at {mask_url(engine.url, hide=hidden)!r}: {mask_url(exc, hide=hidden)}"
+        ) from None
