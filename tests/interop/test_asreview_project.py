@@ -207,8 +207,10 @@ def test_a_refused_label_leaves_the_review_unchanged(tmp_path: Path) -> None:
     import_asreview(review, tmp_path / "a.asreview", reviewer="asreview")
     sd.decide(review, 1, "ana", "include")  # r1 now has the two votes the protocol asks for
     # b adds r2 (new) and a third vote on r1, which is refused: r2 must not be added either
-    with pytest.raises(InputError, match="already has its 2 vote"):
+    with pytest.raises(InputError, match="already has its 2 of 2 vote") as err:
         import_asreview(review, tmp_path / "b.asreview", reviewer="asreview2")
+    assert err.value.file == str(tmp_path / "b.asreview")  # the user's file, not a temporary one
+    assert "label" in str(err.value.field)
     from metareview.records.export import records_frame
 
     assert list(records_frame(review)["title"]) == [r1.title]

@@ -219,10 +219,18 @@ def import_asreview(review: Review, path: str | Path, *, reviewer: str) -> Asrev
         ris_path = Path(tmp) / f"{path.stem}.ris"
         ris_path.write_text(rispy.dumps([_ris_entry(r) for r in records]), encoding="utf-8")
         votes_path = Path(tmp) / "labels.csv"
-        with _one_transaction(review) as shared:
-            result = import_file(shared, ris_path, DATABASE, fmt="ris")
-            _write_votes(shared, votes_path, labels, by_id)
-            report = import_decisions(shared, votes_path, reviewer=reviewer)
+        try:
+            with _one_transaction(review) as shared:
+                result = import_file(shared, ris_path, DATABASE, fmt="ris")
+                _write_votes(shared, votes_path, labels, by_id)
+                report = import_decisions(shared, votes_path, reviewer=reviewer)
+        except InputError as exc:
+            # name the user's project file, not the temporary files it was turned into
+            if exc.file == str(votes_path):
+                where = f"label {exc.line - 1} in labelling order" if exc.line else "labels"
+            else:
+                where = "records" + (f" ({exc.field})" if exc.field else "")
+            raise InputError(exc.message, file=path, field=where) from None
     return AsreviewImport(dataclasses.replace(result, file=str(path)), report, len(labels))
 
 
