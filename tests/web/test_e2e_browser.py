@@ -146,21 +146,31 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
                     shot(ben, "07-screen-exclude-reasons")
                 with ben.expect_navigation():
                     ben.keyboard.press("1")
-        # u: back to his last decision, which he can change
+        # u: undo retracts his last vote (an appended event) and shows that record again, without a vote
+        last = seen = ben.url
         with ben.expect_navigation():
             ben.keyboard.press("u")
-        assert "Your vote:" in text_of(ben, "#own-vote")
+        assert ben.locator("#own-vote").count() == 0
+        assert "record=" in ben.url and ben.url != last
+        seen = ben.locator("input[name=record_id]").get_attribute("value")
+        assert f"record={seen}" in ben.url
+        # ... and he votes on it again by keyboard (exclude, reason 1), so the five conflicts stand
+        ben.keyboard.press("e")
+        with ben.expect_navigation():
+            ben.keyboard.press("1")
         ben.goto(f"{base}/r/{slug}/mine")
         shot(ben, "08-my-decisions")
 
-        # the conflicts: the voters see both votes; the owner (not a voter) resolves blind
+        # the conflicts: the voters and the owner (the arbiter, not a voter) see both votes
         ana.goto(f"{base}/r/{slug}/conflicts")
         assert ana.locator("article.conflict").count() == 5
         assert "ben" in text_of(ana, "article.conflict >> nth=0")
         shot(ana, "09-conflicts-voter")
         owner.goto(f"{base}/r/{slug}/conflicts")
         assert owner.locator("article.conflict").count() == 5
-        assert "hidden" in text_of(owner, "article.conflict >> nth=0")
+        # a record in conflict has all its votes in: the arbiter sees both, with reasons (as Covidence)
+        arbiter_view = text_of(owner, "article.conflict >> nth=0")
+        assert "ana" in arbiter_view and "ben" in arbiter_view and "hidden" not in arbiter_view
         shot(owner, "10-conflicts-owner")
         owner.fill("article.conflict >> nth=0 >> input[name=note]", "meets E1-E4 on the abstract")
         with owner.expect_navigation():

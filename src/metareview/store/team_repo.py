@@ -256,16 +256,6 @@ def clear_signins(session: Session, key: str) -> None:
 # --- idempotency and vote serialisation (in a review's store) ----------------------------------------
 
 
-def lock_record(session: Session, record_id: int) -> None:
-    """Hold the record's row lock until the transaction ends (PostgreSQL ``FOR UPDATE``), so that
-    concurrent votes on one record are checked one after the other; SQLite serialises writers itself."""
-    from metareview.store.records_models import StoredRecord
-
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(StoredRecord.id).where(StoredRecord.id == record_id).with_for_update())
-
-
-
 def idempotent_response(session: Session, key: str) -> dict[str, Any] | None:
     row = session.get(IdempotentRequest, key)
     return None if row is None else dict(row.response)

@@ -38,12 +38,12 @@ def decide_once(
     protocol's reviewers-per-record limit holds across app processes. Returns ``{"record_id", "stage",
     "decision", "status", "repeated"}``."""
     with review.session() as s:
-        repo.lock_record(s, record_id)
+        srepo.lock_records(s, [record_id])  # before the key check, so a retry waits for the first try
         if key:
             seen = repo.idempotent_response(s, key)
             if seen is not None:
                 return {**seen, "repeated": True}
-        sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note)
+        sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note, lock=False)
         answer = {"record_id": record_id, "stage": stage, "decision": decision, "repeated": False}
         if key:
             repo.save_idempotent_response(s, key, answer)
@@ -69,24 +69,26 @@ class OwnDecision:
 def own_decisions(
     review: Review, reviewer: str, stage: str = TITLE_ABSTRACT, query: str = ""
 ) -> list[OwnDecision]:
-    """``reviewer``'s current votes at ``stage``, newest first; ``query`` filters on title words or the
-    record id."""
+    """``reviewer``'s current votes at ``stage``, newest first (retracted votes are gone), as
+    :func:`metareview.screening.decisions.my_decisions` lists them; ``query`` filters on the record id,
+    title, abstract, reason or note. Adds the year shown in the list."""
+    frame = sd.my_decisions(review, reviewer, stage, search=query or None)
+    ids = [int(i) for i in frame["record_id"]]
     with review.session() as s:
-        latest: dict[int, Any] = {}
-        for e in srepo.events(s, stage=stage):
-            if e.reviewer == reviewer and e.kind == "vote":
-                latest[e.record_id] = e
-        recs = {r.id: r for r in _records(s, list(latest))}
-    words = query.lower().split()
+        years = {r.id: r.year for r in _records(s, ids)}
     out = []
-    for rid, e in sorted(latest.items(), key=lambda kv: kv[1].id, reverse=True):
-        rec = recs.get(rid)
-        title = rec.title if rec else ""
-        hay = f"{rid} {title}".lower()
-        if all(w in hay for w in words):
-            out.append(OwnDecision(rid, stage, title, rec.year if rec else None, e.decision, e.reason,
-                                   e.note, e.created_at))
+    for row in frame.to_dict("records"):
+        rid = int(row["record_id"])
+        at: Any = row["at"]
+        at = at.to_pydatetime() if hasattr(at, "to_pydatetime") else at
+        out.append(OwnDecision(rid, stage, str(row["title"] or ""), years.get(rid), str(row["decision"]),
+                               _text(row["reason"]), _text(row["note"]), at))
     return out
+
+
+def _text(value: Any) -> str | None:
+    """A reason or note from the frame: None for a missing value."""
+    return None if value is None or value != value else str(value)
 
 
 def _records(session: Any, ids: list[int]) -> list[Any]:
@@ -96,7 +98,7 @@ def _records(session: Any, ids: list[int]) -> list[Any]:
 
 
 def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) -> int | None:
-    """The record ``reviewer`` voted on last at ``stage`` (for undo: it is shown again to change)."""
+    """The record ``reviewer`` voted on last at ``stage`` and has not retracted (undo retracts it)."""
     mine = own_decisions(review, reviewer, stage)
     return mine[0].record_id if mine else None
 

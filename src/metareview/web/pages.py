@@ -340,6 +340,10 @@ def screen_undo(request: Request, account: User, slug: str,
     last = work.last_own_vote(review, account.name, _stage(review, stage))
     if last is None:
         return _see_other(f"/r/{slug}/screen?stage={stage}")
+    try:  # undo = retract one's own last vote (an appended event); the record is then shown again
+        sd.retract(review, last, account.name, _stage(review, stage), "undo in the browser")
+    except InputError:
+        pass  # e.g. already resolved: the record is shown with the vote it keeps
     return _see_other(f"/r/{slug}/screen?stage={stage}&record={last}")
 
 
