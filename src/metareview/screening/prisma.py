@@ -353,12 +353,6 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
     if out.suffix.lower() not in FORMATS:
         raise InputError(f"the diagram is written as {', '.join(FORMATS)}, not {out.suffix!r}", file=out)
     counts.check()
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
     rows = [tuple(_wrap(t) for t in row) for row in _layout(counts)]
     other = counts.has_other_methods
     phase_w, gap, box_w = 0.45, 0.45, 2.9
@@ -369,11 +363,9 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
     heights = [max(t.count("\n") + 1 for t in row if t is not None) * _LINE + 2 * _PAD for row in rows]
     header_h, row_gap, foot_h = 0.45, 0.42, 0.55
     height = header_h + 0.25 + sum(heights) + row_gap * (len(rows) - 1) + foot_h + (0.35 if title else 0.1)
-    fig = plt.figure(figsize=(width, height))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.axis("off")
+    fig, ax, top = flow_canvas(width, height, title)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
 
     def box(
         x: float,
@@ -385,27 +377,11 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
         center: bool = False,
         weight: str = "normal",
     ) -> None:
-        ax.add_patch(
-            FancyBboxPatch(
-                (x, y_top - h), w, h, boxstyle="round,pad=0,rounding_size=0.06", fc=face, ec="black", lw=0.9
-            )
-        )
-        if center:
-            ax.text(x + w / 2, y_top - h / 2, text, ha="center", va="center", fontsize=9.5, weight=weight)
-        else:
-            ax.text(x + 0.1, y_top - _PAD, text, ha="left", va="top", fontsize=8.5, linespacing=1.45)
+        flow_box(ax, x, y_top, w, h, text, face=face, center=center, weight=weight)
 
     def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
-        ax.annotate(
-            "",
-            xy=(x1, y1),
-            xytext=(x0, y0),
-            arrowprops={"arrowstyle": "-|>", "lw": 0.9, "color": "black", "shrinkA": 0, "shrinkB": 0},
-        )
+        flow_arrow(ax, x0, y0, x1, y1)
 
-    top = height - (0.35 if title else 0.1)
-    if title:
-        ax.text(width / 2, height - 0.18, title, ha="center", va="center", fontsize=11, weight="bold")
     span = cols[1] + box_w - cols[0]
     box(
         cols[0],
@@ -479,3 +455,58 @@ def draw_prisma(counts: PrismaCounts, path: str | Path, title: str | None = None
     plt.close(fig)
     restrict(out)
     return out
+
+
+def flow_canvas(width: float, height: float, title: str | None) -> tuple[Any, Any, float]:
+    """A blank figure of ``width`` x ``height`` inches in data units, with ``title`` on top; returns the
+    figure, its axes and the y where the diagram starts (shared by both PRISMA flow diagrams)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    if title:
+        ax.text(width / 2, height - 0.18, title, ha="center", va="center", fontsize=11, weight="bold")
+    return fig, ax, height - (0.35 if title else 0.1)
+
+
+def flow_box(
+    ax: Any,
+    x: float,
+    y_top: float,
+    w: float,
+    h: float,
+    text: str,
+    *,
+    face: str = "white",
+    center: bool = False,
+    weight: str = "normal",
+) -> None:
+    """A rounded box of the flow diagram with its top-left corner at (x, y_top): centred text (a header)
+    or text from the top left (a count box)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y_top - h), w, h, boxstyle="round,pad=0,rounding_size=0.06", fc=face, ec="black", lw=0.9
+        )
+    )
+    if center:
+        ax.text(x + w / 2, y_top - h / 2, text, ha="center", va="center", fontsize=9.5, weight=weight)
+    else:
+        ax.text(x + 0.1, y_top - _PAD, text, ha="left", va="top", fontsize=8.5, linespacing=1.45)
+
+
+def flow_arrow(ax: Any, x0: float, y0: float, x1: float, y1: float) -> None:
+    """An arrow of the flow diagram from (x0, y0) to (x1, y1)."""
+    ax.annotate(
+        "",
+        xy=(x1, y1),
+        xytext=(x0, y0),
+        arrowprops={"arrowstyle": "-|>", "lw": 0.9, "color": "black", "shrinkA": 0, "shrinkB": 0},
+    )

@@ -37,7 +37,7 @@ from metareview.errors import InputError
 from metareview.filemodes import restrict
 from metareview.review import Review
 from metareview.screening import decisions as sd
-from metareview.screening.prisma import FORMATS, PrismaCounts, PrismaError
+from metareview.screening.prisma import FORMATS, PrismaCounts, PrismaError, flow_arrow, flow_box, flow_canvas
 from metareview.screening.stages import EXCLUDE, FULL_TEXT, INCLUDE, TITLE_ABSTRACT
 from metareview.store import living_repo
 
@@ -233,12 +233,6 @@ def draw_update_prisma(counts: UpdatePrismaCounts, path: str | Path, title: str 
     if out.suffix.lower() not in FORMATS:
         raise InputError(f"the diagram is written as {', '.join(FORMATS)}, not {out.suffix!r}", file=out)
     counts.check()
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
     rows = [(_wrap(a), _wrap(b) if b else None) for a, b in _update_rows(counts)]
     line, pad, box_w, gap, row_gap = 0.175, 0.14, 2.7, 0.4, 0.4
     xs = [0.2, 0.2 + box_w + gap, 0.2 + 2 * (box_w + gap)]  # previous | update main | update side
@@ -246,36 +240,17 @@ def draw_update_prisma(counts: UpdatePrismaCounts, path: str | Path, title: str 
     header_h = 0.45
     width = xs[2] + box_w + 0.2
     height = header_h + 0.3 + sum(heights) + row_gap * (len(rows) - 1) + 0.6 + (0.35 if title else 0.1)
-    fig = plt.figure(figsize=(width, height))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.axis("off")
+    fig, ax, top = flow_canvas(width, height, title)
+    import matplotlib.pyplot as plt
 
     def box(
         x: float, top: float, h: float, text: str, face: str = "white", w: float = box_w, center: bool = False
     ) -> None:
-        ax.add_patch(
-            FancyBboxPatch(
-                (x, top - h), w, h, boxstyle="round,pad=0,rounding_size=0.06", fc=face, ec="black", lw=0.9
-            )
-        )
-        if center:
-            ax.text(x + w / 2, top - h / 2, text, ha="center", va="center", fontsize=9.5, weight="bold")
-        else:
-            ax.text(x + 0.1, top - pad, text, ha="left", va="top", fontsize=8.5, linespacing=1.45)
+        flow_box(ax, x, top, w, h, text, face=face, center=center, weight="bold")
 
     def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
-        ax.annotate(
-            "",
-            xy=(x1, y1),
-            xytext=(x0, y0),
-            arrowprops={"arrowstyle": "-|>", "lw": 0.9, "color": "black", "shrinkA": 0, "shrinkB": 0},
-        )
+        flow_arrow(ax, x0, y0, x1, y1)
 
-    top = height - (0.35 if title else 0.1)
-    if title:
-        ax.text(width / 2, height - 0.18, title, ha="center", va="center", fontsize=11, weight="bold")
     box(xs[0], top, header_h, "Previous studies", "#BFBFBF", center=True)
     box(
         xs[1],
