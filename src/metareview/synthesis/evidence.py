@@ -89,6 +89,23 @@ class PersonalisedCriteria:
         return {f"class_{c}": dict(s) for c, s in zip(("I", "II", "III", "IV"), self.classes(), strict=True)}
 
 
+def parse_thresholds(text: str | None) -> dict[str, float | str] | None:
+    """``"n_cases=800,esb_p=0.1,pi=notnull"`` as a threshold mapping (None stays None)."""
+    if text is None or not text.strip():
+        return None
+    out: dict[str, float | str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InputError(f"threshold {part!r} is not NAME=VALUE", field="class")
+        key, value = key.strip(), value.strip()
+        try:
+            out[key] = float(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 def personalised_class(a: CredibilityAssessment, criteria: PersonalisedCriteria) -> str:
     """The Personalised class (I-V) of one assessed factor."""
     values = _personalised_values(a)

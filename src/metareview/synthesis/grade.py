@@ -93,7 +93,8 @@ class GradeRating:
             parts.append("indirectness not reported (assumed very serious)")
         why = ", ".join(parts) or "no downgrade"
         who = f"{self.name}: " if self.name else ""
-        return f"{who}GRADE (algorithmic, {self.rules}) {self.level} ({why})"
+        label = f" [{self.label}]" if self.rules == "metaumbrella" else ""
+        return f"{who}GRADE (algorithmic, {self.rules}) {self.level}{label} ({why})"
 
 
 def power_smd(n_cases: float, n_controls: float, smd: float, alpha: float = 0.05) -> float:

@@ -197,6 +197,11 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
     return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
 
 
+def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
+    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
+    return _load(source, sheet)[1]
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
