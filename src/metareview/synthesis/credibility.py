@@ -544,3 +544,14 @@ def _theta_it(y: np.ndarray, v: np.ndarray, fit: Any, big: int, opt: EsbTheta) -
         return float(fit.estimate)
     return None  # "fixed" / "UWLS": tes's default, the equal-effects mean (which UWLS equals)
 
+
+
+def union_umbrella(x: CredibilityTable, y: CredibilityTable) -> CredibilityTable:
+    """metaumbrella's ``union.umbrella(x, y)``: :meth:`CredibilityTable.union`."""
+    return x.union(y)
+
+
+def subset_umbrella(x: CredibilityTable,
+                    keep: Iterable[str] | Callable[[CredibilityAssessment], bool]) -> CredibilityTable:
+    """metaumbrella's ``subset.umbrella(x, subset)``: :meth:`CredibilityTable.subset`."""
+    return x.subset(keep)
