@@ -503,6 +503,15 @@ def _excess_significance(y: np.ndarray, v: np.ndarray, n1: np.ndarray, n2: np.nd
         tes = excess_significance(y, v, theta=theta, test=c.esb_test)
         return out | {"p": float(tes.pvalue), "theta": float(tes.theta), "observed": float(tes.observed),
                       "expected": float(tes.expected)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            return out | _tess_psst(y, v, n1, n2, smd, fit, big, c)
+        except StatsInputError:  # e.g. imputed group sizes too small for the d conversion: not estimable
+            return out
+
+
+def _tess_psst(y: np.ndarray, v: np.ndarray, n1: np.ndarray, n2: np.ndarray, smd: bool, fit: Any, big: int,
+               c: CredibilityCriteria) -> dict[str, Any]:
     from metareview.stats.esb import tess_psst, uwls
 
     se = np.sqrt(v)
@@ -531,8 +540,8 @@ def _excess_significance(y: np.ndarray, v: np.ndarray, n1: np.ndarray, n2: np.nd
     tau2 = float(c.esb_tau2) if c.esb_tau2 is not None else (
         0.0 if c.method.upper() in {"EE", "FE"} else float(fit.tau2))
     res = tess_psst(ye, se, tau2=tau2, theta=theta, pvalues=pvals, method=c.esb_method)
-    return out | {"p": res.pvalue, "theta": theta, "tau2": tau2, "observed": float(res.observed),
-                  "expected": res.expected, "p_tess": res.p_tess, "p_psst": res.p_psst}
+    return {"p": res.pvalue, "theta": theta, "tau2": tau2, "observed": float(res.observed),
+            "expected": res.expected, "p_tess": res.p_tess, "p_psst": res.p_psst}
 
 
 def _theta_it(y: np.ndarray, v: np.ndarray, fit: Any, big: int, opt: EsbTheta) -> float | None:
