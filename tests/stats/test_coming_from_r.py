@@ -5,6 +5,7 @@ Regenerate the page with ``python tests/stats/test_coming_from_r.py``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import sys
@@ -28,21 +29,25 @@ def render() -> str:
         "",
         "metafor / clubSandwich calls and their `metareview.stats` counterparts (also importable from the",
         "top-level `metareview` namespace). metareview takes arrays (or mappings of moderator columns), not",
-        "formulas and data frames. Generated from `docs/coming-from-r.toml`; do not edit by hand.",
+        "formulas and data frames. metaumbrella calls map to `metareview.synthesis` (module named in the",
+        "row). Generated from `docs/coming-from-r.toml`; do not edit by hand.",
         "",
         "| R | metareview |",
         "|---|---|",
     ]
     for row in rows():
-        lines.append(f"| `{row['r']}` | `{row['python']}` |")
+        where = f" ({row['module']})" if "module" in row else ""
+        lines.append(f"| `{row['r']}` | `{row['python']}`{where} |")
     return "\n".join(lines) + "\n"
 
 
 def test_every_listed_call_exists_and_is_callable() -> None:
     for row in rows():
-        target = getattr(mrs, row["call"], None)
-        assert callable(target), f"{row['call']} (for {row['r']}) is not in metareview.stats"
-        assert row["call"] in mrs.__all__
+        # rows with a "module" (metaumbrella's calls: metareview.synthesis.*) name a callable there
+        module = importlib.import_module(row["module"]) if "module" in row else mrs
+        target = getattr(module, row["call"], None)
+        assert callable(target), f"{row['call']} (for {row['r']}) is not in {module.__name__}"
+        assert "module" in row or row["call"] in mrs.__all__
         assert row["python"].startswith(row["call"] + "("), row
         params = inspect.signature(target).parameters
         call = row["python"].split("#")[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,10 @@ def test_convincing_finding_and_switching_criteria(big: tuple[np.ndarray, np.nda
     assert assess(yi, vi, n_cases=900).klass == "IV"  # same data, too few cases
     assert assess(yi, vi, n_cases=900, criteria=CredibilityCriteria(min_cases=None)).klass == expected
     assert "class" in str(a) and a.to_dict()["class"] == a.klass
+
+
+def test_excess_significance_not_estimable_gives_nan_not_an_error() -> None:
+    # SMD without group sizes: metaumbrella imputes N from g and its SE; a study with SE 3 gives N = 0,
+    # where d = g/J is undefined: the test is reported as not estimable (NaN), the class still computed
+    a = assess([0.5, 0.2, 3.0], [0.04, 0.5, 9.0], n_cases=[30, 20, 2], name="x", measure="SMD")
+    assert math.isnan(a.esb_p) and a.klass == "IV" and a.checks()["esb"] is False

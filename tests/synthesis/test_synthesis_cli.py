@@ -107,3 +107,24 @@ def test_credibility_classes_by_a_factor_level_column(shared_data: Path, tmp_pat
     frame.to_csv(tmp_path / "bad.csv", index=False)
     res = runner.invoke(app, ["credibility", str(tmp_path / "bad.csv"), "--by", "group"])
     assert res.exit_code != 0 and "line 5" in str(res.exception) and "'ADHD'" in str(res.exception)
+
+
+def test_credibility_personalised_and_options(shared_data: Path) -> None:
+    smd = str(shared_data / "umbrella" / "metaumbrella" / "df.SMD.csv")
+    # metaumbrella vignette, Example 3: summary(strat.pers1) gives class IV for both factors
+    res = runner.invoke(app, ["credibility", smd, "--criteria", "Personalized", "--class-i",
+                              "n_cases=800,esb_p=0.10,rob=80", "--class-ii", "n_cases=500,esb_p=0.05,rob=65",
+                              "--class-iii", "n_cases=200,esb_p=0.01,rob=50", "--class-iv",
+                              "n_cases=100,rob=35", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["evidence"]["classes"] == {"Pharmacological": "IV", "Surgical": "IV"}
+    assert out["criteria"]["esb_method"] == "TESSPSST" and len(out["summary"]) == 2
+    # vignette ESB_p 9.43e-06 for Surgical (TESSPSST); the IT option gives another test
+    assert float(f"{out['findings'][1]['esb_p']:.2e}") == 9.43e-06
+    it = runner.invoke(app, ["credibility", smd, "--esb", "IT", "--true-effect", "largest", "--json"])
+    assert json.loads(it.output)["findings"][1]["esb_method"] == "IT"
+    bad = runner.invoke(app, ["credibility", smd, "--criteria", "Personalised", "--class-i", "n_cases"])
+    assert bad.exit_code != 0 and "NAME=VALUE" in str(bad.exception)
+    text = runner.invoke(app, ["credibility", smd, "--criteria", "GRADE"])
+    assert text.exit_code == 0 and "Very weak" in text.output

@@ -26,14 +26,21 @@ def test_df_or_factors_k_and_cases(folder: Path) -> None:
     assert data.dropped.empty
 
 
-def test_or_from_counts_equals_the_published_value(folder: Path) -> None:
+def test_or_from_value_and_ci_as_metaumbrella(folder: Path) -> None:
     raw = pd.read_csv(folder / "df.OR.csv")
     adhd = read_umbrella(folder / "df.OR.csv").factor("ADHD")
-    # each row's `value` column is the odds ratio of its 2x2 counts
-    expected = np.log(raw.loc[raw.factor == "ADHD", "value"].to_numpy())
-    assert adhd.yi == pytest.approx(expected, abs=1e-12)
-    # Woolf variance: 1/a + 1/b + 1/c + 1/d (Burris 1995: 39, 17, 78, 90)
-    assert adhd.vi[0] == pytest.approx(1 / 39 + 1 / 17 + 1 / 78 + 1 / 90, abs=1e-12)
+    rows = raw[raw.factor == "ADHD"]
+    # metaumbrella uses the reported value and its CI first: log OR, SE = (log up - log low) / (2 x 1.96)
+    assert adhd.yi == pytest.approx(np.log(rows["value"].to_numpy()), abs=1e-12)
+    se = (np.log(rows.ci_up) - np.log(rows.ci_lo)).to_numpy() / (2 * 1.959963984540054)
+    assert adhd.vi == pytest.approx(se**2, rel=1e-12)
+    # here the CI is Woolf's from the 2x2 counts (Burris 1995: 39, 17, 78, 90), so both agree
+    assert adhd.vi[0] == pytest.approx(1 / 39 + 1 / 17 + 1 / 78 + 1 / 90, rel=1e-9)
+    # without value and CI, the counts are used
+    counts = rows.drop(columns=["value", "ci_lo", "ci_up"])
+    from_counts = read_umbrella(counts).factor("ADHD")
+    assert from_counts.yi == pytest.approx(adhd.yi, abs=1e-9)
+    assert from_counts.vi[0] == pytest.approx(1 / 39 + 1 / 17 + 1 / 78 + 1 / 90, abs=1e-12)
 
 
 def test_value_and_ci_rows_and_smd_means(folder: Path) -> None:
@@ -48,16 +55,19 @@ def test_radua2019_structure(folder: Path) -> None:
     raw = pd.read_csv(folder / "df.radua2019.csv")
     assert len(raw) == 278 and raw.factor.nunique() == 7  # metaumbrella: 278 effects, 7 factors
     assert {f.name for f in data.factors} == set(raw.factor)
-    # every row is either used (possibly merged with its study's other effects) or listed with a reason
-    assert len(data.dropped) == 13
-    assert set(data.dropped.reason.str.split().str[0]) <= {"measure", "no"}
+    # every row is either used (possibly merged with its study's other effects) or listed with a reason:
+    # 6 rows have no value, CI, SE or raw data; 1 RR row sits in an OR factor without its 2x2 counts
+    assert len(data.dropped) == 7
+    assert sorted(data.dropped.reason.str.split().str[0]) == ["measure"] + ["no"] * 6
     merged = raw.multiple_es.notna()
     assert sum(f.k for f in data.factors) < len(raw) - len(data.dropped)  # several effects of a study merged
     assert merged.any()
     assert all(np.isfinite(f.vi).all() and (f.vi > 0).all() for f in data.factors)
 
 
-def test_smd_converted_to_log_or_in_a_mixed_factor(tmp_path: Path) -> None:
+def test_or_converted_to_g_in_a_mixed_factor(tmp_path: Path) -> None:
+    from scipy.special import gamma
+
     f = tmp_path / "mixed.csv"
     pd.DataFrame({
         "meta_review": "m", "factor": "x", "author": ["a", "b", "c"], "year": [2001, 2002, 2003],
@@ -65,8 +75,35 @@ def test_smd_converted_to_log_or_in_a_mixed_factor(tmp_path: Path) -> None:
         "ci_up": [4.0, 2.25, 0.9], "n_cases": [50, 60, 70], "n_controls": [50, 60, 70],
     }).to_csv(f, index=False)
     x = read_umbrella(f).factor("x")
-    assert x.measure == "OR"
-    assert x.yi[2] == pytest.approx(0.5 * math.pi / math.sqrt(3))  # Chinn 2000
+    # metaumbrella: a factor mixing SMD and OR is pooled as Hedges' g; log OR -> d = log OR x sqrt(3)/pi
+    # (Chinn 2000), then g = J d with J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2)), df = n1 + n2 - 2
+    assert x.measure == "SMD"
+    j98 = gamma(49) / (math.sqrt(49) * gamma(48.5))
+    assert x.yi[0] == pytest.approx(math.log(2.0) * math.sqrt(3) / math.pi * j98, rel=1e-12)
+    j138 = gamma(69) / (math.sqrt(69) * gamma(68.5))
+    assert x.yi[2] == pytest.approx(0.5 * j138, rel=1e-12)  # a reported SMD is Cohen's d
+
+
+def test_excel_input_and_several_effects(tmp_path: Path, folder: Path) -> None:
+    raw = pd.read_csv(folder / "df.OR.multi.csv")
+    book = tmp_path / "multi.xlsx"
+    raw.to_excel(book, index=False, sheet_name="data")
+    from_xlsx = read_umbrella(book, sheet="data", r=0.6)
+    from_csv = read_umbrella(folder / "df.OR.multi.csv", r=0.6)
+    assert [f.name for f in from_xlsx.factors] == [f.name for f in from_csv.factors]
+    for a, b in zip(from_xlsx.factors, from_csv.factors, strict=True):
+        assert a.studies == b.studies and np.allclose(a.yi, b.yi) and np.allclose(a.vi, b.vi)
+    dup = raw.copy()
+    dup.loc[dup.author == "al-Hamad", "multiple_es"] = np.nan
+    with pytest.raises(InputError, match="multiple_es") as info:
+        read_umbrella(dup)
+    assert info.value.line == 4  # al-Hamad's first row (spreadsheet row 4)
+    with pytest.raises(InputError, match="file not found"):
+        read_umbrella(tmp_path / "none.xlsx")
+    with pytest.raises(InputError, match="compat"):
+        read_umbrella(book, compat="metaumbrella-0.9")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="r must be"):
+        read_umbrella(book, r=1.5)
 
 
 def test_errors_name_row_and_column(tmp_path: Path) -> None:

@@ -160,49 +160,82 @@ def overlap(
 
 
 def credibility(
-    source: Annotated[Path, typer.Argument(help="metaumbrella well-formatted CSV (a row per study effect)")],
+    source: Annotated[Path, typer.Argument(
+        help="metaumbrella well-formatted table, .csv or .xlsx (a row per study effect)")],
     method: Annotated[str, typer.Option(help="tau² estimator")] = "REML",
     pi: Annotated[str, typer.Option(help=_PI_HELP)] = "t",
     i2: Annotated[str, typer.Option(help="I² for the < 50% criterion: q (Q-based) or tau2")] = "q",
     min_cases: Annotated[float, typer.Option(help="classes I-III need more cases than this")] = 1000,
-    grade: Annotated[bool, typer.Option(help="also the algorithmic GRADE rating")] = False,
+    esb: Annotated[str, typer.Option(
+        help="excess significance: TESSPSST (metaumbrella's default), TESS, PSST or IT")] = "TESSPSST",
+    true_effect: Annotated[str, typer.Option(
+        help="true effect for excess significance: UWLS, largest, pooled, fixed or a number")] = "UWLS",
+    largest_by: Annotated[str, typer.Option(help="largest study: n (participants) or precision")] = "n",
+    r: Annotated[float, typer.Option(help="within-study correlation of outcomes (no r column)")] = 0.5,
+    sheet: Annotated[str, typer.Option(help="Excel sheet (name or 0-based index)")] = "0",
+    compat: Annotated[str | None, typer.Option(
+        help="metaumbrella-1.1.0: reproduce its aggregation quirks exactly")] = None,
+    criteria: Annotated[str, typer.Option(
+        help="classification to show: Ioannidis, GRADE or Personalised (with --class-i ...)")] = "Ioannidis",
+    class_i: Annotated[str | None, typer.Option(help="Personalised class I thresholds, e.g. 'n_cases=800,"
+                                                     "esb_p=0.1,pi=notnull'")] = None,
+    class_ii: Annotated[str | None, typer.Option(help="Personalised class II thresholds")] = None,
+    class_iii: Annotated[str | None, typer.Option(help="Personalised class III thresholds")] = None,
+    class_iv: Annotated[str | None, typer.Option(help="Personalised class IV thresholds")] = None,
+    grade: Annotated[bool, typer.Option(help="also the algorithmic GRADE (metaumbrella's rules)")] = False,
     by: Annotated[str | None, typer.Option(
         help="a column constant within each factor: the classes counted by its levels")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Credibility classes I-IV/ns (Fusar-Poli & Radua 2018) of each factor, criteria explicit."""
+    """Credibility of each factor as metaumbrella's umbrella() + add.evidence(): classes I-IV/ns
+    (Fusar-Poli & Radua 2018), GRADE or Personalised, criteria explicit."""
     from metareview.synthesis.credibility import CredibilityCriteria, assess_umbrella
-    from metareview.synthesis.grade import grade_assessment
+    from metareview.synthesis.evidence import add_evidence, parse_thresholds, umbrella_summary
     from metareview.synthesis.umbrella_input import read_umbrella
 
     if pi not in {"t", "z", "riley"} or i2 not in {"q", "tau2"}:
         raise InputError("--pi must be t, z or riley and --i2 q or tau2")
-    data = read_umbrella(source)
-    crit = CredibilityCriteria(method=method.upper(), pi=pi, i2=i2, min_cases=min_cases)  # type: ignore[arg-type]
+    theta: Any = true_effect
+    try:
+        theta = float(true_effect)
+    except ValueError:
+        pass
+    data = read_umbrella(source, r=r, sheet=int(sheet) if sheet.isdigit() else sheet,
+                         compat=compat)  # type: ignore[arg-type]
+    crit = CredibilityCriteria(method=method.upper(), pi=pi, i2=i2, min_cases=min_cases,  # type: ignore[arg-type]
+                               esb_method=esb.upper(), esb_theta=theta,  # type: ignore[arg-type]
+                               largest_by=largest_by)  # type: ignore[arg-type]
     table = assess_umbrella(data, crit)
-    rob = {f.name: f.rob_low_pct for f in data.factors}
-    grades = [grade_assessment(a, rob[a.name]) for a in table.assessments] if grade else []
+    evidence = None
+    if criteria.lower() != "ioannidis":
+        evidence = add_evidence(table, criteria, class_I=parse_thresholds(class_i),
+                                class_II=parse_thresholds(class_ii), class_III=parse_thresholds(class_iii),
+                                class_IV=parse_thresholds(class_iv))
+    grades = add_evidence(table, "GRADE").grades if grade else ()
     grouped = None
     if by is not None:
-        import pandas as pd
-
         from metareview.synthesis.grouping import classes_by, factor_levels
+        from metareview.synthesis.umbrella_input import read_table
 
-        levels = factor_levels(pd.read_csv(source), by, source=str(source))
+        levels = factor_levels(read_table(source, sheet), by, source=str(source))
         grouped = classes_by(table, levels, moderator=by)
     if as_json:
         _print_json(table.to_dict() | {"grade": [g.to_dict() for g in grades],
-                                       "dropped_rows": data.dropped.to_dict(orient="records")}
+                                       "dropped_rows": data.dropped.to_dict(orient="records"),
+                                       "summary": umbrella_summary(table).to_dict(orient="records")}
+                    | ({"evidence": evidence.to_dict()} if evidence is not None else {})
                     | ({"by": grouped.to_dict(orient="records")} if grouped is not None else {}))
         return
     typer.echo(str(table))
+    if evidence is not None:
+        typer.echo(str(evidence))
     if grouped is not None:
         typer.echo(f"\nClasses by {by}:\n{grouped.to_string(index=False)}")
     for g in grades:
         typer.echo(str(g))
     if len(data.dropped):
         typer.echo(f"{len(data.dropped)} rows left out: " + "; ".join(
-            f"row {r.row} ({r.reason})" for r in data.dropped.itertuples()))
+            f"row {r_.row} ({r_.reason})" for r_ in data.dropped.itertuples()))
 
 
 @protocol_app.command("check")

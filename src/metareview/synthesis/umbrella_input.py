@@ -1,23 +1,45 @@
-"""Input in metaumbrella's "well-formatted" layout, accepted as is.
+"""Input in metaumbrella's "well-formatted" layout (CSV or Excel), read as metaumbrella 1.1.0 reads it.
 
 metaumbrella (Gosling et al., R package, CRAN) takes one row per primary-study effect with the columns
-``meta_review, factor, author, year, measure`` and, depending on the measure, ``value, ci_lo, ci_up`` or
-``se``, ``n_cases, n_controls``, 2x2 counts (``n_cases_exp, n_cases_nexp, n_controls_exp,
-n_controls_nexp``; for RR ``n_exp, n_nexp``), means and SDs (``mean_cases, sd_cases, mean_controls,
-sd_controls``), ``multiple_es``, ``rob``, ``amstar``. :func:`read_umbrella` turns such a table into one
-:class:`UmbrellaFactor` (yi, vi on the analysis scale: log for ratios) per ``factor``::
+``meta_review, factor, author, year, measure`` and, depending on the measure, ``value`` with ``ci_lo,
+ci_up`` and/or ``se``, ``n_cases, n_controls``, 2x2 counts (``n_cases_exp, n_cases_nexp,
+n_controls_exp, n_controls_nexp``; for RR ``n_exp, n_nexp``), means and SDs (``mean_cases, sd_cases,
+mean_controls, sd_controls``), and optionally ``multiple_es``, ``r``, ``rob``, ``rob1_report`` /
+``rob2_report``, ``indirectness``, ``amstar``, ``reverse_es``, ``discard``. :func:`read_umbrella` turns
+such a table (``.csv``, or ``.xlsx`` like ``umbrella.xls``) into one :class:`UmbrellaFactor` per
+``factor``, on metaumbrella's analysis scale::
 
     >>> data = read_umbrella("df.OR.csv")                    # doctest: +SKIP
     >>> [f.name for f in data.factors]                        # doctest: +SKIP
     ['ADHD', 'ASD', 'dyslexia', 'ID']
 
-Effect sizes come from the rawest data a row has: 2x2 counts (OR, RR) or means and SDs (SMD as Hedges'
-g, MD), else ``value`` with its 95% CI, else ``value`` with ``se``. Where a factor mixes SMD and OR rows,
-the minority is converted to the majority's scale (log OR = d·π/√3, Chinn 2000); rows that cannot be
-used (another measure, nothing to compute from) are listed in :attr:`UmbrellaData.dropped` with the
-reason. Several effects of one study (``multiple_es``): "groups" are pooled by inverse variance,
-"outcomes" are averaged with their variances averaged too (correlation 1, a conservative bound) — an
-approximation of metaumbrella's handling, stated here so results can be compared knowingly.
+What metaumbrella does, and so what is done here (metaumbrella's R/functions_effectsize.R,
+R/check_data.R, R/functions_multilevel.R; its vignette "Details on calculations"):
+
+- **Which numbers a row's effect comes from.** A reported ``value`` with its 95% CI or SE comes first;
+  the raw data (2x2 counts, means and SDs) only where it is missing. Ratios (OR, RR, HR, IRR) are
+  analysed on the log scale, their SE taken from the CI as (log up − log low)/(2·1.959964).
+- **Standardised mean differences are Hedges' g.** A ``value`` of measure SMD is Cohen's d: it is
+  multiplied by the exact small-sample factor J(n_cases + n_controls − 2), and so is its SE; means and
+  SDs give d with SE sqrt(N/(n1 n2) + d²/(2N)), then g = J d (Borenstein et al. 2009, eqs 4.18-4.24).
+- **MD factors are pooled on the g scale** (metaumbrella's default ``summary(raw_md = FALSE)``): g from
+  the means and SDs (else from the MD and its CI); the raw mean differences are kept in ``md_yi``/``md_vi``
+  (SE sqrt(sd1²/n1 + sd2²/n2)) for a pooled MD.
+- **Mixed measures in a factor**: any SMD/MD with OR/HR → the g scale (log OR × √3/π, Chinn 2000,
+  then J); OR with RR/HR → log OR (HR taken as an OR; an RR row needs its 2x2 counts). Rows that cannot
+  be used are listed in :attr:`UmbrellaData.dropped` with the reason.
+- **Several effects of one study** (same ``author`` and ``year`` in a factor; ``multiple_es`` must say
+  which kind, as metaumbrella requires): ``outcomes`` (or time points) are averaged with the variance of
+  a mean of correlated effects, (Σv_i + 2 Σ_{i<j} r √(v_i v_j))/m², with the study's ``r`` column or the
+  ``r`` argument (default 0.5; Borenstein et al. 2009, ch. 24), keeping the largest sample sizes;
+  ``groups`` (independent subgroups) are pooled by inverse variance (ch. 23) and their sizes summed.
+- ``compat="metaumbrella-1.1.0"`` reproduces three quirks of metaumbrella 1.1.0's aggregation so that its
+  published numbers can be matched exactly: every aggregated ``outcomes`` (resp. ``groups``) study carries
+  the 95% CI of the first such study of its factor (an ``ifelse`` on a scalar), aggregated ``outcomes``
+  studies whose cases and controls differ get the factor's total of those studies as their sample size,
+  and one ``r`` (the first given) is used for all ``outcomes`` studies of a factor. These change only
+  which study is "the largest" and its CI (and the share of contradicting studies), never the pooled
+  estimate; by default each aggregated study keeps its own CI and size.
 """
 
 from __future__ import annotations
@@ -26,47 +48,82 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from metareview.errors import InputError
 from metareview.stats import escalc
-from metareview.stats.convert import from_ci
 from metareview.stats.errors import StatsInputError
 
 REQUIRED = ("meta_review", "factor", "author", "year", "measure")
 RATIO = frozenset({"OR", "RR", "HR", "IRR"})
-SUPPORTED = frozenset({"OR", "RR", "HR", "IRR", "SMD", "MD"})
-_NUMERIC = ("value", "ci_lo", "ci_up", "se", "n_cases", "n_controls", "n_exp", "n_nexp", "n_cases_exp",
-            "n_cases_nexp", "n_controls_exp", "n_controls_nexp", "mean_cases", "sd_cases", "mean_controls",
-            "sd_controls")
+SUPPORTED = frozenset({"OR", "RR", "HR", "IRR", "SMD", "MD", "G"})
+_G_FAMILY = frozenset({"SMD", "MD", "G"})
+_NUMERIC = ("value", "ci_lo", "ci_up", "se", "var", "n_cases", "n_controls", "n_sample", "n_exp", "n_nexp",
+            "n_cases_exp", "n_cases_nexp", "n_controls_exp", "n_controls_nexp", "mean_cases", "sd_cases",
+            "mean_controls", "sd_controls", "amstar", "r")
 _LOG_OR_PER_D = math.pi / math.sqrt(3)  # Chinn 2000, Stat Med 19:3127
+_Z975 = 1.959963984540054
+COMPAT = ("metaumbrella-1.1.0",)
+
+
+def hedges_j(df: Any) -> Any:
+    """The exact small-sample correction J(df) = Γ(df/2) / (√(df/2) Γ((df − 1)/2)) (NaN for df ≤ 1)."""
+    from scipy.special import gammaln
+
+    d = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        j = np.exp(gammaln(d / 2) - 0.5 * np.log(d / 2) - gammaln((d - 1) / 2))
+    return np.where(d > 1, j, np.nan)
 
 
 @dataclass(frozen=True)
 class UmbrellaFactor:
-    """One meta-analysis (a ``factor``): effect sizes on the analysis scale, sample sizes, study labels."""
+    """One meta-analysis (a ``factor``): one effect per study on the analysis scale, sizes, labels.
+
+    ``measure`` is the analysis scale: OR/RR/HR/IRR (``yi`` is the log) or SMD (``yi`` is Hedges' g);
+    ``input_measure`` the measure of the rows when it differs (``"MD"`` pooled on the g scale).
+    ``ci_lower``/``ci_upper`` are each study's 95% CI as metaumbrella uses it (the largest study, studies
+    contradicting the pooled effect); ``rob``/``report_rob`` each study's overall / selective-reporting
+    risk of bias (1 low, 0 not low, NaN not given); ``rob_low_pct`` the % of participants in studies at
+    low risk (the earlier summary; metaumbrella weights by meta-analytic weight, see credibility).
+    """
 
     name: str
     meta_review: str
-    measure: str  # OR/RR/HR/IRR (yi is the log) or SMD/MD
+    measure: str
     yi: np.ndarray
     vi: np.ndarray
     n_cases: np.ndarray
     n_controls: np.ndarray
     studies: tuple[str, ...]
-    rob_low_pct: float | None = None  # % of participants in studies at low risk of bias, if `rob` given
+    rob_low_pct: float | None = None
     amstar: float | None = None
+    ci_lower: np.ndarray | None = None
+    ci_upper: np.ndarray | None = None
+    n_sample: np.ndarray | None = None
+    rob: np.ndarray | None = None
+    report_rob: np.ndarray | None = None
+    indirectness: str | None = None
+    input_measure: str = ""
+    md_yi: np.ndarray | None = None
+    md_vi: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         return len(self.yi)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"factor": self.name, "study": list(self.studies), "yi": self.yi, "vi": self.vi,
-                             "n_cases": self.n_cases, "n_controls": self.n_controls})
+        nan = np.full(self.k, np.nan)
+        return pd.DataFrame({
+            "factor": self.name, "study": list(self.studies), "yi": self.yi, "vi": self.vi,
+            "ci_lower": self.ci_lower if self.ci_lower is not None else nan,
+            "ci_upper": self.ci_upper if self.ci_upper is not None else nan,
+            "n_cases": self.n_cases, "n_controls": self.n_controls,
+            "rob": self.rob if self.rob is not None else nan,
+        })
 
 
 @dataclass(frozen=True)
@@ -93,44 +150,106 @@ class UmbrellaData:
         return "\n".join(lines)
 
 
-def read_umbrella(source: str | Path | pd.DataFrame) -> UmbrellaData:
-    """Read a metaumbrella well-formatted table (CSV path or data frame); errors name row and column."""
-    name = str(source) if not isinstance(source, pd.DataFrame) else "<data frame>"
-    if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-    else:
-        try:
-            frame = pd.read_csv(source)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read: {exc}", file=name) from exc
+def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: int | str = 0,
+                  compat: Literal["metaumbrella-1.1.0"] | None = None) -> UmbrellaData:
+    """Read a metaumbrella well-formatted table (``.csv``/``.xlsx`` path or data frame).
+
+    ``r``: the within-study correlation for studies with several ``outcomes`` and no ``r`` value
+    (metaumbrella's ``umbrella(r = 0.5)``); ``sheet``: the Excel sheet (index or name); ``compat``: see
+    the module docstring. Errors name the file, row (the spreadsheet row, header = 1) and column.
+    """
+    if not -1 <= r <= 1:
+        raise InputError(f"r must be within [-1, 1], not {r}", field="r")
+    if compat is not None and compat not in COMPAT:
+        raise InputError(f"compat must be one of {COMPAT}", field="compat")
+    name, frame = _load(source, sheet)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(f"missing required column(s) {missing}", file=name, line=1, field=missing[0])
-    frame["measure"] = frame["measure"].astype(str).str.strip().str.upper()
+    frame = frame.reset_index(drop=True)
     frame["_row"] = np.arange(2, len(frame) + 2)  # spreadsheet row (header = 1)
+    dropped: list[dict[str, Any]] = []
+    if "discard" in frame.columns:
+        gone = frame["discard"].astype(str).str.strip().str.lower().isin(["yes", "remove", "removed", "true"])
+        dropped += [{"row": int(r_), "factor": str(f), "reason": "discard column"}
+                    for r_, f in zip(frame.loc[gone, "_row"], frame.loc[gone, "factor"], strict=True)]
+        frame = frame[~gone].reset_index(drop=True)
+    frame["measure"] = frame["measure"].astype(str).str.strip().str.upper()
     bad = ~frame["measure"].isin(SUPPORTED)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"unsupported measure {frame['measure'].iloc[i]!r} (supported: {sorted(SUPPORTED)})",
-                         file=name, line=i + 2, field="measure")
+                         file=name, line=int(frame["_row"].iloc[i]), field="measure")
+    frame["author"] = frame["author"].map(_text)
+    frame["year"] = frame["year"].map(_text)
+    frame["factor"] = frame["factor"].map(_text)
+    for col in _NUMERIC:
+        if col in frame.columns:
+            frame[col] = _numeric(frame[col], col, frame["_row"], name)
     factors: list[UmbrellaFactor] = []
-    dropped: list[dict[str, Any]] = []
     for fac, sub in frame.groupby("factor", sort=False):
-        rows, lost = _effects(sub, name)
+        fac_rows, lost = _effects(sub, name)
         dropped += lost
-        if rows.empty:
+        if fac_rows.empty:
             continue
-        factors.append(_factor(str(fac), rows))
+        factors.append(_factor(str(fac), fac_rows, sub, name, r, compat))
     return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
 
 
-# --- internals -----------------------------------------------------------------------------------
+def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
+    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
+    return _load(source, sheet)[1]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _load(source: str | Path | pd.DataFrame, sheet: int | str) -> tuple[str, pd.DataFrame]:
+    if isinstance(source, pd.DataFrame):
+        return "<data frame>", source.copy()
+    path = Path(source)
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            from metareview.records.table_reader import check_xlsx
+
+            check_xlsx(path)
+            frame = pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+        elif path.suffix.lower() == ".xls":
+            raise InputError("the old .xls format is not read: save the workbook as .xlsx", file=path)
+        else:
+            frame = pd.read_csv(path)
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read: {exc}", file=path) from exc
+    return str(path), frame
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _numeric(col: pd.Series, name: str, rows: pd.Series, file: str) -> pd.Series:
+    out = pd.to_numeric(col, errors="coerce")
+    blank = col.astype(str).str.strip().str.upper().isin(["", "NA", "NAN", "N/A", "NONE"])
+    bad = out.isna() & col.notna() & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"not a number: {col.iloc[i]!r}", file=file, line=int(rows.iloc[i]), field=name)
+    return out.astype(float)
 
 
 def _col(sub: pd.DataFrame, column: str) -> np.ndarray:
     if column not in sub.columns:
         return np.full(len(sub), np.nan)
-    return pd.to_numeric(sub[column], errors="coerce").to_numpy(dtype=float)
+    return sub[column].to_numpy(dtype=float)
 
 
 def _have(*arrays: np.ndarray) -> np.ndarray:
@@ -140,136 +259,338 @@ def _have(*arrays: np.ndarray) -> np.ndarray:
     return ok
 
 
+def _target(measures: set[str]) -> str | None:
+    """metaumbrella's analysis measure for a factor mixing ``measures`` (None: cannot be combined)."""
+    if len(measures) == 1:
+        m = next(iter(measures))
+        return "SMD" if m in _G_FAMILY else m
+    if measures & _G_FAMILY and not measures & {"RR", "IRR"}:
+        return "SMD" if measures <= _G_FAMILY | {"OR", "HR"} else None
+    if measures <= {"OR", "RR", "HR"}:
+        return "OR"
+    return None
+
+
 def _effects(sub: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Per-row yi, vi, n_cases, n_controls on the factor's scale; rows that cannot be used, with why."""
-    target = str(sub["measure"].value_counts().index[0])
-    n = len(sub)
-    yi, vi = np.full(n, np.nan), np.full(n, np.nan)
+    """Per-row yi, vi, CI, sizes on the factor's scale; rows that cannot be used, with why."""
     measure = sub["measure"].to_numpy()
+    target = _target(set(measure))
+    n = len(sub)
     c = {k: _col(sub, k) for k in _NUMERIC}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for m in set(measure):
-            rows = measure == m
-            _fill(m, rows, c, yi, vi, sub, file)
+    rows_ = sub["_row"].to_numpy()
+    if target is None:
+        return pd.DataFrame(), [{"row": int(r_), "factor": str(sub["factor"].iloc[0]),
+                                 "reason": f"measures {sorted(set(measure))} cannot be combined"}
+                                for r_ in rows_]
+    # sample sizes (metaumbrella R/check_data.R: marginals as sums, then complements)
     n_cases = np.where(np.isfinite(c["n_cases"]), c["n_cases"], c["n_cases_exp"] + c["n_cases_nexp"])
     n_controls = np.where(np.isfinite(c["n_controls"]), c["n_controls"],
                           c["n_controls_exp"] + c["n_controls_nexp"])
-    n_controls = np.where(np.isfinite(n_controls), n_controls,
-                          c["n_exp"] + c["n_nexp"] - np.nan_to_num(n_cases))
-    # bring SMD and OR onto the factor's scale
-    if target in {"OR", "SMD"}:
-        other = "SMD" if target == "OR" else "OR"
-        conv = measure == other
-        factor = _LOG_OR_PER_D if target == "OR" else 1 / _LOG_OR_PER_D
-        yi[conv] *= factor
-        vi[conv] *= factor**2
+    n_exp = np.where(np.isfinite(c["n_exp"]), c["n_exp"], c["n_cases_exp"] + c["n_controls_exp"])
+    n_nexp = np.where(np.isfinite(c["n_nexp"]), c["n_nexp"], c["n_cases_nexp"] + c["n_controls_nexp"])
+    n_controls = np.where(np.isfinite(n_controls), n_controls, n_exp + n_nexp - n_cases)
+    n_sample = np.where(np.isfinite(c["n_sample"]), c["n_sample"],
+                        np.where(measure == "IRR", n_cases, n_cases + n_controls))
+    se = np.where(np.isfinite(c["se"]), c["se"], np.sqrt(c["var"]))
+    yi, vi = np.full(n, np.nan), np.full(n, np.nan)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    md_y, md_v = np.full(n, np.nan), np.full(n, np.nan)
+    reason = np.full(n, "", dtype=object)
+    reverse = (sub["reverse_es"].astype(str).str.strip().str.lower().str.startswith("revers").to_numpy()
+               if "reverse_es" in sub.columns else np.zeros(n, dtype=bool))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(n):
+            try:
+                got = _row_effect(measure[i], target, i, c, se, n_cases, n_controls, n_exp, n_nexp)
+            except StatsInputError as exc:
+                raise InputError(exc.message, file=file, line=int(rows_[i]),
+                                 field=exc.field or "value") from exc
+            if isinstance(got, str):
+                reason[i] = got
+                continue
+            y, v, ci, md = got
+            if reverse[i]:
+                y, ci, md = -y, (-ci[1], -ci[0]), (-md[0], md[1])
+            yi[i], vi[i], (lo[i], hi[i]), (md_y[i], md_v[i]) = y, v, ci, md
     usable = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
-    lost = []
-    for i in np.flatnonzero(~usable | ~_same_scale(measure, target)):
-        why = ("measure " + measure[i] + " cannot be combined with " + target) if not _same_scale(
-            measure[i:i + 1], target)[0] else "no counts, means/SDs, CI or SE to compute an effect from"
-        lost.append({"row": int(sub["_row"].iloc[i]), "factor": str(sub["factor"].iloc[i]), "reason": why})
-    keep = usable & _same_scale(measure, target)
+    lost = [{"row": int(rows_[i]), "factor": str(sub["factor"].iloc[i]),
+             "reason": reason[i] or "no counts, means/SDs, CI or SE to compute an effect from"}
+            for i in np.flatnonzero(~usable)]
     out = pd.DataFrame({
-        "meta_review": sub["meta_review"].astype(str).to_numpy(),
-        "author": sub["author"].astype(str).to_numpy(),
-        "year": sub["year"].astype(str).to_numpy(), "yi": yi, "vi": vi, "n_cases": n_cases,
-        "n_controls": n_controls, "measure": target,
-        "multiple_es": sub["multiple_es"].to_numpy() if "multiple_es" in sub else np.nan,
-        "rob": sub["rob"].astype(str).str.lower().to_numpy() if "rob" in sub else np.nan,
-        "amstar": _col(sub, "amstar"),
-    })[keep]
+        "_row": rows_, "meta_review": sub["meta_review"].astype(str).to_numpy(),
+        "author": sub["author"].to_numpy(), "year": sub["year"].to_numpy(), "yi": yi, "vi": vi,
+        "ci_lower": lo, "ci_upper": hi, "n_cases": n_cases, "n_controls": n_controls, "n_sample": n_sample,
+        "md_yi": md_y, "md_vi": md_v, "measure": target, "input": measure,
+        "multiple_es": sub["multiple_es"].map(_text).str.lower().to_numpy() if "multiple_es" in sub else "",
+        "r": c["r"], "rob": _rob(sub, "rob"), "report_rob": _report_rob(sub), "amstar": c["amstar"],
+    })[usable]
     return out, lost
 
 
-def _same_scale(measure: np.ndarray, target: str) -> np.ndarray:
-    if target in {"OR", "SMD"}:
-        return np.isin(measure, ["OR", "SMD"])
-    return np.asarray(measure == target)
+def _rob(sub: pd.DataFrame, column: str) -> np.ndarray:
+    """1 where the judgement is "low", 0 for any other judgement, NaN where none is given."""
+    if column not in sub.columns:
+        return np.full(len(sub), np.nan)
+    text = sub[column].map(_text).str.lower()
+    return np.where(text == "", np.nan, (text == "low").astype(float))
 
 
-def _fill(m: str, rows: np.ndarray, c: dict[str, np.ndarray], yi: np.ndarray, vi: np.ndarray,
-          sub: pd.DataFrame, file: str) -> None:
-    """Fill yi/vi for the rows of measure ``m`` from the rawest data each row has."""
-    done = np.zeros(len(rows), dtype=bool)
-
-    def bad_input(exc: StatsInputError, idx: np.ndarray) -> InputError:
-        """Name the file row of the offending element (the first of the batch if none is named)."""
-        at = idx[exc.index] if exc.index is not None and exc.index < idx.size else idx[0]
-        return InputError(exc.message, file=file, line=int(sub["_row"].iloc[at]))
-
-    def put(mask: np.ndarray, **kw: Any) -> None:
-        idx = np.flatnonzero(mask & ~done)
-        if idx.size == 0:
-            return
-        try:
-            es = escalc(kw.pop("measure"), **{k: v[idx] for k, v in kw.items()})
-        except StatsInputError as exc:
-            raise bad_input(exc, idx) from exc
-        yi[idx], vi[idx] = es.yi, es.vi
-        done[idx] = np.isfinite(es.yi) & np.isfinite(es.vi)
-
-    if m == "OR":
-        put(rows & _have(c["n_cases_exp"], c["n_controls_exp"], c["n_cases_nexp"], c["n_controls_nexp"]),
-            measure="OR", ai=c["n_cases_exp"], bi=c["n_controls_exp"], ci=c["n_cases_nexp"],
-            di=c["n_controls_nexp"])
-    elif m == "RR":
-        put(rows & _have(c["n_cases_exp"], c["n_exp"], c["n_cases_nexp"], c["n_nexp"]), measure="RR",
-            ai=c["n_cases_exp"], n1i=c["n_exp"], ci=c["n_cases_nexp"], n2i=c["n_nexp"])
-    elif m in {"SMD", "MD"}:
-        put(rows & _have(c["mean_cases"], c["sd_cases"], c["mean_controls"], c["sd_controls"], c["n_cases"],
-                         c["n_controls"]),
-            measure=m, m1i=c["mean_cases"], sd1i=c["sd_cases"], n1i=c["n_cases"], m2i=c["mean_controls"],
-            sd2i=c["sd_controls"], n2i=c["n_controls"])
-    ratio = m in RATIO
-    ci_rows = np.flatnonzero(rows & ~done & _have(c["value"], c["ci_lo"], c["ci_up"]))
-    if ci_rows.size:
-        try:
-            es = from_ci(c["value"][ci_rows], c["ci_lo"][ci_rows], c["ci_up"][ci_rows],
-                         transf="log" if ratio else None, check=False)
-        except StatsInputError as exc:
-            raise bad_input(exc, ci_rows) from exc
-        yi[ci_rows], vi[ci_rows] = es.yi, es.vi
-        done[ci_rows] = True
-    se_rows = np.flatnonzero(rows & ~done & _have(c["value"], c["se"]))
-    if se_rows.size:
-        yi[se_rows] = np.log(c["value"][se_rows]) if ratio else c["value"][se_rows]
-        vi[se_rows] = c["se"][se_rows] ** 2
+def _report_rob(sub: pd.DataFrame) -> np.ndarray:
+    two, one = _rob(sub, "rob2_report"), _rob(sub, "rob1_report")
+    return np.where(np.isfinite(two), two, one)
 
 
-def _factor(name: str, rows: pd.DataFrame) -> UmbrellaFactor:
-    rows = _merge_multiple(rows)
-    rob = rows["rob"]
-    n_total = rows["n_cases"].fillna(0) + rows["n_controls"].fillna(0)
+def _ci_se(value: float, low: float, high: float, se: float, *, log: bool, df: float) -> tuple[float, float,
+                                                                                          float, float]:
+    """(y, se, ci_low, ci_high) on the analysis scale from a reported value with its CI and/or SE."""
+    crit = float(_t975(df)) if np.isfinite(df) else _Z975
+    if log:
+        if not value > 0 or (np.isfinite(low) and not low > 0):
+            raise StatsInputError("a ratio and its CI must be > 0", field="value")
+        value, low, high = math.log(value), math.log(low) if np.isfinite(low) else low, \
+            math.log(high) if np.isfinite(high) else high
+        crit = _Z975
+    if np.isfinite(low) and not np.isfinite(high):
+        high = 2 * value - low
+    if np.isfinite(high) and not np.isfinite(low):
+        low = 2 * value - high
+    if not np.isfinite(se) and np.isfinite(low):
+        if high < low:
+            raise StatsInputError("ci_up is below ci_lo", field="ci_up")
+        se = (high - low) / (2 * crit)
+    if np.isfinite(se) and not np.isfinite(low):
+        low, high = value - crit * se, value + crit * se
+    return value, se, low, high
+
+
+def _t975(df: Any) -> Any:
+    from scipy import stats
+
+    return stats.t.ppf(0.975, df)
+
+
+def _g_from_d(d: float, d_se: float | None, n1: float, n2: float) -> tuple[float, float, float, float]:
+    """Hedges' g, its variance and 95% CI (t, n1 + n2 − 2 df) from d (SE from the formula if not given)."""
+    big_n = n1 + n2
+    if d_se is None:
+        d_se = math.sqrt(big_n / (n1 * n2) + d * d / (2 * big_n))
+    j = float(hedges_j(big_n - 2))
+    g, g_se = d * j, d_se * j
+    crit = float(_t975(big_n - 2))
+    return g, g_se**2, g - crit * g_se, g + crit * g_se
+
+
+def _row_effect(m: str, target: str, i: int, c: dict[str, np.ndarray], se: np.ndarray, n_cases: np.ndarray,
+                n_controls: np.ndarray, n_exp: np.ndarray, n_nexp: np.ndarray
+                ) -> tuple[float, float, tuple[float, float], tuple[float, float]] | str:
+    """One row's effect on the ``target`` scale: (yi, vi, (ci_low, ci_high), (md, md variance)) or why not."""
+    nan2 = (math.nan, math.nan)
+    val, low, high, s = c["value"][i], c["ci_lo"][i], c["ci_up"][i], se[i]
+    n1, n2 = n_cases[i], n_controls[i]
+    has_value = np.isfinite(val) and (np.isfinite(s) or np.isfinite(low) or np.isfinite(high))
+    if not np.isfinite(val) and np.isfinite(low) and np.isfinite(high):  # metaumbrella: the CI's midpoint
+        val = math.exp((math.log(low) + math.log(high)) / 2) if m in RATIO and low > 0 else (low + high) / 2
+        has_value = True
+    counts = _have(*(c[k][i:i + 1] for k in ("n_cases_exp", "n_cases_nexp", "n_controls_exp",
+                                           "n_controls_nexp")))[0]
+    means = _have(*(c[k][i:i + 1] for k in ("mean_cases", "sd_cases", "mean_controls", "sd_controls")))[0] \
+        and np.isfinite(n1) and np.isfinite(n2)
+    if target == "SMD":
+        df = n1 + n2 - 2 if np.isfinite(n1 + n2) else math.nan
+        if m == "MD":
+            md: tuple[float, float] = nan2
+            if means:
+                md_se = math.sqrt(c["sd_cases"][i] ** 2 / n1 + c["sd_controls"][i] ** 2 / n2)
+                md = (c["mean_cases"][i] - c["mean_controls"][i], md_se**2)
+                pooled = math.sqrt(((n1 - 1) * c["sd_cases"][i] ** 2 + (n2 - 1) * c["sd_controls"][i] ** 2)
+                                   / (n1 + n2 - 2))
+                g, v, lo_, hi_ = _g_from_d(md[0] / pooled, None, n1, n2)
+                return g, v, (lo_, hi_), md
+            if has_value and np.isfinite(df):
+                y, y_se, _, _ = _ci_se(val, low, high, s, log=False, df=df)
+                g, v, lo_, hi_ = _g_from_d(y / (y_se / math.sqrt(1 / n1 + 1 / n2)), None, n1, n2)
+                return g, v, (lo_, hi_), (y, y_se**2)
+            return "an MD needs means and SDs, or a value with its CI or SE and both group sizes"
+        if m in {"SMD", "G"}:
+            if has_value:
+                y, y_se, _, _ = _ci_se(val, low, high, s, log=False, df=df)
+                if not np.isfinite(df):  # metaumbrella: N from d and its SE, split in two
+                    big_n = round((2 + y * y / 4) / y_se**2) * 2
+                    n1 = n2 = round(big_n / 2)
+                if m == "G":
+                    crit = float(_t975(n1 + n2 - 2))
+                    return y, y_se**2, (y - crit * y_se, y + crit * y_se), nan2
+                g, v, lo_, hi_ = _g_from_d(y, y_se, n1, n2)
+                return g, v, (lo_, hi_), nan2
+            if means:
+                pooled = math.sqrt(((n1 - 1) * c["sd_cases"][i] ** 2 + (n2 - 1) * c["sd_controls"][i] ** 2)
+                                   / (n1 + n2 - 2))
+                d = (c["mean_cases"][i] - c["mean_controls"][i]) / pooled
+                g, v, lo_, hi_ = _g_from_d(d, None, n1, n2)
+                return g, v, (lo_, hi_), nan2
+            return "no value with CI or SE, nor means and SDs"
+        # an OR or HR in a factor pooled as g: log OR → d (Chinn 2000), then J
+        got = _row_effect(m, "OR", i, c, se, n_cases, n_controls, n_exp, n_nexp)
+        if isinstance(got, str):
+            return got
+        y, v, _, _ = got
+        if not np.isfinite(n1 + n2):
+            return "an OR converted to g needs n_cases and n_controls"
+        g, gv, lo_, hi_ = _g_from_d(y / _LOG_OR_PER_D, math.sqrt(v) / _LOG_OR_PER_D, n1, n2)
+        return g, gv, (lo_, hi_), nan2
+    # ratio scales
+    if m == target or (target == "OR" and m == "HR"):
+        if has_value:
+            y, y_se, lo_, hi_ = _ci_se(val, low, high, s, log=True, df=math.nan)
+            return y, y_se**2, (lo_, hi_), nan2
+    if target in {"OR", "RR"} and m in {"OR", "RR"} and counts:
+        es = escalc(target, ai=c["n_cases_exp"][i:i + 1], bi=c["n_controls_exp"][i:i + 1],
+                    ci=c["n_cases_nexp"][i:i + 1], di=c["n_controls_nexp"][i:i + 1]) if target == "OR" else \
+            escalc("RR", ai=c["n_cases_exp"][i:i + 1], n1i=n_exp[i:i + 1], ci=c["n_cases_nexp"][i:i + 1],
+                   n2i=n_nexp[i:i + 1])
+        y, v = float(es.yi[0]), float(es.vi[0])
+        return y, v, (y - _Z975 * math.sqrt(v), y + _Z975 * math.sqrt(v)), nan2
+    if target == "RR" and m == "RR" and _have(c["n_cases_exp"][i:i + 1], n_exp[i:i + 1],
+                                              c["n_cases_nexp"][i:i + 1], n_nexp[i:i + 1])[0]:
+        es = escalc("RR", ai=c["n_cases_exp"][i:i + 1], n1i=n_exp[i:i + 1], ci=c["n_cases_nexp"][i:i + 1],
+                    n2i=n_nexp[i:i + 1])
+        y, v = float(es.yi[0]), float(es.vi[0])
+        return y, v, (y - _Z975 * math.sqrt(v), y + _Z975 * math.sqrt(v)), nan2
+    if m != target and not (target == "OR" and m == "HR"):
+        return f"measure {m} cannot be combined with {target} without its 2x2 counts"
+    return "no value with CI or SE, nor counts to compute an effect from"
+
+
+# --- one factor: several effects per study -------------------------------------------------------
+
+
+def _factor(name: str, rows: pd.DataFrame, sub: pd.DataFrame, file: str, r: float,
+            compat: str | None) -> UmbrellaFactor:
+    rows = _merge_multiple(rows, file, r, compat, name)
+    indirect = None
+    if "indirectness" in sub.columns:
+        levels = {_text(v).lower() for v in sub["indirectness"]} - {""}
+        if len(levels) > 1:
+            raise InputError(f"indirectness must be constant within factor {name!r}, got {sorted(levels)}",
+                             file=file, line=int(sub["_row"].iloc[0]), field="indirectness")
+        if levels:
+            indirect = next(iter(levels))
+            indirect = "no" if indirect in {"no indirectness", "no"} else indirect
+            if indirect not in {"no", "serious", "very serious"}:
+                raise InputError("indirectness must be 'no indirectness', 'serious' or 'very serious'",
+                                 file=file, line=int(sub["_row"].iloc[0]), field="indirectness")
+    rob = rows["rob"].to_numpy(dtype=float)
+    n_total = (rows["n_cases"].fillna(0) + rows["n_controls"].fillna(0)).to_numpy()
     rob_pct = None
-    if rob.notna().any() and (rob != "nan").any():
-        rob_pct = float(100 * n_total[rob == "low"].sum() / n_total.sum()) if n_total.sum() > 0 else None
+    known = np.isfinite(rob)
+    if known.any() and n_total[known].sum() > 0:
+        rob_pct = float(100 * np.sum(n_total[known] * rob[known]) / n_total[known].sum())
     amstar = rows["amstar"].dropna()
+    input_measure = "MD" if set(rows["input"]) == {"MD"} else ""
+    md_yi = rows["md_yi"].to_numpy(dtype=float) if input_measure == "MD" else None
     return UmbrellaFactor(
         name=name, meta_review=str(rows["meta_review"].iloc[0]), measure=str(rows["measure"].iloc[0]),
         yi=rows["yi"].to_numpy(dtype=float), vi=rows["vi"].to_numpy(dtype=float),
         n_cases=rows["n_cases"].to_numpy(dtype=float), n_controls=rows["n_controls"].to_numpy(dtype=float),
-        studies=tuple(f"{a} {y}" for a, y in zip(rows["author"], rows["year"], strict=True)),
+        studies=tuple(f"{a} {y}".strip() for a, y in zip(rows["author"], rows["year"], strict=True)),
         rob_low_pct=rob_pct, amstar=float(amstar.iloc[0]) if len(amstar) else None,
+        ci_lower=rows["ci_lower"].to_numpy(dtype=float), ci_upper=rows["ci_upper"].to_numpy(dtype=float),
+        n_sample=rows["n_sample"].to_numpy(dtype=float), rob=rob,
+        report_rob=rows["report_rob"].to_numpy(dtype=float), indirectness=indirect,
+        input_measure=input_measure, md_yi=md_yi,
+        md_vi=rows["md_vi"].to_numpy(dtype=float) if input_measure == "MD" else None,
     )
 
 
-def _merge_multiple(rows: pd.DataFrame) -> pd.DataFrame:
-    """Combine several effects of one study: 'groups' by inverse variance, 'outcomes' by averaging."""
-    flagged = rows["multiple_es"].notna()
-    if not flagged.any():
+def _merge_multiple(rows: pd.DataFrame, file: str, r: float, compat: str | None, name: str) -> pd.DataFrame:
+    """One row per study (metaumbrella's order: aggregated groups, aggregated outcomes, single effects)."""
+    key = rows["author"] + "\x00" + rows["year"]
+    dup = key.duplicated(keep=False).to_numpy()
+    if not dup.any():
         return rows.reset_index(drop=True)
-    keep = [rows[~flagged]]
-    for _, g in rows[flagged].groupby(["author", "year"], sort=False):
-        kind = str(g["multiple_es"].iloc[0]).lower()
-        if kind.startswith("group"):
-            w = 1 / g["vi"]
-            merged = {"yi": float((w * g["yi"]).sum() / w.sum()), "vi": float(1 / w.sum()),
-                      "n_cases": g["n_cases"].sum(), "n_controls": g["n_controls"].sum()}
+    kind = rows["multiple_es"].replace({"outcome": "outcomes", "group": "groups"})
+    bad = dup & ~kind.isin(["outcomes", "groups"]).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"study {rows['author'].iloc[i]} ({rows['year'].iloc[i]}) appears several times in "
+                         f"factor {name!r}: say in multiple_es whether "
+                         "its effects are 'outcomes' or 'groups'", file=file, line=int(rows["_row"].iloc[i]),
+                         field="multiple_es")
+    rows = rows.assign(_kind=kind.where(dup, ""), _key=key)
+    groups_out, outcomes_out = [], []
+    first_r = None
+    for _, g in rows[dup].groupby("_key", sort=False):
+        kinds = set(g["_kind"])
+        if len(kinds) > 1:
+            raise InputError(f"study {g['author'].iloc[0]} ({g['year'].iloc[0]}) mixes 'outcomes' and "
+                             "'groups' in multiple_es", file=file, line=int(g["_row"].iloc[0]),
+                             field="multiple_es")
+        rs = set(g["r"].dropna())
+        if len(rs) > 1:
+            raise InputError(f"study {g['author'].iloc[0]} ({g['year'].iloc[0]}) has several r values",
+                             file=file, line=int(g["_row"].iloc[0]), field="r")
+        if kinds == {"groups"}:
+            groups_out.append(_pool_groups(g))
         else:
-            merged = {"yi": float(g["yi"].mean()), "vi": float(g["vi"].mean()),
-                      "n_cases": g["n_cases"].max(), "n_controls": g["n_controls"].max()}
-        keep.append(pd.DataFrame([g.iloc[0].to_dict() | merged]))
-    return pd.concat(keep, ignore_index=True)
+            study_r = next(iter(rs)) if rs else r
+            if compat and first_r is None:
+                first_r = study_r
+            outcomes_out.append(_mean_outcomes(g, first_r if compat and first_r is not None else study_r))
+    grouped, outcomes = pd.DataFrame(groups_out), pd.DataFrame(outcomes_out)
+    if compat == "metaumbrella-1.1.0":
+        for part in (grouped, outcomes):
+            if len(part):
+                part["ci_lower"], part["ci_upper"] = part["ci_lower"].iloc[0], part["ci_upper"].iloc[0]
+        if len(outcomes):
+            unequal = outcomes["n_cases"] != outcomes["n_controls"]
+            total = float((outcomes["n_cases"] + outcomes["n_controls"]).sum())
+            outcomes.loc[unequal, "n_sample"] = total
+    single = rows[~dup]
+    return pd.concat([grouped, outcomes, single], ignore_index=True).drop(columns=["_kind", "_key"])
 
+
+def _ci_of(y: float, v: float, n1: float, n2: float, measure: str) -> tuple[float, float]:
+    crit = float(_t975(n1 + n2 - 2)) if measure == "SMD" and np.isfinite(n1 + n2) else _Z975
+    return y - crit * math.sqrt(v), y + crit * math.sqrt(v)
+
+
+def _pool_groups(g: pd.DataFrame) -> dict[str, Any]:
+    """Independent subgroups of one study: the inverse-variance (fixed-effect) mean; sizes summed."""
+    w = 1 / g["vi"].to_numpy()
+    y = float(np.sum(w * g["yi"]) / w.sum())
+    v = float(1 / w.sum())
+    out: dict[str, Any] = {str(k_): v_ for k_, v_ in g.iloc[0].to_dict().items()}
+    n1, n2 = float(g["n_cases"].sum()), float(g["n_controls"].sum())
+    out |= {"yi": y, "vi": v, "n_cases": n1, "n_controls": n2, "n_sample": float(g["n_sample"].sum()),
+            "rob": _mean_or_nan(g["rob"]), "report_rob": _mean_or_nan(g["report_rob"])}
+    out["ci_lower"], out["ci_upper"] = _ci_of(y, v, n1, n2, str(g["measure"].iloc[0]))
+    if np.isfinite(g["md_vi"]).all():
+        mw = 1 / g["md_vi"].to_numpy()
+        out |= {"md_yi": float(np.sum(mw * g["md_yi"]) / mw.sum()), "md_vi": float(1 / mw.sum())}
+    return out
+
+
+def _mean_outcomes(g: pd.DataFrame, r: float) -> dict[str, Any]:
+    """Correlated outcomes of one study: their mean, with the variance of a mean of correlated effects."""
+    se = np.sqrt(g["vi"].to_numpy())
+    m = len(se)
+    cov = r * np.outer(se, se)
+    np.fill_diagonal(cov, se**2)
+    y, v = float(g["yi"].mean()), float(cov.sum() / m**2)
+    out: dict[str, Any] = {str(k_): v_ for k_, v_ in g.iloc[0].to_dict().items()}
+    n1, n2 = float(g["n_cases"].max()), float(g["n_controls"].max())
+    out |= {"yi": y, "vi": v, "n_cases": n1, "n_controls": n2, "n_sample": float(g["n_sample"].max()),
+            "rob": _mean_or_nan(g["rob"]), "report_rob": _mean_or_nan(g["report_rob"]), "r": r}
+    out["ci_lower"], out["ci_upper"] = _ci_of(y, v, n1, n2, str(g["measure"].iloc[0]))
+    if np.isfinite(g["md_vi"]).all():
+        mse = np.sqrt(g["md_vi"].to_numpy())
+        mcov = r * np.outer(mse, mse)
+        np.fill_diagonal(mcov, mse**2)
+        out |= {"md_yi": float(g["md_yi"].mean()), "md_vi": float(mcov.sum() / m**2)}
+    return out
+
+
+def _mean_or_nan(s: pd.Series) -> float:
+    vals = s.dropna()
+    return float(vals.mean()) if len(vals) else math.nan
