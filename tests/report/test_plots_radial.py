@@ -17,7 +17,9 @@ from tests.report.plots_metafor import DRAWN, by_gid, calls, line_xy, vec
 
 pytestmark = pytest.mark.metafor
 
-R_CODE = DRAWN + """
+R_CODE = (
+    DRAWN
+    + """
 suppressMessages(library(metadat))
 dat <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
 out <- list(
@@ -27,6 +29,7 @@ out <- list(
   dl_90 = .drawn(radial(rma(yi, vi, data = dat, method = "DL"), level = 90, steps = 5))
 )
 """
+)
 
 CASES = {  # our call for each of metafor's
     "reml": ({"method": "REML"}, {"transf": "exp"}),

@@ -34,7 +34,6 @@ from metareview.report.plots._draw import (
     style,
     z_quantile,
 )
-
 from metareview.stats.results import MetaResult
 
 if TYPE_CHECKING:
@@ -113,9 +112,10 @@ def radial(
         ax.tick_params(axis="y", which="minor", length=2)
         tau = "" if fit.method == "EE" else r" + \tau^2"
         ax.set_xlabel(rf"$x_i = 1/\sqrt{{v_i{tau}}}$")
-        num = r"y_i - \hat{\theta}" if center and fit.method == "EE" else r"y_i - \hat{\mu}" if center else "y_i"
-        ax.set_ylabel(rf"$z_i = \frac{{{num}}}{{\sqrt{{v_i{tau}}}}}$", rotation=0, ha="right", va="center",
-                      fontsize=10)
+        num = "y_i" if not center else r"y_i - \hat{\theta}" if fit.method == "EE" else r"y_i - \hat{\mu}"
+        ax.set_ylabel(
+            rf"$z_i = \frac{{{num}}}{{\sqrt{{v_i{tau}}}}}$", rotation=0, ha="right", va="center", fontsize=10
+        )
         _draw_arcs(ax, yi, yi_labels, ci_lb, beta, ci_ub, (x_lo, x_hi), (z_lo, z_hi), asp, ya_xpos, ci_xpos,
                    steps, arc_res, digits, tf)  # fmt: skip
         ax.scatter(xi, zi, s=CEX_POINTS**2, color="black", linewidths=0, zorder=3,
