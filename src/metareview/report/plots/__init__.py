@@ -15,6 +15,8 @@ metafor's diagnostic plots::
     gosh_plot(gosh(res))                            # plot(gosh())
 """
 
+from metareview.report.plots.baujat import baujat_plot
+from metareview.report.plots.labbe import labbe
 from metareview.report.plots.radial import galbraith, radial
 
-__all__ = ["galbraith", "radial"]
+__all__ = ["baujat_plot", "galbraith", "labbe", "radial"]

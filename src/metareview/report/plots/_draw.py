@@ -28,9 +28,9 @@ STYLE: dict[str, Any] = {
     "xtick.major.width": 0.7, "ytick.major.width": 0.7, "legend.frameon": False,
 }  # fmt: skip
 
-#: marker diameter in points of R's ``cex = 1`` at this house style's size (R draws pch 19/21 circles with
-#: a diameter of 0.75 x the point size, 9 pt at R's 12; 6.4 pt here, for 8.5-pt text)
-CEX_POINTS = 0.75 * 8.5
+#: marker diameter in points of R's ``cex = 1`` (R draws pch 19/21 circles with a diameter of 0.75 x the
+#: point size, 9 pt at R's 12 on a 7-inch device; 5.5 pt here, for figures of about 5 inches)
+CEX_POINTS = 5.5
 
 #: R's colours that metafor uses
 R_COLOURS = {"lightgray": "#D3D3D3", "darkgray": "#A9A9A9", "gray": "#BEBEBE", "gray85": "#D9D9D9",
