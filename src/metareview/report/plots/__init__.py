@@ -18,5 +18,6 @@ metafor's diagnostic plots::
 from metareview.report.plots.baujat import baujat_plot
 from metareview.report.plots.labbe import labbe
 from metareview.report.plots.radial import galbraith, radial
+from metareview.report.plots.regplot import regplot
 
-__all__ = ["baujat_plot", "galbraith", "labbe", "radial"]
+__all__ = ["baujat_plot", "galbraith", "labbe", "radial", "regplot"]
