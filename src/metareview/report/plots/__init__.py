@@ -16,8 +16,9 @@ metafor's diagnostic plots::
 """
 
 from metareview.report.plots.baujat import baujat_plot
+from metareview.report.plots.gosh import gosh_plot
 from metareview.report.plots.labbe import labbe
 from metareview.report.plots.radial import galbraith, radial
 from metareview.report.plots.regplot import regplot
 
-__all__ = ["baujat_plot", "galbraith", "labbe", "radial", "regplot"]
+__all__ = ["baujat_plot", "galbraith", "gosh_plot", "labbe", "radial", "regplot"]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: the house style of the report's figures (print-friendly sans serif; SVG text stays text)
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
     "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.7, "svg.fonttype": "none",
     "xtick.major.width": 0.7, "ytick.major.width": 0.7, "legend.frameon": False,
@@ -76,7 +76,7 @@ def point_sizes(wi: Any, plim: tuple[float, float] = (0.5, 3.5)) -> np.ndarray:
     rng = float(np.nanmax(w) - np.nanmin(w))
     if rng <= math.sqrt(np.finfo(float).eps):
         return np.ones_like(w)
-    return (w - np.nanmin(w)) / rng * (plim[1] - plim[0]) + plim[0]
+    return np.asarray((w - np.nanmin(w)) / rng * (plim[1] - plim[0]) + plim[0], dtype=float)
 
 
 def marker_area(cex: Any) -> np.ndarray:

@@ -75,7 +75,7 @@ def _weights(fit: MetaRegResult) -> np.ndarray:
         if user is not None
         else 1 / (np.asarray(fit.vi) + (0.0 if fit.method == "EE" else fit.tau2))
     )
-    return 100 * w / w.sum()
+    return np.asarray(100 * w / w.sum(), dtype=float)
 
 
 def regplot(
