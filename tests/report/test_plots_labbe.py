@@ -85,7 +85,7 @@ def test_every_drawn_number_is_metafors(metafor: dict, case: str) -> None:
     np.testing.assert_allclose(ours, np.column_stack([vec(line["x"]), vec(line["y"])]), rtol=1e-9, atol=1e-12)
     assert [vec(a)[0] for a in calls(r, "C_abline")[0][:2]] == [0, 1]
     diag = by_gid(fig, "labbe-null")[0]
-    assert diag._xy1 == (0.0, 0.0) and diag._slope == 1.0
+    assert tuple(diag.get_xy1()) == (0.0, 0.0) and diag.get_slope() == 1.0
     ax = fig.axes[0]
     np.testing.assert_allclose([*ax.get_xlim(), *ax.get_ylim()], r["usr"], rtol=1e-10)
 
