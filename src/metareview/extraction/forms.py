@@ -122,6 +122,10 @@ class EffectSizeRecord(_WithFields):
     n: int | None = Field(default=None, ge=1)
     higher_favours: bool = Field(
         default=True, description="True when values above the null favour the experimental condition")
+    effect_id: str | None = Field(
+        default=None, max_length=200,
+        description="optional key of the effect size within its report (e.g. 'dep-post'): matches the two "
+                    "extractors' rows in dual extraction (default: outcome domain | comparison | measure)")
 
     @field_validator("measure")
     @classmethod

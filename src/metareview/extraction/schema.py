@@ -9,7 +9,7 @@ orphan::
     from metareview.protocol import Protocol
     from metareview.extraction.schema import effect_size_from_dict, form_schema
     proto = Protocol.load("my-review/protocol.toml")
-    form_schema(proto)["effect_sizes"][11]    # {'name': 'sample', 'type': 'categorical', 'levels': …}
+    form_schema(proto)["effect_sizes"][12]    # {'name': 'sample', 'type': 'categorical', 'levels': …}
     es = effect_size_from_dict({"report_id": "a", "outcome_domain": "depression", ..., "sample": "clinical"},
                                proto)
 """
@@ -44,6 +44,8 @@ EFFECT_BUILTINS: dict[str, str] = {
     "ci_upper": "upper 95% CI bound",
     "p": "p value", "k": "number of studies pooled", "n": "number of participants",
     "higher_favours": "true if values above the null favour the experimental condition (default true)",
+    "effect_id": "optional key of the effect size within its report, e.g. 'dep-post' (matches the rows of "
+                 "two extractors; default: outcome_domain | comparison | measure)",
 }
 
 
