@@ -49,16 +49,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from metareview.errors import InputError
-from metareview.extraction.forms import EffectSizeRecord, MetaAnalysisReport, PrimaryStudy
-from metareview.extraction.snapshot import (
-    PRESENT,
-    ReportExtraction,
-    build,
-    check,
-    coerce,
-    label,
-    parse_path,
+from metareview.extraction.comparison import (
+    Comparison,
+    ConsensusValue,
+    FieldRow,
+    ReportStatus,
+    field_rows,
+    merge,
 )
+from metareview.extraction.forms import EffectSizeRecord, MetaAnalysisReport, PrimaryStudy
+from metareview.extraction.snapshot import PRESENT, ReportExtraction, check, coerce, parse_path
 from metareview.protocol import Protocol
 from metareview.review import Review
 from metareview.screening.roster import canonical_reviewer, check_text
@@ -74,129 +74,6 @@ __all__ = [
     "comparisons", "final_bundle", "import_consensus", "my_extraction", "record_consensus", "save_extraction",
     "save_part", "status", "store_bundle", "submit", "submitted_extractions",
 ]
-
-
-# --- results ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConsensusValue:
-    """A consensus value of one field of a report: who recorded it, when, and what it replaced."""
-
-    field: str
-    value: Any
-    reviewer: str
-    at: datetime
-    note: str | None = None
-    corrected: bool = False
-    previous: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "value": self.value, "reviewer": self.reviewer,
-                "at": self.at.isoformat(), "note": self.note, "corrected": self.corrected,
-                "previous": self.previous}
-
-
-@dataclass(frozen=True)
-class FieldRow:
-    """One field of a report side by side: each extractor's value (None: blank or absent), whether they
-    agree, the consensus value if one was recorded, and the value that stands (``open``: none yet)."""
-
-    field: str
-    label: str
-    values: dict[str, Any]
-    agreed: bool
-    consensus: ConsensusValue | None
-    final: Any
-    open: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "label": self.label, "values": dict(self.values), "agreed": self.agreed,
-                "consensus": self.consensus.to_dict() if self.consensus else None, "final": self.final,
-                "open": self.open}
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two extractions of one report compared field by field (``rows``: the differing fields, and those
-    given a consensus value; all fields with ``all_fields=True``)."""
-
-    report_id: str
-    extractors: tuple[str, ...]
-    rows: tuple[FieldRow, ...]
-    open_fields: int
-    agreed: bool  # no field is open: the agreed values are the final ones
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"report_id": self.report_id, "extractors": list(self.extractors),
-                "rows": [r.to_dict() for r in self.rows], "open_fields": self.open_fields,
-                "agreed": self.agreed}
-
-    def to_frame(self) -> Any:
-        import pandas as pd
-
-        return pd.DataFrame([{"report_id": self.report_id, "field": r.field, "label": r.label,
-                              **{f"value_{n}": r.values.get(n) for n in self.extractors},
-                              "agreed": r.agreed, "consensus": r.consensus.value if r.consensus else None,
-                              "consensus_by": r.consensus.reviewer if r.consensus else None,
-                              "final": r.final, "open": r.open} for r in self.rows])
-
-    def __str__(self) -> str:
-        head = (f"report {self.report_id}: {' vs '.join(self.extractors)}; "
-                + ("agreed" if self.agreed else f"{self.open_fields} field(s) open"))
-        if not self.rows:
-            return head + "\n  (no differing field)"
-        width = max(len(r.field) for r in self.rows)
-        lines = [head]
-        for r in self.rows:
-            vals = "  |  ".join(f"{n}: {_show(r.values.get(n))}" for n in self.extractors)
-            tail = (f"  -> {_show(r.consensus.value)} (consensus by {r.consensus.reviewer})" if r.consensus
-                    else "  -> OPEN" if r.open else "")
-            lines.append(f"  {r.field:<{width}}  {vals}{tail}")
-        return "\n".join(lines)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return "; ".join(map(str, value))
-    return str(value)
-
-
-@dataclass(frozen=True)
-class ReportStatus:
-    """Where one report stands, as the asker may see it. ``extractors`` and ``open_fields`` are shown
-    once every required extractor has submitted (blind mode); counts always."""
-
-    report_id: str
-    required: int
-    started: int
-    submitted: int
-    mine: str  # none | draft | submitted
-    extractors: tuple[str, ...] = ()
-    open_fields: int | None = None
-    consensus_values: int = 0
-    final: bool = False
-
-    @property
-    def phase(self) -> str:
-        """``extracting``, ``consensus`` (fields open), or ``agreed`` (the final values are stored)."""
-        if self.final and (self.required == 1 or not self.open_fields):
-            return "agreed"
-        return "consensus" if self.submitted >= self.required else "extracting"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"report_id": self.report_id, "required": self.required, "started": self.started,
-                "submitted": self.submitted, "mine": self.mine, "extractors": list(self.extractors),
-                "open_fields": self.open_fields, "consensus_values": self.consensus_values,
-                "final": self.final, "phase": self.phase}
-
-    def __str__(self) -> str:
-        who = f" ({', '.join(self.extractors)})" if self.extractors else ""
-        extra = f", {self.open_fields} field(s) open" if self.open_fields else ""
-        return (f"{self.report_id}: {self.phase}; {self.submitted} of {self.required} submitted{who}{extra}; "
-                f"yours: {self.mine}")
 
 
 # --- names ------------------------------------------------------------------------------------------
@@ -295,78 +172,13 @@ def _derived(session: Session, key: str) -> _Derived:
     return _derive(repo.extraction_events(session, key)).get(key, _Derived())
 
 
-# --- comparison and merge -----------------------------------------------------------------------------
-
-
-def _same(values: Iterable[Any]) -> bool:
-    return len({json.dumps(v, sort_keys=True) for v in values}) <= 1
-
-
-def _rows(extractions: Mapping[str, ReportExtraction],
-          consensus: Mapping[str, ConsensusValue]) -> tuple[list[FieldRow], list[str]]:
-    """Every field of the extractions side by side, with the value that stands; and the presence paths
-    of the effect sizes and studies kept, in order. The fields of an effect size or study that only one
-    extractor has follow the decision to keep or drop it (shown, not open, while it is undecided)."""
-    flats = {name: ex.fields() for name, ex in extractions.items()}
-    names = list(flats)
-    paths = list(dict.fromkeys(p for f in flats.values() for p in f))
-    parents = {p for p in paths if parse_path(p).name is None}
-    paths += [p for p in consensus if p not in paths and parse_path(p).parent in (None, *parents)
-              and (parse_path(p).part == "report" or parse_path(p).name is not None)]
-    where = {p: i for i, p in enumerate(paths)}
-    paths.sort(key=lambda p: (_part_rank(p), where.get(_anchor(p), where[p]), p != _anchor(p)))
-    rows: list[FieldRow] = []
-    presence: dict[str, Any] = {}  # presence path -> PRESENT / None (dropped) / _UNSET (open)
-    kept: list[str] = []
-    for path in paths:
-        p = parse_path(path)
-        parent = p.parent
-        state = presence.get(parent, _UNSET) if parent is not None else PRESENT
-        if state is None:
-            continue  # a field of an effect size or study that was dropped
-        holders = names if parent is None else [n for n in names if flats[n].get(parent) == PRESENT]
-        values = {n: flats[n].get(path) for n in names}
-        agreed = _same(values[n] for n in holders) and len(holders) == len(names)
-        cv = consensus.get(path)
-        if state is _UNSET:  # its effect size or study is not decided yet: shown, not open
-            final, is_open = None, False
-        elif cv is not None:
-            final, is_open = cv.value, False
-        elif _same(values[n] for n in holders):
-            final, is_open = (values[holders[0]] if holders else None), False
-        else:
-            final, is_open = None, True
-        if p.name is None:
-            presence[path] = _UNSET if is_open else final
-            if final == PRESENT and not is_open:
-                kept.append(path)
-        rows.append(FieldRow(path, label(path), values, agreed, cv, final, is_open))
-    return rows, kept
-
-
-def _part_rank(path: str) -> int:
-    return {"report": 0, "effect": 1, "study": 2}[parse_path(path).part]
-
-
-def _anchor(path: str) -> str:
-    return parse_path(path).parent or path
-
-
-def _merge(key: str, extractions: Mapping[str, ReportExtraction], consensus: Mapping[str, ConsensusValue],
-           protocol: Protocol) -> tuple[list[FieldRow], ReportExtraction | None]:
-    rows, kept = _rows(extractions, consensus)
-    if any(r.open for r in rows):
-        return rows, None
-    values = {r.field: r.final for r in rows if r.final is not None}
-    return rows, build(key, values, kept, protocol)
-
-
 def _comparison(key: str, d: _Derived, protocol: Protocol, all_fields: bool) -> Comparison:
     extractions = d.extractions()
-    rows, _ = _rows(extractions, d.consensus)
+    rows, _ = field_rows(extractions, d.consensus)
     n_open = sum(r.open for r in rows)
     shown = rows if all_fields else [r for r in rows if not r.agreed or r.consensus is not None]
     return Comparison(key, tuple(sorted(extractions)), tuple(shown), n_open, n_open == 0)
+
 
 
 # --- blind mode --------------------------------------------------------------------------------------
@@ -420,13 +232,14 @@ def _save_dual(session: Session, protocol: Protocol, extraction: ReportExtractio
         first = min(d.consensus.values(), key=lambda c: c.at)
         raise InputError(
             f"report {key!r}: the consensus has begun ({first.reviewer} recorded one); the extractions can "
-            "no longer change: change a value through a consensus (or a correction of one)", field="report_id")
+            "no longer change: change a value through a consensus (or a correction of one)",
+            field="report_id")
     if actor not in d.drafts and len(d.drafts) >= required:
         raise InputError(
             f"report {key!r} already has its {len(d.drafts)} of {required} extractor(s); {actor} cannot "
             "extract it", field="extractor")
     if d.all_submitted(required) and actor in d.submitted:
-        rows, _ = _rows(d.extractions(), d.consensus)
+        rows, _ = field_rows(d.extractions(), d.consensus)
         if not any(r.open for r in rows):
             raise InputError(f"report {key!r} is agreed: its values change through a consensus value",
                              field="report_id")
@@ -441,7 +254,7 @@ def _close_if_agreed(session: Session, protocol: Protocol, key: str) -> None:
     d = _derived(session, key)
     if not d.all_submitted(_required(protocol)):
         return
-    _, merged = _merge(key, d.extractions(), d.consensus, protocol)
+    _, merged = merge(key, d.extractions(), d.consensus, protocol)
     if merged is not None:
         _write_final(session, merged)
 
@@ -473,7 +286,8 @@ def save_extraction(review: Review, extraction: ReportExtraction, extractor: str
 def _actor(protocol: Protocol, extractor: str | None, dual: bool) -> str:
     if extractor is None:
         if dual:
-            raise InputError("this review extracts each report twice ([extraction] extractors_per_report = 2): "
+            raise InputError("this review extracts each report twice ([extraction] extractors_per_report "
+                             "= 2): "
                              "give the extractor's name (--extractor)", field="extractor")
         return UNNAMED
     return canonical_extractor(protocol, extractor)
@@ -533,7 +347,8 @@ def submit(review: Review, report_id: str, extractor: str) -> ReportStatus:
         repo.lock_reports(s, [report_id])
         snap = _derived(s, report_id).drafts.get(actor)
         if snap is None:
-            raise InputError(f"{actor} has no extraction of report {report_id!r} to submit", field="report_id")
+            raise InputError(f"{actor} has no extraction of report {report_id!r} to submit",
+                             field="report_id")
         _save_dual(s, protocol, ReportExtraction.from_json(snap), actor, True, None)
     return status(review, actor, [report_id])[0]
 
@@ -670,7 +485,7 @@ def status(review: Review, reviewer: str | None = None,
                                     "none", final=key in finals))
             continue
         visible = bool(d.drafts) and _visible(protocol, d, asker)
-        n_open = sum(r.open for r in _rows(d.extractions(), d.consensus)[0]) if visible else None
+        n_open = sum(r.open for r in field_rows(d.extractions(), d.consensus)[0]) if visible else None
         out.append(ReportStatus(key, required, len(d.drafts), len(d.submitted), mine,
                                 tuple(sorted(d.drafts)) if visible else (), n_open, len(d.consensus),
                                 key in finals))
@@ -710,7 +525,8 @@ def _consensus(session: Session, protocol: Protocol, report_id: str, path: str, 
             raise InputError(f"report {report_id!r} has no {p.part} {p.key!r} in either extraction",
                              field="field")
     elif p.part != "report" and path not in {q for ex in extractions.values() for q in ex.fields()}:
-        raise InputError(f"report {report_id!r} has no {p.part} {p.key!r} in either extraction", field="field")
+        raise InputError(f"report {report_id!r} has no {p.part} {p.key!r} in either extraction",
+                         field="field")
     if take is not None:
         if value is not _UNSET:
             raise InputError("give a value or take=EXTRACTOR, not both", field="value")
@@ -737,7 +553,7 @@ def _consensus(session: Session, protocol: Protocol, report_id: str, path: str, 
             field="field")
     consensus = dict(d.consensus)
     consensus[path] = ConsensusValue(path, value, asker, datetime.now().astimezone(), note, correct)
-    _, merged = _merge(report_id, extractions, consensus, protocol)  # InputError when the result is invalid
+    _, merged = merge(report_id, extractions, consensus, protocol)  # InputError when the result is invalid
     repo.add_event(session, report_id, CORRECTION if correct else CONSENSUS, asker, field=path,
                    payload={"value": value}, previous=old.value if old else None, note=note)
     if merged is not None:
@@ -781,7 +597,8 @@ def import_consensus(review: Review, path: str | Path, reviewer: str | None = No
             try:
                 who = row.get("reviewer") or reviewer
                 if not who:
-                    raise InputError("a reviewer is required (column reviewer, or --reviewer)", field="reviewer")
+                    raise InputError("a reviewer is required (column reviewer, or --reviewer)",
+                                     field="reviewer")
                 asker = canonical_extractor(protocol, who, option="reviewer")
                 take = row.get("take") or None
                 value = row["value"] if "value" in row and not take else _UNSET

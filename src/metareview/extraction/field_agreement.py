@@ -129,6 +129,8 @@ def field_agreement(pairs: Mapping[str, Mapping[str, ReportExtraction]],
             note = "presence: kappa not meaningful"
         elif not _categorical(group, protocol):
             note = "not categorical"
+        elif len(values) < 2:
+            note = "kappa needs 2 or more items"
         else:
             first = [_BLANK if x is None else str(x) for x, _ in values]
             second = [_BLANK if y is None else str(y) for _, y in values]

@@ -280,13 +280,14 @@ def coerce(path: str, value: Any, protocol: Any = None) -> Any:
             return declared.coerce(value)
         except ValueError as exc:
             raise InputError(f"{path}: {exc}", field=path) from None
-    model, scalars = {"report": (MetaAnalysisReport, REPORT_SCALARS), "effect": (EffectSizeRecord, EFFECT_SCALARS),
+    model, scalars = {"report": (MetaAnalysisReport, REPORT_SCALARS),
+                      "effect": (EffectSizeRecord, EFFECT_SCALARS),
                       "study": (PrimaryStudy, STUDY_SCALARS)}[p.part]
     if p.name not in scalars:
         if protocol is None and p.part != "study":  # a declared field, not checked without a protocol
             return value.strip() if isinstance(value, str) else value
-        raise InputError(f"{path}: {p.name!r} is not a field of {'an effect size' if p.part == 'effect' else 'a ' + p.part}",
-                         field=path)
+        what = "an effect size" if p.part == "effect" else "a " + p.part
+        raise InputError(f"{path}: {p.name!r} is not a field of {what}", field=path)
     if p.name == "databases" and isinstance(value, str):
         value = [d.strip() for d in re.split(r"[;,]", value) if d.strip()]
     try:
@@ -302,7 +303,8 @@ def coerce(path: str, value: Any, protocol: Any = None) -> Any:
 def _declared(p: FieldPath, protocol: Any) -> Any:
     if protocol is None:
         return None
-    specs = protocol.report_fields if p.part == "report" else protocol.effect_fields if p.part == "effect" else []
+    specs = (protocol.report_fields if p.part == "report" else
+             protocol.effect_fields if p.part == "effect" else [])
     return next((s for s in specs if s.name == p.name), None)
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from metareview.errors import InputError
 
 
-def read_table(path: str | Path, *, required: Sequence[str], allowed: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+def read_table(path: str | Path, *, required: Sequence[str],
+               allowed: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
     """``(line, {column: text})`` per non-blank row; :class:`InputError` naming the file (and line and
     column) for a missing or unknown column, or a file that is not a readable CSV/XLSX table."""
     source = Path(path)

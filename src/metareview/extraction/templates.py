@@ -169,24 +169,30 @@ def included_reports(review_dir: str | Path, *, db: str | None = None) -> list[t
     it has one): what :func:`write_templates` pre-fills, so screening and extraction are one chain. The id
     is ``rec<record id>``, the store's record id."""
     from metareview.review import Review
+
+    review = Review.open(review_dir, db)
+    try:
+        return included_reports_of(review)
+    finally:
+        review.close()
+
+
+def included_reports_of(review: Any) -> list[tuple[str, str]]:
+    """:func:`included_reports` of an open :class:`~metareview.review.Review`."""
     from metareview.screening.decisions import final_decisions
     from metareview.screening.stages import INCLUDE
     from metareview.store.screening_repo import record_by_id
 
-    review = Review.open(review_dir, db)
-    try:
-        stage = review.protocol.screening.stages[-1]
-        decided = final_decisions(review, stage)
-        ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
-        out = []
-        with review.session() as session:
-            for rid in ids:
-                rec = record_by_id(session, rid)
-                if rec is not None:
-                    out.append((f"rec{rid}", _citation(rec)))
-        return out
-    finally:
-        review.close()
+    stage = review.protocol.screening.stages[-1]
+    decided = final_decisions(review, stage)
+    ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
+    out = []
+    with review.session() as session:
+        for rid in ids:
+            rec = record_by_id(session, rid)
+            if rec is not None:
+                out.append((f"rec{rid}", _citation(rec)))
+    return out
 
 
 def _citation(rec: Any) -> str:

@@ -54,7 +54,8 @@ def canonical_reviewer(protocol: Protocol, name: str | None, *, roster: list[str
     if not clean:
         raise InputError(f"a {option} name is required (--{option})", field=option)
     if len(clean) > MAX_NAME:
-        raise InputError(f"the {option} name is {len(clean)} characters long (at most {MAX_NAME})", field=option)
+        raise InputError(f"the {option} name is {len(clean)} characters long (at most {MAX_NAME})",
+                         field=option)
     names = list(protocol.screening.reviewers) if roster is None else list(roster)
     if not names:
         return clean

@@ -244,7 +244,8 @@ def add_study_links(session: Session, rows: Iterable[tuple[int, str | None]], ac
                     note: str | None = None) -> None:
     """Append link events ``(record_id, study)``; ``study`` None unlinks (the record is its own study)."""
     stamp = datetime.now(UTC)
-    full = [{"record_id": r, "study": st, "actor": actor, "note": note, "created_at": stamp} for r, st in rows]
+    full = [{"record_id": r, "study": st, "actor": actor, "note": note, "created_at": stamp}
+            for r, st in rows]
     if full:
         session.execute(insert(StudyLinkEvent), full)
 
