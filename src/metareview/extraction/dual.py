@@ -492,6 +492,22 @@ def status(review: Review, reviewer: str | None = None,
     return out
 
 
+def drafts_bundle(session: Session) -> Any:
+    """Every extractor's current extraction of every report (after the protocol migrations recorded),
+    as one :class:`~metareview.extraction.templates.ExtractionBundle` (what a protocol change must not
+    orphan either)."""
+    from metareview.extraction.templates import ExtractionBundle
+
+    reports, effects, lists = [], [], []
+    for d in _derive(repo.extraction_events(session)).values():
+        for ex in d.extractions().values():
+            one = ex.bundle()
+            reports += one.reports
+            effects += one.effect_sizes
+            lists += one.primary_studies
+    return ExtractionBundle(tuple(reports), tuple(effects), tuple(lists))
+
+
 def final_bundle(review: Review) -> Any:
     """The final values of every report (an :class:`~metareview.extraction.templates.ExtractionBundle`):
     with two extractors per report, the consensus values of the reports whose consensus is complete.
