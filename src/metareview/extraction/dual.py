@@ -473,9 +473,14 @@ def status(review: Review, reviewer: str | None = None,
     asker = canonical_extractor(protocol, reviewer, option="reviewer") if reviewer is not None else None
     required = _required(protocol)
     with review.session() as s:
-        derived = _derive(repo.extraction_events(s))
-        finals = repo.final_keys(s)
-    keys = list(dict.fromkeys([*finals, *derived])) if report_ids is None else list(report_ids)
+        if report_ids is None:
+            derived = _derive(repo.extraction_events(s))
+            finals = repo.final_keys(s)
+            keys = list(dict.fromkeys([*finals, *derived]))
+        else:
+            keys = list(dict.fromkeys(report_ids))
+            derived = {k: _derived(s, k) for k in keys}
+            finals = [k for k in repo.final_keys(s) if k in derived]
     out = []
     for key in keys:
         d = derived.get(key, _Derived())
