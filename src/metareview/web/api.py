@@ -363,7 +363,7 @@ def extraction_mine(request: Request, account: User, slug: Slug, report_id: Repo
     return MineOut(report_id=report_id, state=state, extraction=ex.to_json() if ex else None)
 
 
-@router.put("/reviews/{slug}/extraction/reports/{report_id}/mine")
+@router.post("/reviews/{slug}/extraction/reports/{report_id}/mine")
 def extraction_save(request: Request, account: User, slug: Slug, report_id: ReportKey,
                     body: ExtractionIn) -> dict[str, Any]:
     """Save your whole extraction of a report (a draft until ``submit``; with one extractor per report,
