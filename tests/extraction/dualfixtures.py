@@ -38,7 +38,8 @@ stages = ["title_abstract", "full_text"]
 ALL_YES = {i: "yes" for i in range(1, 17)}
 
 
-def make_review(directory: Path, url: str | None = None, n: int = 2, roster: list[str] | None = None) -> Review:
+def make_review(directory: Path, url: str | None = None, n: int = 2,
+                roster: list[str] | None = None) -> Review:
     directory.mkdir(parents=True)
     extra = f"extractors = {roster!r}".replace("'", '"') if roster else ""
     (directory / "protocol.toml").write_text(PROTOCOL.format(n=n, roster=extra), encoding="utf-8")

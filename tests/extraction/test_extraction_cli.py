@@ -23,7 +23,8 @@ def _forms(folder: Path, estimate: float, study: str) -> Path:
         folder / "reports.csv", index=False)
     pd.DataFrame([{"report_id": "brewin2000", "outcome_domain": "ptsd", "comparison": "exposed vs not",
                    "measure": "OR", "estimate": estimate, "ci_lower": 0.1, "ci_upper": 20,
-                   "design": "prospective", "adjusted": "yes"}]).to_csv(folder / "effect_sizes.csv", index=False)
+                   "design": "prospective", "adjusted": "yes"}]).to_csv(folder / "effect_sizes.csv",
+                                                                        index=False)
     pd.DataFrame([{"report_id": "brewin2000", "label": study}]).to_csv(folder / "primary_studies.csv",
                                                                       index=False)
     return folder

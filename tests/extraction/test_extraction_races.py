@@ -95,7 +95,8 @@ def test_two_arbiters_racing_on_one_field(tmp_path: Path, store_url: str) -> Non
     for rnd, res in out.items():
         assert sorted(k for k, _ in res) == ["input", "ok"], (rnd, res)
         winner = consensus[f"r{rnd}"][0]
-        assert f"already has a consensus value, recorded by {winner}" in next(m for k, m in res if k == "input")
+        loser = next(m for k, m in res if k == "input")
+        assert f"already has a consensus value, recorded by {winner}" in loser
         assert final[f"r{rnd}"] == {"olga": 2.0, "cleo": 2.4}[winner]
     review.close()
 

@@ -18,7 +18,8 @@ def test_a_follow_up_report_is_not_a_new_study(review: Review, tmp_path: Path) -
     old, new = batch_records(review)[1], batch_records(review)[2]
     _screen(review, new, include_ta=3, include_ft=2)   # 2 new records included at full text
     c = update_prisma_counts(review)
-    assert (c.previous_studies, c.previous_reports, c.update.new_studies, c.update.new_reports) == (3, 3, 2, 2)
+    counts = (c.previous_studies, c.previous_reports, c.update.new_studies, c.update.new_reports)
+    assert counts == (3, 3, 2, 2)
     # the first new record is a follow-up paper of the first previously included review; two previous
     # records are one review
     studies.link_reports(review, [old[0], new[0]], "review A", actor="ana")

@@ -70,8 +70,8 @@ def _report(c, slug, tok, citation="Brewin CR et al. 2000", country="UK"):
 
 def _effect(c, slug, tok, estimate="2.0", comparison="exposed vs not", **more):
     data = {"csrf": tok, "report_id": "brewin2000", "outcome_domain": "ptsd", "comparison": comparison,
-            "measure": "OR", "estimate": estimate, "ci_lower": "0.1", "ci_upper": "20", "design": "prospective",
-            "adjusted": "yes", **more}
+            "measure": "OR", "estimate": estimate, "ci_lower": "0.1", "ci_upper": "20",
+            "design": "prospective", "adjusted": "yes", **more}
     return c.post(f"/r/{slug}/extraction/effect", data=data)
 
 
@@ -89,7 +89,8 @@ def test_forms_follow_the_protocols_fields(server, hosted):
     assert 'name="support_provider"' not in page and 'name="sample"' not in page  # not this review's fields
     bad = _effect(ana, slug, tok, design="cohort", adjusted="maybe", follow_up_months="six")
     assert bad.status_code == 400
-    for field, message in (("design", "design must be one of prospective, cross_sectional; got &#39;cohort&#39;"),
+    levels = "design must be one of prospective, cross_sectional; got &#39;cohort&#39;"
+    for field, message in (("design", levels),
                            ("adjusted", "adjusted must be yes or no"),
                            ("follow_up_months", "follow_up_months must be a number")):
         label = re.search(rf'<label>[^<]*(?:<abbr[^>]*>\*</abbr>)?\s*<(?:select|input) name="{field}"'
