@@ -278,3 +278,25 @@ def test_agreement_per_field_with_cohens_kappa(tmp_path: Path) -> None:
     assert res.to_frame().shape[0] == len(res.fields)
     with pytest.raises(InputError, match="needs two extractions"):
         field_agreement({"x": {"ana": extraction()}})
+
+
+BAD_VALUES = [
+    ("effect[ptsd | exposed vs not | or].p", "1.5", "less than or equal to 1"),
+    ("effect[ptsd | exposed vs not | or].measure", "XYZ", "unknown measure 'XYZ'"),
+    ("report.year", "1800", "greater than or equal to 1900"),
+    ("report.amstar2.3", "partial yes", "item 3 accepts"),
+    ("report.nonsense", "x", "'nonsense' is not a field of a report"),
+    ("effect[ptsd | exposed vs not | or].adjusted", "perhaps", "adjusted must be yes or no"),
+    ("study[Smith 1995]", "maybe", "give keep or drop"),
+    ("effect[x", "1", "not a field path"),
+]
+
+
+def test_consensus_values_are_checked_when_recorded(tmp_path: Path) -> None:
+    rv = make_review(tmp_path / "rv")
+    dual.save_extraction(rv, extraction(estimate=2.0), "ana", submit=True)
+    dual.save_extraction(rv, extraction(estimate=2.4), "ben", submit=True)
+    for field, value, message in BAD_VALUES:
+        with pytest.raises(InputError, match=message):
+            dual.record_consensus(rv, "brewin2000", field, "olga", value)
+    assert _kinds(rv) == ["submission", "submission"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -250,7 +250,9 @@ def label(path: str) -> str:
 
 
 def _adapter(model: Any, name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(model.model_fields[name].annotation)
+    """The field's type with its constraints (``ge``, ``max_length`` …)."""
+    info = model.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
 
 
 def coerce(path: str, value: Any, protocol: Any = None) -> Any:
@@ -296,7 +298,13 @@ def coerce(path: str, value: Any, protocol: Any = None) -> Any:
     except ValidationError as exc:
         raise InputError(f"{path}: {exc.errors()[0]['msg']}", field=path) from None
     if p.name == "measure":
+        from metareview.extraction.direction import null_value
+
         out = str(out).strip().upper()
+        try:
+            null_value(out)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc.message}", field=path) from None
     return out
 
 
