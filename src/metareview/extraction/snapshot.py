@@ -252,7 +252,8 @@ def label(path: str) -> str:
 def _adapter(model: Any, name: str) -> TypeAdapter[Any]:
     """The field's type with its constraints (``ge``, ``max_length`` …)."""
     info = model.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
+    kind: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(kind)
 
 
 def coerce(path: str, value: Any, protocol: Any = None) -> Any:
