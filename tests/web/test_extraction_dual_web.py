@@ -216,3 +216,18 @@ def test_json_api_for_dual_extraction(server, hosted):
     agreement = olga.get(f"/api/reviews/{slug}/extraction/agreement").json()
     assert agreement["reports"] == 1
     assert olga.get(f"/api/reviews/{slug}/extraction/final").json()["effect_sizes"][0]["estimate"] == 2.2
+
+
+def test_studies_api(server, team, clients):
+    """Two records of one review linked to a study through the JSON API, then one unlinked."""
+    slug, ana = team["slug"], clients["ana"]
+    hdr = {"X-CSRF-Token": csrf_of(ana)}
+    url = f"/api/reviews/{slug}/studies"
+    r = ana.post(url + "/link", json={"record_ids": [1, 2], "study": "heber2017"}, headers=hdr)
+    assert r.json() == {"changed": 2}
+    assert ana.get(url).json() == [{"name": "heber2017", "record_ids": [1, 2], "linked": True}]
+    bad = ana.post(url + "/link", json={"record_ids": [999], "study": "x"}, headers=hdr)
+    assert bad.status_code == 400 and "no record 999" in bad.json()["detail"]
+    assert ana.post(url + "/link", json={"record_ids": [2]}, headers=hdr).json() == {"changed": 1}
+    assert ana.get(url).json() == [{"name": "heber2017", "record_ids": [1], "linked": True}]
+    assert clients["eve"].get(url).status_code == 404

@@ -417,3 +417,36 @@ def extraction_agreement_(request: Request, account: User, slug: Slug) -> dict[s
     member(request, account, slug, VIEWER)
     out: dict[str, Any] = extraction_agreement(server_of(request).review(slug)).to_dict()
     return out
+
+
+# --- studies and their reports (metareview.screening.studies) -------------------------------------------
+
+
+class StudyLinkIn(BaseModel):
+    """Records (reports) of one study; ``study`` names it (leave it out to unlink)."""
+
+    record_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=1000)
+    study: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=5000)
+
+
+@router.get("/reviews/{slug}/studies")
+def studies_(request: Request, account: User, slug: Slug) -> list[dict[str, Any]]:
+    """The studies that have reports linked to them (every other record is its own study)."""
+    from metareview.screening.studies import studies, study_of
+
+    member(request, account, slug, VIEWER)
+    review = server_of(request).review(slug)
+    return [s.to_dict() for s in studies(review, study_of(review))]
+
+
+@router.post("/reviews/{slug}/studies/link")
+def studies_link(request: Request, account: User, slug: Slug, body: StudyLinkIn) -> dict[str, int]:
+    """Link records to the study ``study``, or (``study`` left out) make them their own study again."""
+    from metareview.screening.studies import link_reports, unlink_reports
+
+    member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    if body.study is None:
+        return {"changed": unlink_reports(review, body.record_ids, account.name, body.note)}
+    return {"changed": link_reports(review, body.record_ids, body.study, account.name, body.note)}
