@@ -81,7 +81,7 @@ _TYPE_ALIASES = {"yesno": "yes/no", "yes_no": "yes/no", "boolean": "yes/no", "bo
 RESERVED_NAMES = frozenset({
     "id", "report_id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants",
     "outcome_domain", "comparison", "measure", "estimate", "ci_lower", "ci_upper", "p", "k", "n",
-    "higher_favours", "direction", "significant", "label", "publication_date", "fields"})
+    "higher_favours", "effect_id", "direction", "significant", "label", "publication_date", "fields"})
 _YES = {"yes", "y", "true", "1", "1.0"}
 _NO = {"no", "n", "false", "0", "0.0"}
 
@@ -178,10 +178,15 @@ def _unique_names(specs: list[FieldSpec], where: str) -> None:
 
 
 class ExtractionSettings(_Strict):
-    """The custom fields of reports and effect sizes (besides the moderators)."""
+    """The custom fields of reports and effect sizes (besides the moderators), and who extracts: one or
+    two extractors per report (two: each extracts independently, blind, then a consensus is recorded;
+    :mod:`metareview.extraction.dual`), and the extractors' roster (empty: the screening roster)."""
 
     report_fields: list[FieldSpec] = Field(default_factory=list)
     effect_fields: list[FieldSpec] = Field(default_factory=list)
+    extractors_per_report: Literal[1, 2] = 1
+    blind: bool = True
+    extractors: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> ExtractionSettings:
@@ -371,6 +376,10 @@ levels = ["high", "medium", "low"]
 # [[extraction.report_fields]]
 # name = "country"
 # type = "text"
+
+[extraction]
+extractors_per_report = 1    # 2: two people extract each report independently (blind), then consensus
+# extractors = ["Ana Silva", "Ben Okafor"]   # who may extract (default: the screening roster)
 
 [screening]
 reviewers_per_record = 2     # 1 or 2

@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 
 # One module per area; each defines ``register(app: typer.Typer) -> None``.
 _AREAS = ("meta_cmd", "records_cmd", "screening_cmd", "synthesis_cmd", "report_cmd", "web_cmd",
-          "update_cmd", "simulation_cmd", "interop_cmd", "appraisal_cmd")
+          "update_cmd", "simulation_cmd", "interop_cmd", "appraisal_cmd", "extraction_cmd")
 
 
 @app.callback()

@@ -1,9 +1,8 @@
-"""CLI of the extraction and umbrella-synthesis area: ``votes``, ``overlap``, ``credibility``, ``extract``.
+"""CLI of the umbrella-synthesis area: ``votes``, ``overlap``, ``credibility``, ``protocol`` (the ``extract``
+group is in :mod:`metareview.cli.extraction_cmd`).
 
 Thin: each command parses its arguments, calls the Python API and prints (``--json`` for machines)::
 
-    metareview extract template forms.xlsx --review my-review     # columns from its protocol.toml
-    metareview extract import forms.xlsx --review my-review
     metareview votes --review my-review --by sample --compare clinical_subclinical unrestricted
     metareview protocol check --review my-review
     metareview protocol migrate --review my-review --rename-field provider=support_provider
@@ -28,7 +27,6 @@ _COMPARE_HELP = "two levels: one-sided Fisher test that 'significantly better' i
 _MATRIX_HELP = "citation matrix CSV (ccaR layout: study;review1;…, cells 1/0/NA) or extraction forms"
 _PI_HELP = "prediction interval: t (k-1 df, metaumbrella's), z (metafor's default) or riley (k-2 df)"
 
-extract_app = typer.Typer(no_args_is_help=True, help="Extraction templates: write them, import them back.")
 protocol_app = typer.Typer(no_args_is_help=True,
                            help="Keep extracted data in step with protocol.toml: check, migrate explicitly.")
 
@@ -45,50 +43,6 @@ def _protocol(protocol: Path | None, review: Path | None) -> Any:
 
 def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
-
-
-@extract_app.command("template")
-def extract_template(
-    path: Annotated[Path, typer.Argument(help="a .xlsx workbook, or a folder for three CSV files")],
-    review: Annotated[Path | None, typer.Option(
-        help="review folder: its protocol's fields; its reports included at full text pre-filled")
-    ] = None,
-    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
-    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
-) -> None:
-    """Write extraction templates (reports with AMSTAR 2, effect sizes, primary studies) whose columns are
-    the built-in fields plus those the protocol declares."""
-    from metareview.extraction.templates import included_reports, write_templates
-
-    prefill = included_reports(review, db=db) if review is not None else []
-    for f in write_templates(path, protocol=_protocol(protocol, review), prefill=prefill):
-        typer.echo(f"wrote {f}")
-    if prefill:
-        typer.echo(f"pre-filled {len(prefill)} included reports")
-
-
-@extract_app.command("import")
-def extract_import(
-    path: Annotated[Path, typer.Argument(help="filled-in .xlsx workbook or CSV folder")],
-    review: Annotated[Path | None, typer.Option(help="review folder to store the forms in")] = None,
-    protocol: Annotated[Path | None, typer.Option(help=_PROTOCOL_HELP)] = None,
-    db: Annotated[str | None, typer.Option(help="database URL (default: the review's SQLite file)")] = None,
-    replace: Annotated[bool, typer.Option(help="replace reports already stored")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the validated forms as JSON")] = False,
-) -> None:
-    """Validate filled-in templates against the protocol (errors name file, row, column and the allowed
-    values) and store them in one transaction."""
-    from metareview.extraction.templates import import_forms, store_forms
-
-    bundle = import_forms(path, protocol=_protocol(protocol, review))
-    if review is not None:
-        counts = store_forms(bundle, review, db=db, replace=replace)
-        typer.echo(f"stored {counts['reports']} reports, {counts['effect_sizes']} effect sizes, "
-                   f"{counts['primary_studies']} primary studies")
-    if as_json:
-        _print_json(bundle.to_dict())
-    elif review is None:
-        typer.echo(f"valid: {bundle}")
 
 
 def votes(
@@ -280,9 +234,8 @@ def protocol_migrate(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``votes``, ``overlap``, ``credibility`` and the ``extract`` and ``protocol`` groups."""
+    """Add ``votes``, ``overlap``, ``credibility`` and the ``protocol`` group."""
     app.command("votes")(votes)
     app.command("overlap")(overlap)
     app.command("credibility")(credibility)
-    app.add_typer(extract_app, name="extract")
     app.add_typer(protocol_app, name="protocol")

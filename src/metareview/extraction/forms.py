@@ -73,7 +73,7 @@ class _WithFields(_Form):
 class MetaAnalysisReport(_WithFields):
     """One included meta-analysis: citation, search, size and its AMSTAR 2 appraisal."""
 
-    id: str = Field(min_length=1, description="short key, e.g. 'heber2017'")
+    id: str = Field(min_length=1, max_length=200, description="short key, e.g. 'heber2017'")
     citation: str = Field(min_length=1)
     year: int | None = Field(default=None, ge=1900, le=2100)
     doi: str | None = None
@@ -110,7 +110,7 @@ class EffectSizeRecord(_WithFields):
     """One effect size a meta-analysis reports (e.g. supported vs unsupported on depression); moderators
     and custom fields declared in the protocol are in ``fields``."""
 
-    report_id: str = Field(min_length=1)
+    report_id: str = Field(min_length=1, max_length=200)
     outcome_domain: str = Field(min_length=1)
     comparison: str = Field(min_length=1)
     measure: str
@@ -122,6 +122,10 @@ class EffectSizeRecord(_WithFields):
     n: int | None = Field(default=None, ge=1)
     higher_favours: bool = Field(
         default=True, description="True when values above the null favour the experimental condition")
+    effect_id: str | None = Field(
+        default=None, max_length=200,
+        description="optional key of the effect size within its report (e.g. 'dep-post'): matches the two "
+                    "extractors' rows in dual extraction (default: outcome domain | comparison | measure)")
 
     @field_validator("measure")
     @classmethod

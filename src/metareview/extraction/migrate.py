@@ -28,14 +28,24 @@ __all__ = ["check_protocol", "migrate_protocol", "parse_renames"]
 def check_protocol(review_dir: str | Path, *, db: str | None = None) -> list[Orphan]:
     """The stored values that the review's current ``protocol.toml`` no longer declares or allows."""
     from metareview.review import Review
-    from metareview.store.extraction_repo import load_bundle
 
     review = Review.open(review_dir, db)
     try:
         with review.session() as session:
-            return orphans(load_bundle(session), review.protocol)
+            return orphans(_everything(session), review.protocol)
     finally:
         review.close()
+
+
+def _everything(session: Any) -> Any:
+    """The final values and every extractor's own extraction (dual extraction), as one bundle."""
+    from metareview.extraction.dual import drafts_bundle
+    from metareview.extraction.templates import ExtractionBundle
+    from metareview.store.extraction_repo import load_bundle
+
+    final, drafts = load_bundle(session), drafts_bundle(session)
+    return ExtractionBundle(final.reports + drafts.reports, final.effect_sizes + drafts.effect_sizes,
+                            final.primary_studies + drafts.primary_studies)
 
 
 def parse_renames(pairs: Iterable[str], *, option: str) -> dict[str, str]:
@@ -60,7 +70,7 @@ def migrate_protocol(review_dir: str | Path, *, rename_fields: Iterable[str] = (
     else :class:`InputError` lists what is still orphaned and nothing is changed. Returns the counts.
     """
     from metareview.review import Review
-    from metareview.store.extraction_repo import load_bundle, migrate_fields
+    from metareview.store.extraction_repo import migrate_fields
 
     fields = parse_renames(rename_fields, option="--rename-field")
     levels: dict[tuple[str, str], str] = {}
@@ -76,7 +86,7 @@ def migrate_protocol(review_dir: str | Path, *, rename_fields: Iterable[str] = (
         with review.session() as session:
             counts = migrate_fields(session, rename_fields=fields, rename_levels=levels,
                                     drop_fields=list(drop_fields), rename_domains=domains)
-            ensure_no_orphans(load_bundle(session), review.protocol,
+            ensure_no_orphans(_everything(session), review.protocol,
                               source=str(Path(review_dir) / "protocol.toml"))
         return counts
     finally:

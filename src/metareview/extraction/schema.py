@@ -9,7 +9,7 @@ orphan::
     from metareview.protocol import Protocol
     from metareview.extraction.schema import effect_size_from_dict, form_schema
     proto = Protocol.load("my-review/protocol.toml")
-    form_schema(proto)["effect_sizes"][11]    # {'name': 'sample', 'type': 'categorical', 'levels': …}
+    form_schema(proto)["effect_sizes"][12]    # {'name': 'sample', 'type': 'categorical', 'levels': …}
     es = effect_size_from_dict({"report_id": "a", "outcome_domain": "depression", ..., "sample": "clinical"},
                                proto)
 """
@@ -27,7 +27,8 @@ from metareview.extraction.forms import EffectSizeRecord, FieldValue, MetaAnalys
 from metareview.protocol import FieldSpec, Protocol
 
 __all__ = ["Orphan", "bundle_from_dict", "check_bundle", "check_effect_size", "check_fields", "check_report",
-           "effect_size_from_dict", "ensure_no_orphans", "form_schema", "orphans", "report_from_dict"]
+           "effect_size_from_dict", "ensure_no_orphans", "field_errors", "form_schema", "orphans",
+           "report_from_dict"]
 
 #: built-in columns of each form, with what they hold (the template's help sheet)
 REPORT_BUILTINS: dict[str, str] = {
@@ -44,6 +45,8 @@ EFFECT_BUILTINS: dict[str, str] = {
     "ci_upper": "upper 95% CI bound",
     "p": "p value", "k": "number of studies pooled", "n": "number of participants",
     "higher_favours": "true if values above the null favour the experimental condition (default true)",
+    "effect_id": "optional key of the effect size within its report, e.g. 'dep-post' (matches the rows of "
+                 "two extractors; default: outcome_domain | comparison | measure)",
 }
 
 
@@ -73,6 +76,31 @@ def check_fields(values: Mapping[str, Any], specs: Sequence[FieldSpec], *,
             hint = f" ({spec.allowed()})" if spec.type == "categorical" else ""
             raise InputError(f"{spec.name} is required by protocol.toml{hint}", field=spec.name)
     return out
+
+
+def field_errors(values: Mapping[str, Any], specs: Sequence[FieldSpec]) -> tuple[dict[str, FieldValue],
+                                                                                  dict[str, str]]:
+    """Like :func:`check_fields`, but every problem at once (what a web form shows beside each field):
+    the coerced values, and ``name -> message`` for each declared field that is missing or not allowed
+    (and each undeclared one)."""
+    by_name = {s.name: s for s in specs}
+    out: dict[str, FieldValue] = {}
+    errors: dict[str, str] = {}
+    for name in values:
+        if name not in by_name:
+            errors[name] = f"{name!r} is not declared in protocol.toml"
+    for spec in specs:
+        raw = values.get(spec.name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if spec.required:
+                hint = f" ({spec.allowed()})" if spec.type == "categorical" else ""
+                errors[spec.name] = f"{spec.name} is required by protocol.toml{hint}"
+            continue
+        try:
+            out[spec.name] = spec.coerce(raw)
+        except ValueError as exc:
+            errors[spec.name] = str(exc)
+    return out, errors
 
 
 def check_report(report: MetaAnalysisReport, protocol: Protocol) -> MetaAnalysisReport:

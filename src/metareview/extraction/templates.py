@@ -169,24 +169,30 @@ def included_reports(review_dir: str | Path, *, db: str | None = None) -> list[t
     it has one): what :func:`write_templates` pre-fills, so screening and extraction are one chain. The id
     is ``rec<record id>``, the store's record id."""
     from metareview.review import Review
+
+    review = Review.open(review_dir, db)
+    try:
+        return included_reports_of(review)
+    finally:
+        review.close()
+
+
+def included_reports_of(review: Any) -> list[tuple[str, str]]:
+    """:func:`included_reports` of an open :class:`~metareview.review.Review`."""
     from metareview.screening.decisions import final_decisions
     from metareview.screening.stages import INCLUDE
     from metareview.store.screening_repo import record_by_id
 
-    review = Review.open(review_dir, db)
-    try:
-        stage = review.protocol.screening.stages[-1]
-        decided = final_decisions(review, stage)
-        ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
-        out = []
-        with review.session() as session:
-            for rid in ids:
-                rec = record_by_id(session, rid)
-                if rec is not None:
-                    out.append((f"rec{rid}", _citation(rec)))
-        return out
-    finally:
-        review.close()
+    stage = review.protocol.screening.stages[-1]
+    decided = final_decisions(review, stage)
+    ids = sorted(rid for rid, (decision, _) in decided.items() if decision == INCLUDE)
+    out = []
+    with review.session() as session:
+        for rid in ids:
+            rec = record_by_id(session, rid)
+            if rec is not None:
+                out.append((f"rec{rid}", _citation(rec)))
+    return out
 
 
 def _citation(rec: Any) -> str:
@@ -266,23 +272,18 @@ def _checked(check: Any, form: M, protocol: Protocol | None, file: str, line: in
 
 
 def store_forms(bundle: ExtractionBundle, review_dir: str | Path, *, db: str | None = None,
-                replace: bool = False) -> dict[str, int]:
+                replace: bool = False, extractor: str | None = None, submit: bool = True) -> dict[str, int]:
     """Store a validated bundle in the review at ``review_dir`` in one transaction; counts of what was written
-    (``metareview extract import --review``). The bundle is checked against the review's protocol first."""
-    from metareview.extraction.schema import check_bundle, ensure_no_orphans
+    (``metareview extract import --review``). The bundle is checked against the review's protocol first.
+    With two extractors per report (``[extraction] extractors_per_report = 2``) each report becomes
+    ``extractor``'s own extraction of it, submitted unless ``submit=False``
+    (:func:`metareview.extraction.dual.store_bundle`)."""
+    from metareview.extraction.dual import store_bundle
     from metareview.review import Review
-    from metareview.store.extraction_repo import load_bundle, save_bundle
 
     review = Review.open(review_dir, db)
     try:
-        checked = check_bundle(bundle, review.protocol)
-        with review.session() as session:
-            new = {r.id for r in checked.reports} if replace else set()
-            old = load_bundle(session)
-            kept = ExtractionBundle(tuple(r for r in old.reports if r.id not in new),
-                                    tuple(e for e in old.effect_sizes if e.report_id not in new), ())
-            ensure_no_orphans(kept, review.protocol, source=str(Path(review_dir) / "protocol.toml"))
-            return save_bundle(session, checked, replace=replace)
+        return store_bundle(review, bundle, extractor, replace=replace, submit=submit)
     finally:
         review.close()
 

@@ -11,7 +11,10 @@ Page, Pritchard & McGuinness 2022, Campbell Systematic Reviews 18:e1230): ``data
 reasons as ``"reason, n; reason, n"``.
 
 A database whose name contains "register", "registry" or "trials.gov" is counted as a register.
-The store has no notion of study vs report, so ``new_studies`` equals ``new_reports`` when derived.
+``new_reports`` counts the records (reports) included at full text and ``new_studies`` the distinct studies
+among them: each record is its own study unless reports were linked to one study
+(:mod:`metareview.screening.studies`; in an umbrella review a study is a review, which may be reported in
+several papers).
 
 Example::
 
@@ -38,6 +41,7 @@ from metareview.filemodes import restrict
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import EXCLUDE, FULL_TEXT, INCLUDE, TITLE_ABSTRACT
+from metareview.screening.studies import count_studies
 from metareview.store import records_repo
 
 _REGISTER = re.compile(r"regist|trials\.gov", re.IGNORECASE)
@@ -242,9 +246,10 @@ def prisma_counts(review: Review) -> PrismaCounts:
     if FULL_TEXT in stages:
         ft = sd.final_decisions(review, FULL_TEXT)
         reasons = Counter((reason or "no reason given") for dec, reason in ft.values() if dec == EXCLUDE)
-        included = sum(1 for dec, _ in ft.values() if dec == INCLUDE)
+        included = [r for r, (dec, _) in ft.items() if dec == INCLUDE]
     else:
-        reasons, included = Counter(), len(sought)
+        reasons = Counter()
+        included = [r for r in sought if retrieval.get(r) != sd.NOT_RETRIEVED]
     counts = PrismaCounts(
         database_results=databases,
         register_results=registers,
@@ -255,8 +260,8 @@ def prisma_counts(review: Review) -> PrismaCounts:
         dbr_notretrieved_reports=not_retrieved,
         dbr_assessed=len(sought) - not_retrieved,
         dbr_excluded=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-        new_studies=included,
-        new_reports=included,
+        new_studies=count_studies(review, included),
+        new_reports=len(included),
     )
     return counts.check()
 

@@ -12,7 +12,10 @@ Campbell Systematic Reviews 18:e1230): ``previous_studies``, ``previous_reports`
 Which records belong to the update is what :mod:`metareview.screening.batches` stored: the previous
 version is batches ``1 .. n-1``, the update batch ``n`` (default: the latest). A duplicate in the update of
 a record the review already held counts as a duplicate removed in the update. As in
-:mod:`metareview.screening.prisma`, the store does not tell studies from reports, so studies = reports.
+:mod:`metareview.screening.prisma`, reports are records and studies the distinct studies among them
+(:mod:`metareview.screening.studies`): ``new_reports`` counts every record included in the update and
+``new_studies`` the studies among them that the previous version did not include (a new report of a study
+already included — a follow-up paper — is a new report, not a new study).
 
 Example::
 
@@ -39,6 +42,7 @@ from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.prisma import FORMATS, PrismaCounts, PrismaError, flow_arrow, flow_box, flow_canvas
 from metareview.screening.stages import EXCLUDE, FULL_TEXT, INCLUDE, TITLE_ABSTRACT
+from metareview.screening.studies import own_study, study_of
 from metareview.store import living_repo
 
 _REGISTER = re.compile(r"regist|trials\.gov", re.IGNORECASE)
@@ -116,8 +120,9 @@ class UpdatePrismaCounts:
         )
 
 
-def _included(review: Review, ids: set[int]) -> tuple[int, list[int], Counter[str], int, int, int]:
-    """(records screened, records sought, full-text reasons, excluded at TiAb, not retrieved, included)."""
+def _included(review: Review, ids: set[int]) -> tuple[int, list[int], Counter[str], int, int, list[int]]:
+    """(records screened, records sought, full-text reasons, excluded at TiAb, not retrieved, ids of the
+    records included)."""
     stages = review.protocol.screening.stages
     ta = {r: v for r, v in sd.final_decisions(review, TITLE_ABSTRACT).items() if r in ids}
     excluded = sum(1 for dec, _ in ta.values() if dec == EXCLUDE)
@@ -127,9 +132,10 @@ def _included(review: Review, ids: set[int]) -> tuple[int, list[int], Counter[st
     if FULL_TEXT in stages:
         ft = {r: v for r, v in sd.final_decisions(review, FULL_TEXT).items() if r in ids}
         reasons = Counter((reason or "no reason given") for dec, reason in ft.values() if dec == EXCLUDE)
-        included = sum(1 for dec, _ in ft.values() if dec == INCLUDE)
+        included = [r for r, (dec, _) in ft.items() if dec == INCLUDE]
     else:
-        reasons, included = Counter(), len(sought) - not_retrieved
+        reasons = Counter()
+        included = [r for r in sought if retrieval.get(r) != sd.NOT_RETRIEVED]
     return len(ta), sought, reasons, excluded, not_retrieved, included
 
 
@@ -165,6 +171,8 @@ def update_prisma_counts(review: Review, batch: int | None = None) -> UpdatePris
     per_db = Counter(db for _, db, _ in upd_rows)
     _, _, _, _, _, prev_included = _included(review, previous)
     screened, sought, reasons, excluded, not_retrieved, included = _included(review, unique)
+    links = study_of(review)
+    previous_studies = {links.get(r, own_study(r)) for r in prev_included}
     counts = PrismaCounts(
         database_results={k: v for k, v in sorted(per_db.items()) if not _REGISTER.search(k)},
         register_results={k: v for k, v in sorted(per_db.items()) if _REGISTER.search(k)},
@@ -175,10 +183,10 @@ def update_prisma_counts(review: Review, batch: int | None = None) -> UpdatePris
         dbr_notretrieved_reports=not_retrieved,
         dbr_assessed=len(sought) - not_retrieved,
         dbr_excluded=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-        new_studies=included,
-        new_reports=included,
+        new_studies=len({links.get(r, own_study(r)) for r in included} - previous_studies),
+        new_reports=len(included),
     )
-    return UpdatePrismaCounts(batch, prev_included, prev_included, counts).check()
+    return UpdatePrismaCounts(batch, len(previous_studies), len(prev_included), counts).check()
 
 
 def _n(v: int) -> str:

@@ -41,30 +41,31 @@ def check_text(value: str | None, field: str, max_length: int | None = None) -> 
     return text or None
 
 
-def canonical_reviewer(protocol: Protocol, name: str | None) -> str:
-    """:func:`resolve_reviewer` on a protocol (the roster is ``protocol.screening.reviewers``)."""
+def canonical_reviewer(protocol: Protocol, name: str | None, *, roster: list[str] | None = None,
+                       where: str = "[screening] reviewers", option: str = "reviewer") -> str:
+    """:func:`resolve_reviewer` on a protocol (the roster is ``protocol.screening.reviewers``, or
+    ``roster`` when given: e.g. the extractors, named ``where`` in protocol.toml; ``option`` names the
+    field in errors)."""
     if name is None:
-        raise InputError("a reviewer name is required (--reviewer)", field="reviewer")
+        raise InputError(f"a {option} name is required (--{option})", field=option)
     if "\x00" in str(name):
-        raise InputError("the reviewer name contains a NUL character (U+0000)", field="reviewer")
+        raise InputError(f"the {option} name contains a NUL character (U+0000)", field=option)
     clean = normalise_name(name)
     if not clean:
-        raise InputError("a reviewer name is required (--reviewer)", field="reviewer")
+        raise InputError(f"a {option} name is required (--{option})", field=option)
     if len(clean) > MAX_NAME:
-        raise InputError(
-            f"the reviewer name is {len(clean)} characters long (at most {MAX_NAME})", field="reviewer"
-        )
-    roster = list(protocol.screening.reviewers)
-    if not roster:
+        raise InputError(f"the {option} name is {len(clean)} characters long (at most {MAX_NAME})",
+                         field=option)
+    names = list(protocol.screening.reviewers) if roster is None else list(roster)
+    if not names:
         return clean
     key = clean.casefold()
-    for member in roster:
+    for member in names:
         if normalise_name(member).casefold() == key:
             return normalise_name(member)
     raise InputError(
-        f"{clean!r} is not on the review's roster ([screening] reviewers in protocol.toml: "
-        f"{', '.join(roster)})",
-        field="reviewer",
+        f"{clean!r} is not on the review's roster ({where} in protocol.toml: {', '.join(names)})",
+        field=option,
     )
 
 

@@ -1,6 +1,11 @@
 """Store models of the extraction area: meta-analysis reports (with AMSTAR 2 answers), their effect sizes,
 the primary studies each pooled, and the values of the fields the protocol declares (one generic table,
-:class:`StoredFieldValue`). Created by migrations ``0003_extraction`` and ``0007_forms``.
+:class:`StoredFieldValue`). Created by migrations ``0003_extraction`` and ``0007_forms``. These tables hold
+the *final* values every later stage reads (with two extractors per report: the consensus values).
+
+Migration ``0011_extract`` adds the history: :class:`ExtractionEvent` (every draft, submission, consensus
+value, correction and migration, appended, never updated), :class:`ExtractionLock` (one row per report key,
+locked while a rule on that report is checked) and :class:`StudyLinkEvent` (reports linked to a study).
 
 Direction and significance are not stored: they are derived from estimate, CI and p on read
 (:mod:`metareview.extraction.direction`). Example::
@@ -76,6 +81,7 @@ class StoredEffectSize(Base):
     k: Mapped[int | None] = mapped_column(Integer)
     n: Mapped[int | None] = mapped_column(Integer)
     higher_favours: Mapped[bool] = mapped_column(Boolean)
+    effect_id: Mapped[str | None] = mapped_column(String(200))  # migration 0011_extract
 
     report: Mapped[StoredReport] = relationship(back_populates="effect_sizes")
     values: Mapped[list[StoredFieldValue]] = relationship(
@@ -113,3 +119,47 @@ class StoredFieldValue(Base):
 
     report: Mapped[StoredReport] = relationship(back_populates="values")
     effect_size: Mapped[StoredEffectSize | None] = relationship(back_populates="values")
+
+
+class ExtractionEvent(Base):
+    """One appended extraction event.
+
+    ``kind``: ``draft`` / ``submission`` (``payload`` is the actor's whole extraction of the report),
+    ``consensus`` / ``correction`` (``field`` is the field path, ``payload`` ``{"value": …}``, ``previous``
+    the value it replaces), ``final`` (one extractor per report: the stored extraction after a save),
+    ``baseline`` (a report stored before this history began, kept before it is first replaced) or
+    ``migration`` (``report_key`` ``*``; ``payload`` the renames and drops of ``protocol migrate``)."""
+
+    __tablename__ = "extraction_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_key: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str | None] = mapped_column(String(500))
+    payload: Mapped[Any] = mapped_column(JSON)
+    previous: Mapped[Any | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExtractionLock(Base):
+    """A row per report key, locked (``SELECT … FOR UPDATE``) while an extraction rule is checked."""
+
+    __tablename__ = "extraction_locks"
+
+    report_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class StudyLinkEvent(Base):
+    """A record (a report) linked to a study (``study`` set) or unlinked (``study`` None: its own study
+    again). The latest event per record holds; see :mod:`metareview.screening.studies`."""
+
+    __tablename__ = "study_link_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    study: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

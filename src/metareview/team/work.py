@@ -180,6 +180,7 @@ def live_prisma(review: Review) -> LivePrisma:
     from collections import Counter
 
     from metareview.screening.stages import EXCLUDE, FULL_TEXT
+    from metareview.screening.studies import count_studies
     from metareview.store import records_repo
 
     with review.session() as s:
@@ -206,7 +207,7 @@ def live_prisma(review: Review) -> LivePrisma:
         dbr_excluded=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         ft_pending=p_ft.pending if p_ft else 0,
         ft_conflict=p_ft.conflict if p_ft else 0,
-        new_studies=(
-            sum(1 for dec, _ in ft.values() if dec == INCLUDE) if FULL_TEXT in stages else len(sought)
+        new_studies=count_studies(
+            review, [r for r, (dec, _) in ft.items() if dec == INCLUDE] if FULL_TEXT in stages else sought
         ),
     )

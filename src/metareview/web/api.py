@@ -267,3 +267,186 @@ def members_(request: Request, account: User, slug: Slug) -> list[MemberOut]:
     member(request, account, slug, VIEWER)
     return [MemberOut(id=int(str(m["id"])), name=str(m["name"]), role=str(m["role"]))
             for m in members.member_list(server_of(request), slug)]
+
+
+# --- extraction (the engine: metareview.extraction.dual; blind extraction applies to every route) ------
+
+ReportKey = Annotated[str, FPath(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/]+$")]
+
+
+class ExtractionIn(BaseModel):
+    """Your whole extraction of one report: the report form (declared fields as keys), its effect sizes
+    (``report_id`` may be left out) and its primary studies (``label``, ``year``, ``doi``)."""
+
+    report: dict[str, Any]
+    effect_sizes: list[dict[str, Any]] = Field(default_factory=list, max_length=5000)
+    primary_studies: list[dict[str, Any]] = Field(default_factory=list, max_length=20000)
+    submit: bool = False
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class ConsensusIn(BaseModel):
+    """A consensus value of one field (a path such as ``effect[KEY].estimate``): ``value``, or ``take``
+    an extractor's value; ``correct`` replaces the one recorded."""
+
+    field: str = Field(min_length=1, max_length=500)
+    value: str | float | bool | list[str] | None = None
+    take: str | None = Field(default=None, max_length=200)
+    correct: bool = False
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class MineOut(BaseModel):
+    report_id: str
+    state: str
+    extraction: dict[str, Any] | None
+
+
+def _extraction_in(report_id: str, body: ExtractionIn, protocol: Any) -> Any:
+    from metareview.errors import InputError
+    from metareview.extraction.forms import PrimaryStudy
+    from metareview.extraction.schema import effect_size_from_dict, report_from_dict
+    from metareview.extraction.snapshot import ReportExtraction
+
+    report = report_from_dict({**body.report, "id": report_id}, protocol)
+    effects = tuple(effect_size_from_dict({**e, "report_id": report_id}, protocol) for e in body.effect_sizes)
+    try:
+        studies = tuple(PrimaryStudy.model_validate(s) for s in body.primary_studies)
+    except ValueError as exc:
+        raise InputError(f"primary_studies: {exc}", field="primary_studies") from None
+    return ReportExtraction(report, effects, studies)
+
+
+@router.get("/reviews/{slug}/extraction/schema")
+def extraction_schema(request: Request, account: User, slug: Slug) -> dict[str, Any]:
+    """The extraction forms as the protocol declares them, and who extracts (1 or 2 per report)."""
+    from metareview.extraction.schema import form_schema
+
+    member(request, account, slug, VIEWER)
+    protocol = server_of(request).review(slug).protocol
+    return {**form_schema(protocol), "extractors_per_report": protocol.extraction.extractors_per_report,
+            "blind": protocol.extraction.blind}
+
+
+@router.get("/reviews/{slug}/extraction/status")
+def extraction_status(request: Request, account: User, slug: Slug) -> list[dict[str, Any]]:
+    """Where each report stands, as you may see it (counts; names and open fields once all submitted)."""
+    from metareview.errors import InputError
+    from metareview.extraction import dual
+
+    member(request, account, slug, VIEWER)
+    review = server_of(request).review(slug)
+    try:
+        me: str | None = dual.canonical_extractor(review.protocol, account.name)
+    except InputError:
+        me = None
+    return [st.to_dict() for st in dual.status(review, me)]
+
+
+@router.get("/reviews/{slug}/extraction/final")
+def extraction_final(request: Request, account: User, slug: Slug) -> dict[str, Any]:
+    """The final values (with two extractors per report: the agreed ones) that every later stage reads."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, VIEWER)
+    out: dict[str, Any] = dual.final_bundle(server_of(request).review(slug)).to_dict()
+    return out
+
+
+@router.get("/reviews/{slug}/extraction/reports/{report_id}/mine")
+def extraction_mine(request: Request, account: User, slug: Slug, report_id: ReportKey) -> MineOut:
+    """Your own extraction of a report and its state (none, draft, submitted; one extractor: final)."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    ex, state = dual.my_extraction(server_of(request).review(slug), report_id, account.name)
+    return MineOut(report_id=report_id, state=state, extraction=ex.to_json() if ex else None)
+
+
+@router.post("/reviews/{slug}/extraction/reports/{report_id}/mine")
+def extraction_save(request: Request, account: User, slug: Slug, report_id: ReportKey,
+                    body: ExtractionIn) -> dict[str, Any]:
+    """Save your whole extraction of a report (a draft until ``submit``; with one extractor per report,
+    the final values)."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    st = dual.save_extraction(review, _extraction_in(report_id, body, review.protocol), account.name,
+                              submit=body.submit, note=body.note)
+    return st.to_dict()
+
+
+@router.post("/reviews/{slug}/extraction/reports/{report_id}/submit")
+def extraction_submit(request: Request, account: User, slug: Slug, report_id: ReportKey) -> dict[str, Any]:
+    """Submit your extraction of a report as it stands."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    return dual.submit(server_of(request).review(slug), report_id, account.name).to_dict()
+
+
+@router.get("/reviews/{slug}/extraction/reports/{report_id}/comparison")
+def extraction_comparison(request: Request, account: User, slug: Slug, report_id: ReportKey,
+                          all_fields: bool = False) -> dict[str, Any]:
+    """The extractions of a report side by side (400 until every extractor has submitted: blind)."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    return dual.compare(server_of(request).review(slug), report_id, account.name,
+                        all_fields=all_fields).to_dict()
+
+
+@router.post("/reviews/{slug}/extraction/reports/{report_id}/consensus")
+def extraction_consensus(request: Request, account: User, slug: Slug, report_id: ReportKey,
+                         body: ConsensusIn) -> dict[str, Any]:
+    """Record the consensus value of one field (who and when are recorded with it)."""
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    kwargs: dict[str, Any] = {"take": body.take} if body.take else {"value": body.value}
+    return dual.record_consensus(server_of(request).review(slug), report_id, body.field, account.name,
+                                 correct=body.correct, note=body.note, **kwargs).to_dict()
+
+
+@router.get("/reviews/{slug}/extraction/agreement")
+def extraction_agreement_(request: Request, account: User, slug: Slug) -> dict[str, Any]:
+    """Agreement per field between the two extractors (reports with both submissions only)."""
+    from metareview.extraction.field_agreement import extraction_agreement
+
+    member(request, account, slug, VIEWER)
+    out: dict[str, Any] = extraction_agreement(server_of(request).review(slug)).to_dict()
+    return out
+
+
+# --- studies and their reports (metareview.screening.studies) -------------------------------------------
+
+
+class StudyLinkIn(BaseModel):
+    """Records (reports) of one study; ``study`` names it (leave it out to unlink)."""
+
+    record_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=1000)
+    study: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=5000)
+
+
+@router.get("/reviews/{slug}/studies")
+def studies_(request: Request, account: User, slug: Slug) -> list[dict[str, Any]]:
+    """The studies that have reports linked to them (every other record is its own study)."""
+    from metareview.screening.studies import studies, study_of
+
+    member(request, account, slug, VIEWER)
+    review = server_of(request).review(slug)
+    return [s.to_dict() for s in studies(review, study_of(review))]
+
+
+@router.post("/reviews/{slug}/studies/link")
+def studies_link(request: Request, account: User, slug: Slug, body: StudyLinkIn) -> dict[str, int]:
+    """Link records to the study ``study``, or (``study`` left out) make them their own study again."""
+    from metareview.screening.studies import link_reports, unlink_reports
+
+    member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    if body.study is None:
+        return {"changed": unlink_reports(review, body.record_ids, account.name, body.note)}
+    return {"changed": link_reports(review, body.record_ids, body.study, account.name, body.note)}

@@ -470,30 +470,80 @@ __all__ = ["router", "review_agreement"]
 
 
 # --- extraction --------------------------------------------------------------------------------------
+# Every route calls metareview.team.extraction / metareview.extraction.dual (the engine of the CLI and the
+# Python API), which applies blind extraction: another extractor's values are never returned before every
+# extractor of that report has submitted.
 
 
-def _extraction_page(request: Request, account: Account, slug: str, role: str, **state: Any) -> Response:
+def _me(review: Any, account: Account) -> str | None:
+    """The account as an extractor (None when the extraction roster does not list it)."""
+    from metareview.extraction import dual
+
+    try:
+        return dual.canonical_extractor(review.protocol, account.name)
+    except InputError:
+        return None
+
+
+def _extraction_page(request: Request, account: Account, slug: str, role: str, report_id: str = "",
+                     **state: Any) -> Response:
+    from metareview.extraction import dual
     from metareview.extraction.amstar2 import ITEMS, allowed_answers
+    from metareview.extraction.schema import form_schema
+    from metareview.extraction.templates import included_reports_of
     from metareview.team import extraction as ex
 
     review = server_of(request).review(slug)
+    me = _me(review, account)
+    required = review.protocol.extraction.extractors_per_report
     bundle = ex.stored(review)
-    final = sd.final_decisions(review, FULL_TEXT) if FULL_TEXT in review.protocol.screening.stages else {}
-    included = [work.record_view(review, rid) for rid, (dec, _) in sorted(final.items()) if dec == "include"]
+    included = included_reports_of(review) if review.protocol.screening.stages else []
+    statuses = {st.report_id: st for st in dual.status(review, me)}
+    current, mine = None, "none"
+    if report_id and me is not None:
+        current, mine = dual.my_extraction(review, report_id, me)
+    citations = dict(included) | {r.id: r.citation for r in bundle.reports}
+    keys = list(dict.fromkeys([*citations, *statuses]))
+    schema = form_schema(review.protocol)
     ctx = {
-        "bundle": bundle, "included": [r for r in included if r], "items": ITEMS,
+        "bundle": bundle, "included": included, "items": ITEMS, "required": required, "me": me,
         "answers": {i: allowed_answers(i) for i in ITEMS}, "domains": review.protocol.outcome_domains,
+        "report_fields": [f for f in schema["reports"] if f["role"] != "builtin"],
+        "effect_fields": [f for f in schema["effect_sizes"] if f["role"] != "builtin"],
+        "statuses": statuses, "keys": keys, "citations": citations, "report_id": report_id,
+        "current": current, "mine": mine,
+        "my_effects": list(zip(current.keys, current.effect_sizes, strict=True)) if current else [],
         "form": {}, "amstar": {}, "errors": {}, "which": "", "saved": "",
     }
+    if current is not None and not state.get("errors"):
+        rep = current.report
+        ctx["form"] = {**{k: ("" if v is None else str(v)) for k, v in rep.model_dump(mode="json").items()
+                          if k not in ("fields", "amstar2", "databases")},
+                       "databases": ", ".join(rep.databases), **{k: str(v) for k, v in rep.fields.items()}}
+        ctx["amstar"] = dict(rep.amstar2 or {})
+        ctx["which"] = "report"
+    elif report_id and not state.get("errors"):
+        ctx["form"] = {"id": report_id, "citation": citations.get(report_id, "")}
+        ctx["which"] = "report"
     ctx.update(state)
     return render(request, "extraction.html", _ctx(request, account, slug, role, **ctx),
                   status=400 if state.get("errors") else 200)
 
 
 @router.get("/r/{slug}/extraction", response_class=HTMLResponse)
-def extraction(request: Request, account: User, slug: str, saved: str = "") -> Response:
+def extraction(request: Request, account: User, slug: str, saved: str = "", report: str = "") -> Response:
     role = member(request, account, slug, VIEWER)
-    return _extraction_page(request, account, slug, role, saved=saved)
+    return _extraction_page(request, account, slug, role, report_id=report.strip()[:200], saved=saved)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
+
+
+def _back(slug: str, report_id: str, saved: str) -> Response:
+    from urllib.parse import urlencode
+
+    return _see_other(f"/r/{slug}/extraction?" + urlencode({"report": report_id, "saved": saved}))
 
 
 @router.post("/r/{slug}/extraction/report", response_class=HTMLResponse)
@@ -501,16 +551,16 @@ async def extraction_report(request: Request, account: User, slug: str) -> Respo
     from metareview.team import extraction as ex
 
     role = member(request, account, slug, REVIEWER)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    fields = ("id", "citation", "year", "doi", "search_date", "databases", "n_studies", "n_participants")
-    data = {k: form.get(k, "") for k in fields}
+    review = server_of(request).review(slug)
+    form = await _form(request)
     amstar = {int(k[7:]): v for k, v in form.items() if k.startswith("amstar_") and k[7:].isdigit()}
-    report, errors = ex.validate_report(data, amstar)
+    data = {k: v for k, v in form.items() if not k.startswith("amstar_")}
+    report, errors = ex.validate_report(data, amstar, review.protocol)
     if errors:
-        return _extraction_page(request, account, slug, role, form=data, amstar=amstar, errors=errors,
-                                which="report")
-    ex.save(server_of(request).review(slug), report=report)
-    return _see_other(f"/r/{slug}/extraction?saved=report+{report.id}")
+        return _extraction_page(request, account, slug, role, report_id=form.get("id", ""), form=data,
+                                amstar=amstar, errors=errors, which="report")
+    ex.save(review, account.name, report=report)
+    return _back(slug, report.id, f"report {report.id}")
 
 
 @router.post("/r/{slug}/extraction/effect", response_class=HTMLResponse)
@@ -518,18 +568,29 @@ async def extraction_effect(request: Request, account: User, slug: str) -> Respo
     from metareview.team import extraction as ex
 
     role = member(request, account, slug, REVIEWER)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
-    effect, errors = ex.validate_effect(form)
     review = server_of(request).review(slug)
+    form = await _form(request)
+    effect, errors = ex.validate_effect(form, review.protocol)
     if not errors:
         try:
-            ex.check_known_report(review, effect.report_id)
+            ex.check_known_report(review, effect.report_id, account.name)
         except InputError as exc:
             errors = {"report_id": exc.message}
     if errors:
-        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="effect")
-    ex.save(review, effect=effect)
-    return _see_other(f"/r/{slug}/extraction?saved=effect+size")
+        return _extraction_page(request, account, slug, role, report_id=form.get("report_id", ""), form=form,
+                                errors=errors, which="effect")
+    ex.save(review, account.name, effect=effect)
+    return _back(slug, effect.report_id, "effect size")
+
+
+@router.post("/r/{slug}/extraction/effect/remove")
+def extraction_effect_remove(request: Request, account: User, slug: str, report_id: Annotated[str, Form()],
+                             key: Annotated[str, Form()]) -> Response:
+    from metareview.team import extraction as ex
+
+    member(request, account, slug, REVIEWER)
+    ex.save(server_of(request).review(slug), account.name, report_id=report_id, remove_effect=key)
+    return _back(slug, report_id, "effect size removed")
 
 
 @router.post("/r/{slug}/extraction/studies", response_class=HTMLResponse)
@@ -542,11 +603,60 @@ def extraction_studies(request: Request, account: User, slug: str, report_id: An
     lst, errors = ex.validate_studies(report_id, studies)
     if not errors:
         try:
-            ex.check_known_report(review, report_id)
-            ex.save(review, studies=lst)
+            ex.check_known_report(review, report_id, account.name)
+            ex.save(review, account.name, studies=lst)
         except InputError as exc:
             errors = {exc.field or "studies": exc.message}
     if errors:
         form = {"report_id": report_id, "studies": studies}
-        return _extraction_page(request, account, slug, role, form=form, errors=errors, which="studies")
-    return _see_other(f"/r/{slug}/extraction?saved=primary+studies")
+        return _extraction_page(request, account, slug, role, report_id=report_id, form=form, errors=errors,
+                                which="studies")
+    return _back(slug, report_id, "primary studies")
+
+
+@router.post("/r/{slug}/extraction/submit")
+def extraction_submit(request: Request, account: User, slug: str,
+                      report_id: Annotated[str, Form()]) -> Response:
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    dual.submit(server_of(request).review(slug), report_id, account.name)
+    return _back(slug, report_id, "submitted")
+
+
+@router.get("/r/{slug}/extraction/compare", response_class=HTMLResponse)
+def extraction_compare(request: Request, account: User, slug: str, report: str = "",
+                       all: str = "") -> Response:  # noqa: A002 - the query parameter's name
+    """The comparison of the two extractions of a report (the owner or arbiter records consensus values
+    here), or the list of reports that can be compared, with agreement per field."""
+    from metareview.extraction import dual
+    from metareview.extraction.field_agreement import extraction_agreement
+
+    role = member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    ctx: dict[str, Any] = {"required": review.protocol.extraction.extractors_per_report, "report_id": report,
+                           "comparison": None, "comparisons": [], "agreement": None, "all": bool(all)}
+    if ctx["required"] > 1:
+        if report:
+            ctx["comparison"] = dual.compare(review, report, account.name, all_fields=bool(all))
+        else:
+            ctx["comparisons"] = dual.comparisons(review, account.name)
+            ctx["agreement"] = extraction_agreement(review)
+    return render(request, "extraction_compare.html", _ctx(request, account, slug, role, **ctx))
+
+
+@router.post("/r/{slug}/extraction/consensus")
+def extraction_consensus(request: Request, account: User, slug: str, report_id: Annotated[str, Form()],
+                         field: Annotated[str, Form()], take: Annotated[str, Form()] = "",
+                         value: Annotated[str, Form()] = "", correct: Annotated[str, Form()] = "",
+                         note: Annotated[str, Form()] = "") -> Response:
+    from urllib.parse import urlencode
+
+    from metareview.extraction import dual
+
+    member(request, account, slug, REVIEWER)
+    review = server_of(request).review(slug)
+    kwargs: dict[str, Any] = {"take": take} if take else {"value": value}
+    dual.record_consensus(review, report_id, field, account.name, correct=bool(correct), note=note or None,
+                          **kwargs)
+    return _see_other(f"/r/{slug}/extraction/compare?" + urlencode({"report": report_id}))
