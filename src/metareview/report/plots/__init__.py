@@ -14,10 +14,10 @@ inside this package and :mod:`metareview.report.robvis`)::
 """
 
 from metareview.report.plots._base import figure_bytes, save_figure, to_data_uri
-from metareview.report.plots.forest import Summary, forest, measure_label
+from metareview.report.plots.forest import Summary, forest, forest_pages, measure_label
 from metareview.report.plots.funnel import funnel
 from metareview.report.plots.overlap import overlap_heatmap
 from metareview.report.plots.umbrella import credibility_forest
 
-__all__ = ["Summary", "credibility_forest", "figure_bytes", "forest", "funnel", "measure_label",
+__all__ = ["Summary", "credibility_forest", "figure_bytes", "forest", "forest_pages", "funnel", "measure_label",
            "overlap_heatmap", "save_figure", "to_data_uri"]

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
     "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.7, "svg.fonttype": "none",
-    "xtick.major.width": 0.7, "ytick.major.width": 0.7, "legend.frameon": False, "pdf.fonttype": 42,
+    "xtick.major.width": 0.7, "ytick.major.width": 0.7, "legend.frameon": False,
 }
 #: Okabe-Ito colours, safe for colour-blind readers
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -144,7 +144,8 @@ def figure_bytes(fig: Figure, fmt: str, dpi: int = 300) -> bytes:
     buf = io.BytesIO()
     with style():
         fig.savefig(buf, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight",
-                    metadata=_NO_DATE.get(fmt))
+                    metadata=_NO_DATE.get(fmt),
+                    **({"pil_kwargs": {"compress_level": 2}} if fmt == "png" else {}))
     return buf.getvalue()
 
 

@@ -45,7 +45,7 @@ from metareview.report.plots._base import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["MEASURE_LABELS", "Summary", "forest", "measure_label"]
+__all__ = ["MEASURE_LABELS", "Summary", "forest", "forest_pages", "measure_label"]
 
 #: axis labels of metafor's measures
 MEASURE_LABELS: dict[str, str] = {
@@ -173,6 +173,9 @@ def forest(
     footer: Sequence[str] = (),
     digits: int = 2,
     width: float | None = None,
+    xlim: tuple[float, float] | None = None,
+    rows_per_page: int | None = None,
+    page: int = 0,
 ) -> Figure:
     """Draw a forest plot; returns a matplotlib :class:`~matplotlib.figure.Figure`.
 
@@ -187,7 +190,9 @@ def forest(
     overall result, to each subgroup model's.
 
     ``measure`` chooses the axis label and, for ratio measures, ``atransf="exp"``. ``order``: ``None``
-    (as given), ``"yi"`` (by effect, largest first), ``"precision"`` or a list of indices.
+    (as given), ``"yi"`` (by effect, largest first), ``"precision"`` or a list of indices. ``xlim`` fixes
+    the axis (analysis scale). With ``rows_per_page``, only page ``page`` of the rows is drawn, on the axis of
+    the whole plot (see :func:`forest_pages`).
     """
     if yi is None or vi is None:
         if result is None or getattr(result, "yi", None) is None:
@@ -215,11 +220,31 @@ def forest(
 
     w = _weights(weights, result, overall, summaries, group_of, k)
     idx = _order(order, y, v, k)
-    rows = _layout(idx, group_of, summaries, overall, prediction)
+    all_rows = _layout(idx, group_of, summaries, overall, prediction)
+    fitted = _fitted(result, lvl) if is_reg else None
+    allx = [*lo.tolist(), *hi.tolist()]
+    for kind, item in all_rows:
+        if kind in ("subgroup", "overall"):
+            allx += [_num(item, "ci_lower"), _num(item, "ci_upper")]
+        elif kind == "pi":
+            allx += [_num(item, "pi_lower"), _num(item, "pi_upper")]
+    if fitted is not None:
+        allx += [*fitted[1].tolist(), *fitted[2].tolist()]
+    xlo, xhi = xlim or padded_range(allx, [refline] if refline is not None else [])
+    pages = _pages(all_rows, rows_per_page)
+    if not 0 <= page < len(pages):
+        raise ValueError(f"page {page} of a forest plot with {len(pages)} page(s)")
+    a, b = pages[page]
+    rows = all_rows[a:b]
+    if a > 0 and group_of is not None and rows and rows[0][0] != "group":
+        current = next((str(it) for kd, it in reversed(all_rows[:a]) if kd == "group"), "")
+        if current:
+            rows = [("group", f"{current} (continued)"), *rows]
     n_rows = len(rows)
+    last = b >= len(all_rows)
     feet = [t for t in (*footer, _subgroup_test(subgroups) if summaries else "",
-                        _heterogeneity(overall) if overall is not None else "") if t]
-    if is_reg:
+                        _heterogeneity(overall) if overall is not None else "") if t] if last else []
+    if is_reg and last:
         feet.append(f"Test of moderators: QM(df = {result.qm_df}) = {fmt_number(float(result.qm))}, "
                     f"p {'< .001' if result.qm_pvalue < 0.001 else '= ' + f'{result.qm_pvalue:.3f}'[1:]}")
 
@@ -253,10 +278,8 @@ def forest(
                 fontweight="bold", va="center", ha="right")
         colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(dict.fromkeys(group_of or []))}
         xs: list[float] = []
-        xvals: list[float] = [*lo.tolist(), *hi.tolist()]
         ys, segs, sizes, cols = [], [], [], []
         wmax = float(np.nanmax(w)) if w is not None and len(w) else 1.0
-        fitted = _fitted(result, lvl) if is_reg else None
         for r, (kind, item) in enumerate(rows):
             if kind == "group":
                 ax.text(0.15 / fig_w, r, str(item), transform=text, fontweight="bold", va="center")
@@ -278,13 +301,11 @@ def forest(
                         gid="forest-annotation")
                 if fitted is not None:
                     f, flo, fhi = fitted[0][i], fitted[1][i], fitted[2][i]
-                    xvals += [float(flo), float(fhi)]
                     ax.add_patch(Polygon([(flo, r), (f, r - 0.3), (fhi, r), (f, r + 0.3)], closed=True,
                                          fc="#BBBBBB", ec="none", zorder=1, gid="forest-fitted"))
             elif kind in ("subgroup", "overall"):
                 s = item
                 est, slo, shi = _num(s, "estimate"), _num(s, "ci_lower"), _num(s, "ci_upper")
-                xvals += [slo, shi]
                 fc = colours.get(str(getattr(s, "_group", "")), "black") if kind == "subgroup" else "black"
                 gid = "forest-diamond" if kind == "overall" else "forest-subgroup-diamond"
                 ax.add_patch(Polygon([(slo, r), (est, r - 0.4), (shi, r), (est, r + 0.4)], closed=True,
@@ -300,7 +321,6 @@ def forest(
             elif kind == "pi":
                 s = item
                 plo, phi = _num(s, "pi_lower"), _num(s, "pi_upper")
-                xvals += [plo, phi]
                 ax.plot([plo, phi], [r, r], color="black", lw=1.2, solid_capstyle="butt", gid="forest-pi")
                 ax.plot([plo, plo, np.nan, phi, phi], [r - 0.25, r + 0.25, np.nan, r - 0.25, r + 0.25],
                         color="black", lw=1.0)
@@ -312,7 +332,6 @@ def forest(
                         fontsize=7.5, gid="forest-annotation")
         ax.add_collection(LineCollection(segs, colors=cols, linewidths=0.9, gid="forest-ci", zorder=2))
         ax.scatter(xs, ys, s=sizes, c=cols, marker="s", linewidths=0, zorder=4, gid="forest-studies")
-        xlo, xhi = padded_range(xvals, [refline] if refline is not None else [])
         set_ticks(ax, xlo, xhi, tf)
         if refline is not None:
             ax.axvline(refline, color="black", lw=0.7, ls=(0, (3, 2)), zorder=0, gid="forest-refline")
@@ -328,8 +347,37 @@ def forest(
             fig.text(0.15 / fig_w, (_FOOT_IN * (len(feet) - j) - 0.05) / fig_h, line, fontsize=7.5,
                      va="bottom", gid="forest-footer")
         if title:
-            fig.suptitle(title, x=0.15 / fig_w, ha="left", y=1 - 0.05 / fig_h, va="top", fontweight="bold")
+            heading = title if len(pages) == 1 else f"{title} (part {page + 1} of {len(pages)})"
+            fig.suptitle(heading, x=0.15 / fig_w, ha="left", y=1 - 0.05 / fig_h, va="top", fontweight="bold")
+    fig._metareview_pages = len(pages)  # type: ignore[attr-defined]
     return fig
+
+
+def _pages(rows: list[tuple[str, object]], per_page: int | None) -> list[tuple[int, int]]:
+    """Row ranges of the pages: at most ``per_page`` rows each, broken at a gap between groups when one is
+    near the end of a page, and never leaving only the overall rows on a page of their own."""
+    if not per_page or len(rows) <= per_page:
+        return [(0, len(rows))]
+    if per_page < 8:
+        raise ValueError("rows_per_page must be at least 8")
+    out, start = [], 0
+    while len(rows) - start > per_page:
+        stop = start + per_page
+        gaps = [i + 1 for i in range(stop - 1, start + per_page // 2, -1) if rows[i][0] == "gap"]
+        stop = gaps[0] if gaps else stop
+        out.append((start, stop))
+        start = stop
+    out.append((start, len(rows)))
+    return out
+
+
+def forest_pages(result: Any = None, *, rows_per_page: int = 45, **kwargs: Any) -> list[Figure]:
+    """A forest plot too long for a page as several figures of at most ``rows_per_page`` rows, each with the
+    column headings and the same axis; the pooled estimates and the footer come on the last. Arguments as
+    :func:`forest`."""
+    first = forest(result, rows_per_page=rows_per_page, page=0, **kwargs)
+    n = first._metareview_pages  # type: ignore[attr-defined]
+    return [first, *(forest(result, rows_per_page=rows_per_page, page=i, **kwargs) for i in range(1, n))]
 
 
 def _weights(weights: Any, result: Any, overall: Any, summaries: Mapping[str, Any],

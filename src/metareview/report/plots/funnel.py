@@ -38,6 +38,7 @@ from metareview.report.plots._base import (
 from metareview.report.plots.forest import measure_label
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["CONTOUR_SHADES", "funnel"]
@@ -65,6 +66,7 @@ def funnel(
     legend: bool = True,
     width: float = 4.2,
     height: float = 3.6,
+    ax: Axes | None = None,
 ) -> Figure:
     """Draw a funnel plot; returns a matplotlib :class:`~matplotlib.figure.Figure`.
 
@@ -72,7 +74,8 @@ def funnel(
     ``vi``. ``trimfill``: a :class:`~metareview.stats.TrimFillResult` (observed and filled effects, and the
     adjusted estimate). ``contours``: significance levels in % for a contour-enhanced funnel (centred on
     ``refline``, default 0); without them the pseudo-confidence region at ``level`` is centred on the
-    estimate. ``note`` (e.g. Egger's test) is printed in the corner.
+    estimate. ``note`` (e.g. Egger's test) is printed in the corner. ``ax``: draw into these axes (e.g. one
+    panel of a figure with several funnels) instead of a new figure; the axes' figure is returned.
     """
     filled = None
     centre = math.nan
@@ -98,9 +101,11 @@ def funnel(
     se_max = float(np.max(se)) * 1.05
     tf = resolve_transform(atransf) if atransf is not None else transform_for(measure)
     ref = 0.0 if refline is None and contours else refline
-    fig = new_figure(width, height)
+    own = ax is None
+    fig = new_figure(width, height) if ax is None else ax.get_figure()
     with style():
-        ax = fig.add_subplot()
+        if ax is None:
+            ax = fig.add_subplot()
         s = np.linspace(0.0, se_max, 100)
         xvals = [*y.tolist()]
         if contours:
@@ -165,5 +170,6 @@ def funnel(
                     bbox={"fc": "white", "ec": "#AAAAAA", "lw": 0.5, "pad": 2}, zorder=5)
         if title:
             ax.set_title(title, loc="left")
-        fig.tight_layout()
-    return fig
+        if own:
+            fig.tight_layout()
+    return fig  # type: ignore[return-value]
