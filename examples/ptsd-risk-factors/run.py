@@ -9,7 +9,8 @@
 3. The forms imported with the package's extraction import (validated against the protocol, one transaction).
 4. ``metareview report``'s function: HTML, DOCX, tables (CSV/XLSX) and figures (SVG/PDF/PNG).
 
-Run: ``python examples/ptsd-risk-factors/run.py [OUTPUT_DIR]`` (``make demo`` runs it after the first example).
+Run: ``python examples/ptsd-risk-factors/run.py [OUTPUT_DIR]`` (``make demo`` runs it after the first
+example).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from metareview.datasets._fetch import resolve

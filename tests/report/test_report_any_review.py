@@ -19,7 +19,8 @@ from tests.rharness import run_r
 ROB2_LOW = {"1.1": "Y", "1.2": "Y", "1.3": "N", "2.1": "N", "2.2": "N", "2.6": "Y", "3.1": "Y", "4.1": "N",
             "4.2": "N", "4.3": "N", "5.1": "Y", "5.2": "N", "5.3": "N"}
 # one finding of odds ratios from 2x2 counts (cases/controls among exposed and non-exposed) ...
-OR_STUDIES = [("Adams", 2001, 30, 70, 20, 80), ("Baker", 2004, 45, 55, 30, 70), ("Chen", 2008, 12, 88, 10, 90),
+OR_STUDIES = [("Adams", 2001, 30, 70, 20, 80), ("Baker", 2004, 45, 55, 30, 70),
+              ("Chen", 2008, 12, 88, 10, 90),
               ("Diaz", 2012, 60, 140, 35, 165), ("Evans", 2015, 25, 75, 12, 88)]
 # ... and one of standardised mean differences from means and SDs
 SMD_STUDIES = [("Fox", 2003, 10.2, 3.1, 60, 9.1, 3.0, 62), ("Gill", 2007, 11.0, 2.8, 45, 10.5, 2.9, 40),
@@ -100,7 +101,8 @@ def _build(folder: Path) -> dict[str, object]:
     kept = [f"rec{r}" for r in include[:2]]  # two of the three included reports extracted ...
     reports = [{"id": kept[0], "citation": "Author1 2016", "year": 2016, "n_studies": 5},
                {"id": kept[1], "citation": "Author2 2017", "year": 2017, "n_studies": 4},
-               {"id": "hand2019", "citation": "Hand 2019", "year": 2019, "n_studies": 3}]  # ... one from elsewhere
+               {"id": "hand2019", "citation": "Hand 2019", "year": 2019, "n_studies": 3}]  # ... one from
+                                                                                           # elsewhere
     amstar = dict.fromkeys(range(1, 17), "yes") | {7: "no"}
     for r in reports[:2]:
         r.update({f"amstar2_item{i}": a for i, a in amstar.items()})
@@ -111,7 +113,8 @@ def _build(folder: Path) -> dict[str, object]:
         rid = kept[0] if j < 3 else "hand2019"
         effects.append({"report_id": rid, "outcome_domain": "depression", "comparison": "Coaching vs none",
                         "measure": "OR", "estimate": math.exp(es.yi[0]),
-                        "ci_lower": math.exp(es.yi[0] - 1.959964 * se), "ci_upper": math.exp(es.yi[0] + 1.959964 * se),
+                        "ci_lower": math.exp(es.yi[0] - 1.959964 * se),
+                        "ci_upper": math.exp(es.yi[0] + 1.959964 * se),
                         "sample": "unrestricted", "support_provider": "lay", "study": a, "study_year": y,
                         "n_cases": ce + cn, "n_controls": xe + xn, "n_cases_exp": ce, "n_controls_exp": xe,
                         "n_cases_nexp": cn, "n_controls_nexp": xn})
@@ -123,7 +126,8 @@ def _build(folder: Path) -> dict[str, object]:
                         "measure": "SMD", "estimate": es.yi[0], "ci_lower": es.yi[0] - 1.959964 * se,
                         "ci_upper": es.yi[0] + 1.959964 * se, "sample": "clinical_subclinical",
                         "support_provider": "clinically_trained", "study": a, "study_year": y, "n_cases": n1,
-                        "n_controls": n2, "mean_cases": m1, "sd_cases": s1, "mean_controls": m2, "sd_controls": s2})
+                        "n_controls": n2, "mean_cases": m1, "sd_cases": s1, "mean_controls": m2,
+                        "sd_controls": s2})
         lists.append({"report_id": kept[1], "label": f"{a} {y}", "year": y})
     lists.append({"report_id": kept[1], "label": "Adams 2001", "year": 2001})  # one study in two reviews
     forms = folder / "forms"
@@ -135,7 +139,8 @@ def _build(folder: Path) -> dict[str, object]:
 
     store_forms(import_forms(forms, protocol=Protocol.load(proto)), folder)
     store_appraisals("robis", [robis.assess(dict.fromkeys(robis.QUESTIONS, "Y"), review=kept[0]),
-                               robis.assess(dict.fromkeys(robis.QUESTIONS, "Y") | {"2.2": "N"}, review=kept[1])],
+                               robis.assess(dict.fromkeys(robis.QUESTIONS, "Y") | {"2.2": "N"},
+                                            review=kept[1])],
                      folder)
     store_appraisals("rob2", [rob2.assess(ROB2_LOW, study=f"{a} {y}") for a, y, *_ in OR_STUDIES], folder)
     return {"included": include[:3], "excluded": include[3], "kept": kept}
@@ -175,7 +180,8 @@ def _table(html: str, caption: str) -> pd.DataFrame:
 def test_sections_follow_the_data(built: dict) -> None:  # type: ignore[type-arg]
     html = built["html"]
     heads = re.findall(r"<h2>(.*?)</h2>", html)
-    assert heads == ["The review question and eligibility criteria", "Searches", "Selection of studies (PRISMA 2020)",
+    assert heads == ["The review question and eligibility criteria", "Searches", "Selection of studies "
+                                                                                 "(PRISMA 2020)",
                      "Included reviews", "Risk of bias of the primary studies (RoB 2)",
                      "Vote count of the effect sizes", "Evidence map of the effect sizes",
                      "Pooled findings: forest and funnel plots", "Credibility of the findings",
@@ -214,7 +220,8 @@ def test_appraisals_are_shown(built: dict) -> None:  # type: ignore[type-arg]
 
 
 @pytest.mark.metafor
-def test_one_pooled_estimate_per_finding_as_metafor_gives_it(built: dict, rscript: str) -> None:  # type: ignore[type-arg]
+def test_one_pooled_estimate_per_finding_as_metafor_gives_it(built: dict,  # type: ignore[type-arg]
+                                                             rscript: str) -> None:
     ai, bi, ci, di = zip(*[s[2:] for s in OR_STUDIES], strict=True)
     smd = dict(zip(("m1", "s1", "n1", "m2", "s2", "n2"), zip(*[s[2:] for s in SMD_STUDIES], strict=True),
                    strict=True))
@@ -228,7 +235,8 @@ def test_one_pooled_estimate_per_finding_as_metafor_gives_it(built: dict, rscrip
     assert row["Estimate [95% CI]"] == f"{b:.2f} [{lo:.2f}, {hi:.2f}]"
     assert row["95% PI"] == f"[{plo:.2f}, {phi:.2f}]"
     smd_row = cred.set_index("Finding").loc["Feedback vs none"]
-    assert smd_row["Estimate [95% CI]"] == "{:.2f} [{:.2f}, {:.2f}]".format(*r["smd"][:3]).replace("-", "\u2212")
+    shown = "{:.2f} [{:.2f}, {:.2f}]".format(*r["smd"][:3]).replace("-", "\u2212")
+    assert smd_row["Estimate [95% CI]"] == shown
     # the Summary of findings shows the same estimate, and absolute effects from the assumed risk 0.2:
     # risk with = OR p0 / (1 - p0 + OR p0)
     sof = _table(html, "Summary of findings: relative").set_index("Finding")
@@ -253,7 +261,8 @@ def test_one_pooled_estimate_per_finding_as_metafor_gives_it(built: dict, rscrip
     assert fs["Coaching vs none"].fit.weights.tolist() == pytest.approx(r["or_weights"], abs=1e-8)
 
 
-def test_grade_reasons_are_footnotes_and_rob_comes_from_the_forms(built: dict) -> None:  # type: ignore[type-arg]
+def test_grade_reasons_are_footnotes_and_rob_comes_from_the_forms(built: dict) -> None:  # type:
+                                                                                         # ignore[type-arg]
     html = built["html"]
     start = html.index("Summary of findings: relative")
     notes = re.findall(r'<p class="table-note footnote">(.*?)</p>', html[start:start + 20000])
@@ -269,9 +278,11 @@ def test_grade_reasons_are_footnotes_and_rob_comes_from_the_forms(built: dict) -
 
 def test_methods_say_what_ran_and_only_that(built: dict) -> None:  # type: ignore[type-arg]
     html = built["html"]
-    methods = html[html.index('<section id="methods"'):html.index("</section>", html.index('<section id="methods"'))]
+    start = html.index('<section id="methods"')
+    methods = html[start:html.index("</section>", start)]
     for phrase in ("MEDLINE (2024-03-01; 6 records)", "PsycINFO (2024-03-02; 3 records)",
-                   "1 records were removed as duplicates", "by 2 reviewers (2 per record, blind to each other",
+                   "1 records were removed as duplicates", "by 2 reviewers (2 per record, blind to each "
+                                                           "other",
                    "Fleiss", "ROBIS (Whiting et al. 2016) for 2 reviews", "RoB 2 (Sterne et al. 2019) for 5",
                    "REML", "t distribution with k \u2212 1 degrees of freedom", "trim and fill",
                    "Absolute effects of ratio measures", "metareview 0.", "numpy", "matplotlib"):
@@ -306,7 +317,8 @@ def test_docx_has_the_same_sections_tables_figures_and_numbers(built: dict) -> N
 def test_report_toml_errors_name_file_line_and_key(tmp_path: Path) -> None:
     from metareview.report.config import ReportConfig
 
-    (tmp_path / "report.toml").write_text('title = "x"\n[findings]\nstudy = "study"\nsubgroup = "report_id"\n')
+    (tmp_path / "report.toml").write_text('title = "x"\n[findings]\nstudy = "study"\nsubgroup = '
+                                          '"report_id"\n')
     with pytest.raises(InputError) as info:
         ReportConfig.for_review(tmp_path)
     assert info.value.line == 4 and info.value.field == "findings.subgroup"
@@ -344,6 +356,7 @@ def test_cases_convention_for_continuous_outcomes_is_stated_and_applied() -> Non
 def test_no_wording_of_either_worked_example_in_the_report_code() -> None:
     root = Path(__file__).resolve().parents[2] / "src" / "metareview" / "report"
     text = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py"))
-    for words in ("Werntz", "self-help", "human support", "Guided self", "digital", "PTSD", "Tortella", "radua2019",
+    for words in ("Werntz", "self-help", "human support", "Guided self", "digital", "PTSD", "Tortella",
+                  "radua2019",
                   "Metapsy"):
         assert words.lower() not in text.lower(), words

@@ -9,9 +9,11 @@ classes and the assumed control risks of the Summary-of-findings table::
     sources = ["Author A, Author B. The umbrella review this one updates. Journal 2020;1:1-10."]
 
     [findings]
-    name = ["comparison"]        # the fields whose values name a finding (default: outcome_domain, comparison)
+    name = ["comparison"]        # the fields whose values name a finding (default: outcome_domain,
+    comparison)
     study = "study"              # the effect field naming the primary study: each effect size is one study's
-    subgroups = "report_id"      # forest plots grouped by this field (a moderator, an effect field, report_id)
+    subgroups = "report_id"      # forest plots grouped by this field (a moderator, an effect field,
+    report_id)
     heading = "factor_type"      # credibility forest: findings grouped under this field's value
     equivalent = "OR"            # credibility forest: SMD findings drawn as equivalent odds ratios
 
@@ -57,13 +59,15 @@ class FindingSettings(_Strict):
 
     name: list[str] = Field(default_factory=lambda: ["outcome_domain", "comparison"],
                             description="fields whose values, joined, name a finding")
-    study: str = Field(default="", description="effect field with the primary study's label; empty: the effect "
+    study: str = Field(default="", description="effect field with the primary study's label; empty: the "
+                                               "effect "
                                                "sizes are meta-analysis results (no re-pooling)")
     study_year: str = Field(default="", description="effect field with the study's year (optional)")
     subgroups: str = Field(default="", description="forest plots grouped by this field; empty: not grouped")
     heading: str = Field(default="", description="credibility forest grouped by this field")
     equivalent: Literal["", "OR"] = ""
-    min_studies: int = Field(default=2, ge=2, description="findings with fewer studies are listed, not pooled")
+    min_studies: int = Field(default=2, ge=2, description="findings with fewer studies are listed, not "
+                                                          "pooled")
 
     @field_validator("name")
     @classmethod
@@ -77,8 +81,10 @@ class CredibilitySettings(_Strict):
     """The stated conventions of the credibility classes (Fusar-Poli & Radua 2018)."""
 
     continuous_cases: Literal["cases", "participants"] = Field(
-        default="cases", description="for SMD/MD, what the class I-III 'more than 1000 cases' counts: the case "
-                                     "(exposed, experimental) group as metaumbrella does, or all participants")
+        default="cases", description="for SMD/MD, what the class I-III 'more than 1000 cases' counts: the "
+                                     "case "
+                                     "(exposed, experimental) group as metaumbrella does, or all "
+                                     "participants")
     method: str = "REML"
     pi: Literal["t", "z", "riley"] = "t"
     i2: Literal["q", "tau2"] = "q"
@@ -116,7 +122,8 @@ class VoteSettings(_Strict):
     @classmethod
     def _three(cls, value: list[str]) -> list[str]:
         if value and (len(value) != 3 or any(not v.strip() for v in value)):
-            raise ValueError("labels needs exactly three words: above the null, no difference, below the null")
+            raise ValueError("labels needs exactly three words: above the null, no difference, below the "
+                             "null")
         return value
 
 
@@ -152,7 +159,8 @@ class ReportConfig(_Strict):
             names = [str(p) for p in err["loc"] if isinstance(p, str)]
             line = None
             if names:
-                pat = re.compile(rf"^\s*(\[+\s*([\w.]+\.)?{re.escape(names[-1])}\s*\]+|\"?{re.escape(names[-1])}\"?\s*=)")
+                key = re.escape(names[-1])
+                pat = re.compile(rf"^\s*(\[+\s*([\w.]+\.)?{key}\s*\]+|\"?{key}\"?\s*=)")
                 line = next((i for i, t in enumerate(text.splitlines(), 1) if pat.match(t)), None)
             raise InputError(err["msg"], file=path, line=line, field=key) from None
 

@@ -140,9 +140,10 @@ def _field_text(e: Any, name: str) -> str:
 def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *,
                    rob: Mapping[str, Any] | None = None, report_names: Mapping[str, str] | None = None,
                    ) -> FindingSet:
-    """Pool and grade every finding of ``effects`` (stored :class:`~metareview.extraction.forms.EffectSizeRecord`
-    objects); ``rob`` maps a study label to its RoB 2 / RoB 1 assessment (GRADE's risk-of-bias input);
-    ``report_names`` maps report ids to the names shown (subgroups by report)."""
+    """Pool and grade every finding of ``effects`` (stored
+    :class:`~metareview.extraction.forms.EffectSizeRecord` objects); ``rob`` maps a study label to its RoB 2 /
+    RoB 1 assessment (GRADE's risk-of-bias input); ``report_names`` maps report ids to the names shown
+    (subgroups by report)."""
     from metareview.stats import meta
     from metareview.synthesis.credibility import CredibilityCriteria, assess_umbrella
     from metareview.synthesis.grade import grade_assessment
@@ -152,14 +153,16 @@ def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *
     cs = config.credibility
     criteria = CredibilityCriteria(method=cs.method.upper(), pi=cs.pi, i2=cs.i2, min_cases=cs.min_cases)
     if not config.findings.study:
-        raise InputError("report.toml names no [findings] study field: the effect sizes are not primary-study "
+        raise InputError("report.toml names no [findings] study field: the effect sizes are not "
+                         "primary-study "
                          "effects, so no finding is pooled", field="findings.study")
     frame, lost = umbrella_frame(effects, config)
     if frame.empty:
-        return FindingSet((), criteria, config, pd.DataFrame(lost, columns=["report", "study", "finding", "reason"]))
+        empty = pd.DataFrame(lost, columns=["report", "study", "finding", "reason"])
+        return FindingSet((), criteria, config, empty)
     data = read_umbrella(frame.drop(columns=["mr_subgroup", "mr_heading"]))
     for r in data.dropped.itertuples():
-        src = frame.iloc[int(r.row) - 2]
+        src = frame.iloc[int(str(r.row)) - 2]
         lost.append({"report": src["meta_review"], "study": _study_label(src["author"], src["year"]),
                      "finding": r.factor, "reason": r.reason})
     factors = [f for f in data.factors if f.k >= config.findings.min_studies]
@@ -210,7 +213,8 @@ def _count_participants(a: Any) -> Any:
     return replace(b, klass=classify(b.checks(), b.criteria))
 
 
-def _rob_low_pct(labels: Sequence[str], factor: Any, rob: Mapping[str, Any] | None) -> tuple[float | None, str]:
+def _rob_low_pct(labels: Sequence[str], factor: Any, rob: Mapping[str, Any] | None,
+                 ) -> tuple[float | None, str]:
     """% of participants in studies at low risk of bias, from the stored RoB 2 / RoB 1 forms of the finding's
     studies (matched by label, case-insensitively); else the table's ``rob`` column; else not assessed."""
     if rob:

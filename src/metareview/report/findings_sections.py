@@ -1,5 +1,5 @@
-"""Report sections of the pooled findings (:mod:`metareview.report.findings`): per finding a forest plot of its
-primary studies (grouped by ``[findings] subgroups`` when set) and a contour-enhanced funnel plot with
+"""Report sections of the pooled findings (:mod:`metareview.report.findings`): per finding a forest plot of
+its primary studies (grouped by ``[findings] subgroups`` when set) and a contour-enhanced funnel plot with
 trim-and-fill; the credibility forest and table; the GRADE Summary-of-findings table. Every number shown for a
 finding is its one pooled estimate (:attr:`Finding.assessment`).
 
@@ -23,8 +23,8 @@ from metareview.report.sof import summary_of_findings
 #: forest plots longer than this many rows are drawn on several figures (one printed page each)
 FOREST_ROWS_PER_PAGE = 45
 
-__all__ = ["FOREST_ROWS_PER_PAGE", "credibility_findings_section", "findings_methods", "findings_sections", "forest_section",
-           "sof_section"]
+__all__ = ["FOREST_ROWS_PER_PAGE", "credibility_findings_section", "findings_methods", "findings_sections",
+           "forest_section", "sof_section"]
 
 
 def _ptext(p: float) -> str:
@@ -51,7 +51,8 @@ def _finding_figures(f: Finding, criteria: Any, subgroup_title: str) -> list[Fig
     head = [f"Random-effects model ({criteria.method}); prediction interval: t with k \u2212 1 df"
             if criteria.pi == "t" else f"Random-effects model ({criteria.method})"]
     forests = plots.forest_pages(summary, yi=f.yi, vi=f.vi, labels=list(f.labels),
-                                 groups=list(groups) if groups else None, subgroups=sub, weights=f.fit.weights,
+                                 groups=list(groups) if groups else None, subgroups=sub,
+                                 weights=f.fit.weights,
                                  measure=f.measure, overall_label=f"Random-effects model (k = {f.k})",
                                  title=f.name, footer=head, rows_per_page=FOREST_ROWS_PER_PAGE)
     tf = None
@@ -67,7 +68,8 @@ def _finding_figures(f: Finding, criteria: Any, subgroup_title: str) -> list[Fig
     if tf is not None:
         m = tf.model
         ratio = f.measure.upper() in RATIO_MEASURES
-        tf_text = (f" Trim and fill ({tf.estimator}) imputes {tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} on the "
+        tf_text = (f" Trim and fill ({tf.estimator}) imputes {tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} on "
+                   "the "
                    f"{tf.side} side; adjusted estimate "
                    f"{fmt_interval(m.estimate, m.ci_lower, m.ci_upper, math.exp if ratio else None)}.")
     sub_text = ""
@@ -77,11 +79,13 @@ def _finding_figures(f: Finding, criteria: Any, subgroup_title: str) -> list[Fig
     parts = len(forests)
     return [
         *(Figure(f"Forest plot, {f.name}{f' (part {i} of {parts})' if parts > 1 else ''}: each primary "
-                 "study's effect with its 95% CI and its weight in the random-effects model, the pooled estimate "
+                 "study's effect with its 95% CI and its weight in the random-effects model, the pooled "
+                 "estimate "
                  f"(diamond) and its 95% prediction interval.{sub_text}", plot=fig,
                  name=f"forest-{f.name}" + (f"-part-{i}" if parts > 1 else ""))
           for i, fig in enumerate(forests, start=1)),
-        Figure(f"Contour-enhanced funnel plot, {f.name}: effects against their standard error; shaded regions "
+        Figure(f"Contour-enhanced funnel plot, {f.name}: effects against their standard error; shaded "
+               "regions "
                f"of two-sided significance (p > .10, .05 to .10, .01 to .05, < .01) around the null; dashed: "
                f"the pooled estimate; open circles: studies imputed by trim and fill. {egger}.{tf_text}",
                plot=funnel, name=f"funnel-{f.name}"),
@@ -99,7 +103,8 @@ def forest_section(fs: FindingSet, *, subgroup_title: str = "") -> Section:
                           f"{fs.config.findings.min_studies} studies): "
                           + "; ".join(f"{n} (k = {k})" for n, k in fs.too_few) + ".")
     if len(fs.dropped):
-        paragraphs.append(f"{len(fs.dropped)} extracted effect sizes could not be pooled; they are listed with "
+        paragraphs.append(f"{len(fs.dropped)} extracted effect sizes could not be pooled; they are listed "
+                          "with "
                           "the reason.")
         tables.append(Table("Effect sizes left out of the pooling, with the reason.",
                             fs.dropped.rename(columns=str.capitalize), name="effects-left-out"))
@@ -121,7 +126,8 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
         pi = (fmt_interval(0.0, a.pi_lower, a.pi_upper, tf).split(" ", 1)[1]
               if math.isfinite(a.pi_lower) else "\u2013")
         recs.append({"Finding": f.name, **({heading_title or "Group": f.heading} if groups else {}),
-                     "Measure": f.measure, "k": f.k, "Cases": round(a.n_cases) if math.isfinite(a.n_cases) else None,
+                     "Measure": f.measure, "k": f.k,
+                     "Cases": round(a.n_cases) if math.isfinite(a.n_cases) else None,
                      "Estimate [95% CI]": fmt_interval(a.estimate, a.ci_lower, a.ci_upper, tf),
                      "p": _sci(a.pvalue), "I\u00b2 (%)": a.i2, "95% PI": pi, "Egger p": fmt_p(a.egger_p),
                      "Excess sig. p": fmt_p(a.esb_p), "Largest study p": _sci(a.largest_pvalue),
@@ -133,8 +139,10 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
              "review's report.toml)." if cc.continuous_cases == "participants" else
              "For continuous outcomes (SMD, MD) 'cases' are the participants of the case (exposed or "
              "experimental) group, as metaumbrella counts them (report.toml: continuous_cases = \"cases\").")
-    note = (f"Classes (Fusar-Poli & Radua 2018): I convincing, II highly suggestive, III suggestive, IV weak, "
-            f"ns not significant. Criteria: more than {cc.min_cases:g} cases for I\u2013III; p < 10\u207b\u2076 "
+    note = ("Classes (Fusar-Poli & Radua 2018): I convincing, II highly suggestive, III suggestive, IV "
+            "weak, "
+            f"ns not significant. Criteria: more than {cc.min_cases:g} cases for I\u2013III; p < "
+            "10\u207b\u2076 "
             "(I, II), < 10\u207b\u00b3 (III), < .05 (IV); class I also needs I\u00b2 < 50%, a 95% prediction "
             "interval excluding the null, Egger p > .05 and no excess significance (p > .05); class II the "
             f"largest study significant. {cases} Estimates are on the ratio scale for OR/RR/HR, else as "
@@ -144,7 +152,8 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
         note = note.replace(f" {cases}", "")
     paragraphs = [f"Of {len(fs.findings)} findings: {summary}."]
     return Section("Credibility of the findings", paragraphs=paragraphs, figures_first=True,
-                   figures=[Figure("Credibility forest: each finding's pooled estimate with its 95% CI (thick) and "
+                   figures=[Figure("Credibility forest: each finding's pooled estimate with its 95% CI "
+                                   "(thick) and "
                                    "95% prediction interval (thin), coloured by its class."
                                    + (" \u2020 SMD findings drawn as equivalent odds ratios (log OR = d\u00b7"
                                       "\u03c0/\u221a3, Chinn 2000)." if cfg.findings.equivalent else ""),
@@ -180,7 +189,8 @@ def sof_section(fs: FindingSet) -> Section:
                  "ratio (OR: OR\u00b7p0/(1 \u2212 p0 + OR\u00b7p0); RR: RR\u00b7p0; HR: 1 \u2212 (1 \u2212 "
                  "p0)^HR).")
     elif any(f.measure.upper() in {"OR", "RR", "HR", "IRR"} for f in fs.findings):
-        note += (" No absolute effect is given for ratio measures: report.toml states no assumed control risk "
+        note += (" No absolute effect is given for ratio measures: report.toml states no assumed control "
+                 "risk "
                  "([summary_of_findings] control_risk).")
     return Section("Summary of findings (GRADE)", tables=[Table(
         "Summary of findings: relative and absolute effects, participants and certainty of the evidence.",
@@ -204,7 +214,8 @@ def findings_methods(fs: FindingSet) -> list[str]:
           "riley": "a t distribution with k \u2212 2 degrees of freedom (Riley et al. 2011)"}.get(c.pi, c.pi)
     measures = sorted({f.measure for f in fs.findings})
     out = [
-        f"Each of {len(fs.findings)} findings was pooled from its primary-study effects ({', '.join(measures)}; "
+        f"Each of {len(fs.findings)} findings was pooled from its primary-study effects "
+        f"({', '.join(measures)}; "
         "ratio measures on the log scale) with a random-effects model, the between-study variance estimated "
         f"by {c.method}, Wald-type 95% confidence intervals and z tests, and 95% prediction intervals from "
         f"{pi}; heterogeneity as I\u00b2 "
@@ -219,7 +230,8 @@ def findings_methods(fs: FindingSet) -> list[str]:
         "and rated by an algorithmic GRADE (as metaumbrella's criteria = \"GRADE\").",
     ]
     if any(f.groups and len(set(f.groups)) > 1 for f in fs.findings):
-        out.append("Within a finding, the difference between subgroups of studies was tested with Cochran's Q "
+        out.append("Within a finding, the difference between subgroups of studies was tested with Cochran's "
+                   "Q "
                    "on the subgroup estimates (each subgroup with its own \u03c4\u00b2).")
     if fs.config.summary_of_findings.control_risk is not None or fs.config.summary_of_findings.control_risks:
         out.append("Absolute effects of ratio measures were derived from an assumed control risk as GRADEpro "

@@ -125,8 +125,8 @@ class Figure:
     name: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
-        """The figure as ``svg``, ``pdf`` or ``png`` (300 dpi) bytes, rendered once; ``None`` when it cannot be
-        (a figure given only as a URI has only the format of its URI)."""
+        """The figure as ``svg``, ``pdf`` or ``png`` (300 dpi) bytes, rendered once; ``None`` when it cannot
+        be (a figure given only as a URI has only the format of its URI)."""
         if fmt in self.files:
             return self.files[fmt]
         if self.plot is not None:

@@ -139,7 +139,7 @@ def effect_sections(effects: pd.DataFrame, *, intro: Sequence[str] = (), method:
                     labels: Mapping[str, str] | None = None, continuous_cases: str = "cases",
                     effect: str = "g", effect_note: str = "g: Hedges' g.",
                     favours: tuple[str, str] | None = None, contrast: str = "difference between the groups",
-                    ) -> tuple[list[Section], RepoolResult]:
+                    title: str = "Re-pooled primary studies") -> tuple[list[Section], RepoolResult]:
     """Re-pooled effects (forest and funnel plots), evidence map and credibility, with the result. The
     credibility table shows each pool's own estimate (the same as the pooled table's)."""
     result, assessed, egger = effect_findings(effects, method=method, continuous_cases=continuous_cases)
@@ -149,13 +149,14 @@ def effect_sections(effects: pd.DataFrame, *, intro: Sequence[str] = (), method:
              else "the first arm's participants counted as cases")
     out = [
         sections.repool_section(result, egger=egger, intro=intro, labels=labels, effect=effect,
-                                effect_note=effect_note, favours=favours, contrast=contrast),
+                                effect_note=effect_note, favours=favours, contrast=contrast, title=title),
         sections.evidence_map_section(sections.evidence_cells(result, labels), intro=[
             "Where the evidence lies: each outcome by group, sized by the number of trials."]),
     ]
     if len(cred):
         out.append(sections.credibility_section(cred, effect=effect, intro=[
-            "Each pooled finding graded by the Ioannidis / Fusar-Poli & Radua criteria. The estimate, its CI, "
+            "Each pooled finding graded by the Ioannidis / Fusar-Poli & Radua criteria. The estimate, its "
+            "CI, "
             "p and prediction interval are the pooled table's (three-level model); I\u00b2, Egger's test, "
             f"excess significance and the largest trial use one effect per trial ({cases}). These classes "
             "were designed for observational associations; for trial evidence they summarise precision, "
@@ -173,16 +174,19 @@ def search_section(data: ReviewData) -> Section | None:
     """The searches: database, date, records and the full strategy of each (PRISMA 2020 item 7)."""
     if not data.searches:
         return None
-    rows = [{"Database": s.database, "Searched": s.searched_on.isoformat() if s.searched_on else "not recorded",
+    rows = [{"Database": s.database,
+             "Searched": s.searched_on.isoformat() if s.searched_on else "not recorded",
              "Records": s.records, "Strategy": s.query or "not recorded", "File": s.file_name}
             for s in data.searches]
     total = sum(s.records for s in data.searches)
     dbs = sorted({s.database for s in data.searches})
     paragraphs = [f"{len(data.searches)} search export{'s' if len(data.searches) != 1 else ''} from "
-                  f"{len(dbs)} source{'s' if len(dbs) != 1 else ''} ({', '.join(dbs)}) gave {total:,} records."]
+                  f"{len(dbs)} source{'s' if len(dbs) != 1 else ''} ({', '.join(dbs)}) gave {total:,} "
+                  "records."]
     missing = sum(1 for s in data.searches if not s.query)
     if missing:
-        paragraphs.append(f"The strategy of {missing} search{'es' if missing != 1 else ''} was not recorded at "
+        paragraphs.append(f"The strategy of {missing} search{'es' if missing != 1 else ''} was not recorded "
+                          "at "
                           "import (metareview import --query).")
     return Section("Searches", paragraphs=paragraphs, tables=[Table(
         "Searches: sources, dates, records and strategies (PRISMA 2020 item 7).", pd.DataFrame(rows),
@@ -206,8 +210,10 @@ def prisma_section(data: ReviewData) -> Section | None:
             files[fmt] = draw_prisma(c, Path(tmp) / f"prisma.{fmt}").read_bytes()
     excluded = sum(c.dbr_excluded.values())
     paragraphs = [f"{sum(c.database_results.values()) + sum(c.register_results.values()):,} records were "
-                  f"identified; {c.duplicates:,} duplicates were removed; {c.records_screened:,} records were "
-                  f"screened by title and abstract and {c.records_excluded:,} excluded; {c.dbr_sought_reports:,} "
+                  f"identified; {c.duplicates:,} duplicates were removed; {c.records_screened:,} records "
+                  "were "
+                  f"screened by title and abstract and {c.records_excluded:,} excluded; "
+                  f"{c.dbr_sought_reports:,} "
                   f"reports were sought, {c.dbr_notretrieved_reports:,} not retrieved, {c.dbr_assessed:,} "
                   f"assessed in full text and {excluded:,} excluded; {c.new_studies:,} studies "
                   f"({c.new_reports:,} reports) were included."]
@@ -255,7 +261,7 @@ def _reconcile(data: ReviewData) -> list[str]:
 
 
 def _short(r: Any) -> str:
-    return r.citation if len(r.citation) <= 40 else r.id
+    return str(r.citation) if len(r.citation) <= 40 else str(r.id)
 
 
 def included_reviews_sections(data: ReviewData, protocol: Protocol | None = None) -> list[Section]:
@@ -279,8 +285,9 @@ def included_reviews_sections(data: ReviewData, protocol: Protocol | None = None
         for r in reports:
             rb = robis_by.get(r.id.lower()) or robis_by.get(r.citation.strip().lower())
             rows.append({
-                "Review": r.citation, "Year": r.year, "Last search": r.search_date.isoformat() if r.search_date
-                else None, "Databases": ", ".join(r.databases) or None, "Studies": r.n_studies,
+                "Review": r.citation, "Year": r.year,
+                "Last search": r.search_date.isoformat() if r.search_date else None,
+                "Databases": ", ".join(r.databases) or None, "Studies": r.n_studies,
                 "Participants": r.n_participants, "Comparisons": "; ".join(findings.get(r.id, [])) or None,
                 **{f.title: r.fields.get(f.name) for f in report_fields},
                 "AMSTAR 2": r.confidence, "ROBIS": rb.overall if rb is not None else None})
@@ -309,7 +316,8 @@ def included_reviews_sections(data: ReviewData, protocol: Protocol | None = None
             from metareview.report import robvis
 
             judg = summary_frame(robis).rename(columns={"review": "Review", "overall": "Overall"})
-            tables.append(Table("ROBIS (Whiting et al. 2016): concerns per domain and the risk of bias in the "
+            tables.append(Table("ROBIS (Whiting et al. 2016): concerns per domain and the risk of bias in "
+                                "the "
                                 "review.", judg, name="robis",
                                 note="D1 study eligibility criteria; D2 identification and selection of "
                                      "studies; D3 data collection and study appraisal; D4 synthesis and "
@@ -317,8 +325,8 @@ def included_reviews_sections(data: ReviewData, protocol: Protocol | None = None
             figures.append(Figure("ROBIS: concerns per domain and overall risk of bias of each review.",
                                   plot=robvis.traffic_light(robis), name="robis-traffic-light"))
         out.append(Section("Included reviews", paragraphs=_reconcile(data), tables=tables, figures=figures))
-    for tool, name, cite in (("rob2", "RoB 2", "Sterne et al. 2019"), ("rob1", "RoB 1",
-                                                                        "Cochrane Handbook 5.1, Higgins 2011")):
+    for tool, name, cite in (("rob2", "RoB 2", "Sterne et al. 2019"),
+                             ("rob1", "RoB 1", "Cochrane Handbook 5.1, Higgins 2011")):
         forms = data.appraisals.get(tool, [])
         if not forms:
             continue
@@ -371,7 +379,8 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
                 fields.append((spec.name, spec.title))
             else:
                 fields.append((by, by.replace("_", " ").capitalize()))
-        tables = {title: vote_table_from_records(effects, by=name, protocol=protocol, labels=words)  # type: ignore[arg-type]
+        tables = {title: vote_table_from_records(effects, by=name, protocol=protocol,
+                                                 labels=words)  # type: ignore[arg-type]
                   for name, title in fields
                   if name == "outcome_domain" or any(e.value(name) is not None for e in effects)}
         out.append(sections.votes_section(tables, title="Vote count of the effect sizes"))
@@ -386,7 +395,8 @@ def extraction_sections(bundle: ExtractionBundle, protocol: Protocol | None = No
         out.append(sections.evidence_map_section(
             cells, title="Evidence map of the effect sizes", row_title=row_title,
             size_label="number of effect sizes (k)", labels=words,
-            caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to the "
+            caption=f"Evidence map: outcome domain by {row_title.lower()}; bubble area is proportional to "
+                    "the "
                     f"number of effect sizes; colour is the most frequent direction ({words[0].lower()}, "
                     f"{words[1].lower()}, {words[2].lower()})."))
     if len(bundle.primary_studies) >= 2:
@@ -408,7 +418,8 @@ def included_studies_section(bundle: ExtractionBundle) -> Section | None:
         for s in lst.studies:
             by_study.setdefault(s.label, []).append(names.get(lst.report_id, lst.report_id))
             years.setdefault(s.label, s.year)
-    frame = pd.DataFrame([{"Primary study": k, "Year": years[k], "Reviews": len(v), "Included in": "; ".join(v)}
+    frame = pd.DataFrame([{"Primary study": k, "Year": years[k], "Reviews": len(v),
+                           "Included in": "; ".join(v)}
                           for k, v in sorted(by_study.items(), key=lambda kv: kv[0].lower())])
     frame["Year"] = frame["Year"].astype("Int64")
     if frame["Year"].isna().all():
@@ -427,8 +438,10 @@ def extraction_methods(bundle: ExtractionBundle, protocol: Protocol | None = Non
     out = []
     if bundle.reports:
         fields = len(protocol.report_fields) + len(protocol.effect_fields) if protocol is not None else 0
-        out.append(f"Data were extracted from {len(bundle.reports)} reviews ({len(bundle.effect_sizes)} effect "
-                   f"sizes) on forms declared in the protocol ({fields} review-specific fields); direction and "
+        out.append(f"Data were extracted from {len(bundle.reports)} reviews ({len(bundle.effect_sizes)} "
+                   "effect "
+                   f"sizes) on forms declared in the protocol ({fields} review-specific fields); direction "
+                   "and "
                    "significance were derived from each estimate and its confidence interval (or p), never "
                    "typed.")
     if bundle.effect_sizes:
@@ -478,7 +491,8 @@ def review_methods(data: ReviewData) -> list[str]:
         if verdict.records and verdict.screened < verdict.records:
             r = verdict.results[0] if verdict.results else None
             if r is not None:
-                out.append(f"Records were screened in prioritised order; screening by title and abstract stopped "
+                out.append("Records were screened in prioritised order; screening by title and abstract "
+                           "stopped "
                            f"after {verdict.screened:,} of {verdict.records:,} records of batch "
                            f"{verdict.batch}, where the stopping rule ({r.rule}) said "
                            f"{'stop' if r.stop else 'continue'}: {r.basis}.")
@@ -527,8 +541,9 @@ def build_review_report(review_dir: str | Path, *, db: str | None = None, effect
             rob = {f.study: f for tool in ("rob2", "rob1") for f in data.appraisals.get(tool, [])}
             fs = build_findings(data.bundle.effect_sizes, config, rob=rob,
                                 report_names={r.id: _short(r) for r in data.bundle.reports})
+            heading = _field_title(config.findings.heading, protocol).capitalize()
             found = findings_sections(fs, subgroup_title=_field_title(config.findings.subgroups, protocol),
-                                      heading_title=_field_title(config.findings.heading, protocol).capitalize())
+                                      heading_title=heading)
             overlap = [s for s in body if s.title == "Overlap between reviews"]
             body = [s for s in body if s.title != "Overlap between reviews"] + found + overlap
             methods += findings_methods(fs)

@@ -5,7 +5,8 @@ Each builder takes result objects (or plain tables) and returns a :class:`~metar
 ready for :class:`~metareview.report.html.Report`::
 
     from metareview.report import sections
-    sec = sections.repool_section(result, egger={("depression", "guided"): 0.21}, labels={"guided": "With support"})
+    sec = sections.repool_section(result, egger={("depression", "guided"): 0.21}, labels={"guided": "With
+    support"})
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
             "95% PI": fmt_ci(p.estimate, p.pi_lower, p.pi_upper).split(" ", 1)[1]
             if math.isfinite(p.pi_lower) else "\u2013",
             "Egger p": fmt_p(egger.get((p.outcome, p.group), math.nan)),
-            f"Difference [95% CI], p": f"{fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, "
+            "Difference [95% CI], p": f"{fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, "
                                        f"{p_phrase(d.pvalue)}" if d is not None and first else "",
         })
     summary = Table(
@@ -148,7 +149,8 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
         sub = Section(outcome[0].upper() + outcome[1:])
         if pools:
             d = result.difference_for(outcome)
-            footer = (f"Test of the {contrast}: not estimable (a group has fewer than two trials)" if d is None
+            footer = (f"Test of the {contrast}: not estimable (a group has fewer than two trials)"
+                      if d is None
                       else f"Test of the {contrast}: {fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, "
                            f"{p_phrase(d.pvalue)}")
             sub.figures.append(Figure(
@@ -182,9 +184,11 @@ def _pools_forest(pools: Sequence[Pooled], labels: Mapping[str, str], title: str
     rows = pd.concat(frames, ignore_index=True)
     summaries = {_group_label(p.group, labels): plots.Summary(p.estimate, p.ci_lower, p.ci_upper, p.pi_lower,
                                                               p.pi_upper, k=p.k_trials) for p in pools}
-    return plots.forest(yi=rows["yi"], vi=rows["vi"], labels=rows["study"].astype(str), groups=rows["group"],
-                        subgroups=summaries, weights=rows["weight"], show_weights=False, title=title,
-                        xlab=effect, annotation_header=f"{effect} [95% CI]", favours=favours, footer=footer)
+    return plots.forest(yi=rows["yi"].to_numpy(dtype=float), vi=rows["vi"].to_numpy(dtype=float),
+                        labels=rows["study"].astype(str).tolist(), groups=rows["group"].tolist(),
+                        subgroups=summaries, weights=rows["weight"].to_numpy(dtype=float), show_weights=False,
+                        title=title, xlab=effect, annotation_header=f"{effect} [95% CI]", favours=favours,
+                        footer=footer)
 
 
 def _pools_funnel(pools: Sequence[Pooled], labels: Mapping[str, str], egger: Mapping[tuple[str, str], float],
@@ -199,7 +203,8 @@ def _pools_funnel(pools: Sequence[Pooled], labels: Mapping[str, str], egger: Map
             t = trial_level(p.effects)
             ep = egger.get((p.outcome, p.group), math.nan)
             note = f"Egger {p_phrase(ep)}" if math.isfinite(ep) else "Egger: k < 3"
-            plots.funnel(plots.Summary(p.estimate, p.ci_lower, p.ci_upper), yi=t["yi"], vi=t["vi"],
+            plots.funnel(plots.Summary(p.estimate, p.ci_lower, p.ci_upper), yi=t["yi"].to_numpy(dtype=float),
+                         vi=t["vi"].to_numpy(dtype=float),
                          title=_group_label(p.group, labels), xlab=effect, note=note, ax=ax)
         fig.tight_layout()
     return fig
@@ -215,7 +220,8 @@ def evidence_cells(result: RepoolResult, labels: Mapping[str, str] | None = None
     for p in [*result.pooled, *result.head_to_head]:
         sig = p.ci_lower > 0 or p.ci_upper < 0
         direction = "no_difference" if not sig else ("better" if p.estimate > 0 else "worse")
-        recs.append({"column": p.outcome, "row": _group_label(p.group, labels or {}), "k": p.k_trials, "direction": direction})
+        recs.append({"column": p.outcome, "row": _group_label(p.group, labels or {}), "k": p.k_trials,
+                     "direction": direction})
     return pd.DataFrame(recs)
 
 
@@ -251,7 +257,8 @@ def overlap_section(result: OverlapResult, *, title: str = "Overlap between revi
     note = ""
     if len(shown) > 31:  # many reviews: list the pairs that share a study; every pair is in the CSV
         shares = shown["Shared studies"].fillna(1) > 0
-        note = (f"The other {int((~shares).sum())} pairs of reviews share no primary study; every pair is in the "
+        note = (f"The other {int((~shares).sum())} pairs of reviews share no primary study; every pair is "
+                "in the "
                 "CSV/XLSX tables.")
         shown = shown[shares]
     fig = plots.overlap_heatmap(result)

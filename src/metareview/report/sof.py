@@ -34,11 +34,11 @@ def risk_with(measure: str, ratio: float, p0: float) -> float:
     """The risk with the exposure from the ratio and the assumed control risk ``p0``."""
     m = measure.upper()
     if m == "OR":
-        return ratio * p0 / (1 - p0 + ratio * p0)
+        return float(ratio * p0 / (1 - p0 + ratio * p0))
     if m in ("RR", "IRR"):
-        return min(1.0, ratio * p0)
+        return float(min(1.0, ratio * p0))
     if m == "HR":
-        return 1 - (1 - p0) ** ratio
+        return float(1 - (1 - p0) ** ratio)
     raise ValueError(f"no absolute risk for measure {measure!r}")
 
 
@@ -55,7 +55,8 @@ def downgrade_reasons(finding: Any) -> list[str]:
     rob = int(d.get("risk_of_bias", 0) or 0)
     if rob:
         src = f" ({finding.rob_source})" if getattr(finding, "rob_source", "") else ""
-        out.append(f"Risk of bias: fewer than {'50' if rob >= 2 else '75'}% of participants in studies at low "
+        out.append(f"Risk of bias: fewer than {'50' if rob >= 2 else '75'}% of participants in studies at "
+                   "low "
                    f"risk of bias{src}; downgraded {_LEVEL_WORDS.get(rob, f'{rob} levels')}.")
     elif d.get("risk_of_bias_assessed") is False:
         out.append("Risk of bias of the primary studies not assessed; not downgraded for it.")
@@ -75,7 +76,8 @@ def downgrade_reasons(finding: Any) -> list[str]:
     for key, value in d.items():
         if key in _KNOWN_DOMAINS or isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             continue
-        out.append(f"{key.replace('_', ' ').capitalize()}: downgraded {_LEVEL_WORDS.get(value, f'{value} levels')}.")
+        out.append(f"{key.replace('_', ' ').capitalize()}: downgraded "
+                   f"{_LEVEL_WORDS.get(value, f'{value} levels')}.")
     return out
 
 
@@ -110,7 +112,8 @@ def summary_of_findings(findings: Sequence[Any], *, settings: Any = None) -> Sum
         m = f.measure.upper()
         ratio = m in _RATIOS
         est, lo, hi = a.estimate, a.ci_lower, a.ci_upper
-        rel = f"{m} {_fmt(math.exp(est))} ({_fmt(math.exp(lo))} to {_fmt(math.exp(hi))})" if ratio else "\u2013"
+        rel = (f"{m} {_fmt(math.exp(est))} ({_fmt(math.exp(lo))} to {_fmt(math.exp(hi))})" if ratio
+               else "\u2013")
         p0 = settings.risk_for(f.name) if settings is not None and ratio else None
         without = with_ = diff = "\u2013"
         rec: dict[str, Any] = {"finding": f.name, "measure": m, "k": f.k, "participants": f.participants,

@@ -19,5 +19,6 @@ from metareview.report.plots.funnel import funnel
 from metareview.report.plots.overlap import overlap_heatmap
 from metareview.report.plots.umbrella import credibility_forest
 
-__all__ = ["Summary", "credibility_forest", "figure_bytes", "forest", "forest_pages", "funnel", "measure_label",
+__all__ = ["Summary", "credibility_forest", "figure_bytes", "forest", "forest_pages", "funnel",
+           "measure_label",
            "overlap_heatmap", "save_figure", "to_data_uri"]

@@ -43,7 +43,7 @@ Transform = Callable[[float], float]
 @contextmanager
 def style() -> Iterator[None]:
     """Draw and save inside the house style."""
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         yield
 
 
@@ -80,7 +80,10 @@ def fmt_number(value: float, digits: int = 2) -> str:
     """``value`` with ``digits`` decimals and a true minus sign; NaN as an en dash."""
     if value is None or not math.isfinite(value):
         return "\u2013"
-    return f"{value:.{digits}f}".replace("-", "\u2212")
+    text = f"{value:.{digits}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")  # no "-0.00"
+    return text.replace("-", "\u2212")
 
 
 def fmt_interval(est: float, lo: float, hi: float, tf: Transform | None = None, digits: int = 2) -> str:
@@ -139,13 +142,24 @@ def padded_range(values: Sequence[float], include: Sequence[float] = (), pad: fl
 _NO_DATE: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
+def fixed_layout(fig: Figure) -> Figure:
+    """Mark a figure laid out by hand (everything inside the canvas): it is saved as is, without the extra
+    drawing pass that cropping to the drawn content costs."""
+    fig._metareview_fixed_layout = True  # type: ignore[attr-defined]
+    return fig
+
+
 def figure_bytes(fig: Figure, fmt: str, dpi: int = 300) -> bytes:
-    """The figure rendered as ``svg``, ``pdf`` or ``png`` (at ``dpi``), cropped to what is drawn."""
+    """The figure rendered as ``svg``, ``pdf`` or ``png`` (at ``dpi``), cropped to what is drawn (unless laid
+    out by hand: :func:`fixed_layout`)."""
     buf = io.BytesIO()
+    options: dict[str, Any] = {"format": fmt, "metadata": _NO_DATE.get(fmt)}
+    if not getattr(fig, "_metareview_fixed_layout", False):
+        options["bbox_inches"] = "tight"
+    if fmt == "png":
+        options.update(dpi=dpi, pil_kwargs={"compress_level": 2})  # fast; the files stay small enough
     with style():
-        fig.savefig(buf, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight",
-                    metadata=_NO_DATE.get(fmt),
-                    **({"pil_kwargs": {"compress_level": 2}} if fmt == "png" else {}))
+        fig.savefig(buf, **options)
     return buf.getvalue()
 
 

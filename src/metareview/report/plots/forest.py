@@ -31,6 +31,7 @@ import numpy as np
 
 from metareview.report.plots._base import (
     PALETTE,
+    fixed_layout,
     fmt_interval,
     fmt_number,
     new_figure,
@@ -350,7 +351,7 @@ def forest(
             heading = title if len(pages) == 1 else f"{title} (part {page + 1} of {len(pages)})"
             fig.suptitle(heading, x=0.15 / fig_w, ha="left", y=1 - 0.05 / fig_h, va="top", fontweight="bold")
     fig._metareview_pages = len(pages)  # type: ignore[attr-defined]
-    return fig
+    return fixed_layout(fig)
 
 
 def _pages(rows: list[tuple[str, object]], per_page: int | None) -> list[tuple[int, int]]:

@@ -102,7 +102,7 @@ def funnel(
     tf = resolve_transform(atransf) if atransf is not None else transform_for(measure)
     ref = 0.0 if refline is None and contours else refline
     own = ax is None
-    fig = new_figure(width, height) if ax is None else ax.get_figure()
+    fig: Any = new_figure(width, height) if ax is None else ax.get_figure()
     with style():
         if ax is None:
             ax = fig.add_subplot()
@@ -172,4 +172,4 @@ def funnel(
             ax.set_title(title, loc="left")
         if own:
             fig.tight_layout()
-    return fig  # type: ignore[return-value]
+    return fig  # type: ignore[no-any-return]

@@ -69,9 +69,9 @@ def credibility_forest(
         raise ValueError(f"equivalent must be None or 'OR', not {equivalent!r}")
     rows = [_Row.of(a, equivalent) for a in items]
     panels: dict[str, list[_Row]] = {}
-    for r in rows:
-        panels.setdefault(r.scale, []).append(r)
-    n_lines = sum(len(p) + (len({groups.get(r.name, "") for r in p}) if groups else 0) + 1
+    for row in rows:
+        panels.setdefault(row.scale, []).append(row)
+    n_lines = sum(len(p) + (len({groups.get(x.name, "") for x in p}) if groups else 0) + 1
                   for p in panels.values())
     name_in = min(3.0, max(1.2, 0.066 * max(len(r.name) for r in rows)))
     x0 = 0.1 + name_in + 0.2
@@ -107,7 +107,8 @@ def credibility_forest(
                 if kind == "group":
                     ax.text(0.1 / fig_w, y, str(item), transform=text, fontweight="bold", va="center")
                     continue
-                r: _Row = item  # type: ignore[assignment]
+                assert isinstance(item, _Row)
+                r = item
                 xs.append(r.estimate)
                 ys.append(y)
                 ci.append([(r.ci_lower, y), (r.ci_upper, y)])
@@ -184,8 +185,8 @@ class _Row:
             vals = [x * _LOG_OR_PER_D for x in vals]
             measure = "OR"
         klass = str(getattr(a, "klass", getattr(a, "class_", "")))
-        return cls(str(a.name), measure, int(a.k), float(getattr(a, "n_cases", math.nan)), *vals, klass,
-                   converted)
+        return cls(str(a.name), measure, int(a.k), float(getattr(a, "n_cases", math.nan)), vals[0], vals[1],
+                   vals[2], vals[3], vals[4], klass, converted)
 
 
 def findings_frame(assessments: Iterable[Any]) -> Any:
