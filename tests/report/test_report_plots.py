@@ -240,6 +240,27 @@ def test_overlap_heatmap_shows_ccar_pairwise_values(shared_data: Path) -> None:
     assert any("41.43%" in t.get_text() for t in fig.axes[0].findobj(Text))
 
 
+def test_long_forest_plots_come_in_pages_on_one_axis() -> None:
+    from metareview.report.plots import forest_pages
+
+    rng = np.random.default_rng(5)
+    y, v = rng.normal(0.3, 0.2, 100), rng.uniform(0.01, 0.05, 100)
+    groups = [f"Review {i // 12}" for i in range(100)]
+    res = meta(y, v)
+    pages = forest_pages(res, groups=groups, subgroups=subgroup(y, v, groups), rows_per_page=40, title="T")
+    assert len(pages) == 4  # 100 studies + 9 x (header, subtotal, gap) + overall and PI rows
+    drawn = np.concatenate([_by_gid(f, "forest-studies", PathCollection)[0].get_offsets()[:, 0] for f in pages])
+    np.testing.assert_allclose(drawn, y, atol=1e-12)  # every study once, in order
+    assert [len(_by_gid(f, "forest-diamond", Polygon)) for f in pages] == [0, 0, 0, 1]
+    assert len({f.axes[0].get_xlim() for f in pages}) == 1  # one axis for all pages
+    assert [f.texts[0].get_text() for f in pages if f.texts][:1] == ["T (part 1 of 4)"]
+    assert not any("continued" in t.get_text() for f in pages for t in f.axes[0].texts)  # broken at gaps
+    long_groups = [f"Review {i // 50}" for i in range(100)]  # a group longer than a page goes on, headed again
+    pages = forest_pages(res, groups=long_groups, subgroups=subgroup(y, v, long_groups), rows_per_page=40)
+    assert any(t.get_text() == "Review 0 (continued)" for t in pages[1].axes[0].texts)
+    assert len(forest_pages(res, rows_per_page=200)) == 1
+
+
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="same, non-zero length"):
         forest(yi=[0.1, 0.2], vi=[0.01])

@@ -21,8 +21,13 @@ from metareview.report.html import Report, Section, Table, all_figures
 
 __all__ = ["write_docx"]
 
-_PORTRAIT_TEXT_IN = 6.3
-_LANDSCAPE_TEXT_IN = 9.2
+# A4 with 2 cm margins: the text is 17 cm wide in portrait, 25.7 cm in landscape
+_A4 = (8.27, 11.69)
+_MARGIN_IN = 0.79
+_PORTRAIT_TEXT_IN = _A4[0] - 2 * _MARGIN_IN
+_LANDSCAPE_TEXT_IN = _A4[1] - 2 * _MARGIN_IN
+_CHAR_IN = 0.07  # an average character at 8 pt, generously
+_CELL_PAD_IN = 0.2
 
 
 def _numbering(report: Report) -> tuple[dict[int, int], dict[int, int]]:
@@ -38,6 +43,12 @@ def write_docx(report: Report, path: str | Path) -> Path:
     from docx.shared import Pt
 
     doc = Document()
+    from docx.shared import Inches
+
+    first = doc.sections[0]
+    first.page_width, first.page_height = Inches(_A4[0]), Inches(_A4[1])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(first, side, Inches(_MARGIN_IN))
     normal = doc.styles["Normal"]
     normal.font.name = "Calibri"
     normal.font.size = Pt(10.5)
@@ -70,11 +81,17 @@ def write_docx(report: Report, path: str | Path) -> Path:
         cap.paragraph_format.keep_with_next = True
         table = doc.add_table(rows=1, cols=len(t.frame.columns))
         table.style = "Table Grid"
+        table.autofit = False
+        widths = _column_widths(t, _LANDSCAPE_TEXT_IN if wide else _PORTRAIT_TEXT_IN)
         for c, col in zip(table.rows[0].cells, t.frame.columns, strict=True):
             _cell(c, str(col), bold=True)
         for row in t.cells():  # row by row: python-docx's table.cell(i, j) walks the whole table each call
             for c, text in zip(table.add_row().cells, row, strict=True):
                 _cell(c, text)
+        for col, w in zip(table.columns, widths, strict=True):
+            col.width = w
+            for c in col.cells:
+                c.width = w
         _repeat_header(table.rows[0])
         for note in [t.note, *t.notes]:
             if note:
@@ -127,6 +144,30 @@ def write_docx(report: Report, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _column_widths(t: Table, total_in: float) -> list[Any]:
+    """Column widths that fill ``total_in``: each column at least its longest word (header or cell), the rest
+    shared in proportion to how much longer its longest text is."""
+    from docx.shared import Inches
+
+    cells = t.cells()
+    cols = [str(c) for c in t.frame.columns]
+    least, want = [], []
+    for j, col in enumerate(cols):
+        texts = [col, *(r[j] for r in cells)]
+        least.append(max(len(w) for x in texts for w in (x.split() or [""])) * _CHAR_IN + _CELL_PAD_IN)
+        want.append(min(40, max(len(x) for x in texts)) * _CHAR_IN + _CELL_PAD_IN)
+    floor = sum(least)
+    if floor >= total_in:
+        return [Inches(w * total_in / floor) for w in least]
+    extra = [max(0.0, w - m) for w, m in zip(want, least, strict=True)]
+    spare = total_in - floor
+    share = sum(extra)
+    grow = [spare * e / share if share else spare / len(cols) for e in extra]
+    if share and share < spare:  # everything fits at its full length: spread the rest evenly
+        grow = [e + (spare - share) / len(cols) for e in extra]
+    return [Inches(m + g) for m, g in zip(least, grow, strict=True)]
 
 
 def _cell(cell: Any, text: str, *, bold: bool = False) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -153,29 +154,33 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
                       if d is None
                       else f"Test of the {contrast}: {fmt_ci(d.estimate, d.ci_lower, d.ci_upper)}, "
                            f"{p_phrase(d.pvalue)}")
-            sub.figures.append(Figure(
-                f"Forest plot, {outcome}: trial-level effects (mean of a trial's effects; squares sized by "
-                f"precision) by group, with three-level pooled diamonds. {footer}.",
-                plot=_pools_forest(pools, labels, f"{sub.title}", effect, favours, [footer]),
-                name=f"forest-{outcome}"))
+            pages = _pools_forest(pools, labels, f"{sub.title}", effect, favours, [footer])
+            for i, page in enumerate(pages, start=1):
+                part = f" (part {i} of {len(pages)})" if len(pages) > 1 else ""
+                sub.figures.append(Figure(
+                    f"Forest plot, {outcome}{part}: trial-level effects (mean of a trial's effects; squares sized "
+                    f"by precision) by group, with three-level pooled diamonds. {footer}.", plot=page,
+                    name=f"forest-{outcome}" + (f"-part-{i}" if len(pages) > 1 else "")))
             sub.figures.append(Figure(
                 f"Funnel plots, {outcome}: trial-level effects against their standard error, centred on the "
                 f"pooled effect (pseudo 95% confidence region), with Egger's regression test.",
                 plot=_pools_funnel(pools, labels, egger, effect), name=f"funnel-{outcome}"))
         if h2h:
             p = h2h[0]
-            sub.figures.append(Figure(
-                f"Head-to-head contrasts, {outcome}: the difference between the two arms of the same trial "
-                f"(shared control; covariance by Gleser & Olkin 2009).",
-                plot=_pools_forest([p], labels, f"{sub.title}: head-to-head", effect, None, []),
-                name=f"forest-{outcome}-head-to-head"))
+            for i, page in enumerate(_pools_forest([p], labels, f"{sub.title}: head-to-head", effect, None, []),
+                                     start=1):
+                sub.figures.append(Figure(
+                    f"Head-to-head contrasts, {outcome}: the difference between the two arms of the same trial "
+                    f"(shared control; covariance by Gleser & Olkin 2009).", plot=page,
+                    name=f"forest-{outcome}-head-to-head" + (f"-part-{i}" if i > 1 else "")))
         subsections.append(sub)
     return Section(title, paragraphs=list(intro), tables=[summary], subsections=subsections)
 
 
 def _pools_forest(pools: Sequence[Pooled], labels: Mapping[str, str], title: str, effect: str,
-                  favours: tuple[str, str] | None, footer: Sequence[str]) -> object:
-    """Forest plot of trial-level effects grouped by pool, each pool's three-level estimate as its diamond."""
+                  favours: tuple[str, str] | None, footer: Sequence[str]) -> list[Any]:
+    """Forest plot of trial-level effects grouped by pool, each pool's three-level estimate as its diamond
+    (on several pages when long)."""
     frames = []
     for p in pools:
         t = trial_level(p.effects).sort_values("yi", ascending=False)
@@ -184,7 +189,7 @@ def _pools_forest(pools: Sequence[Pooled], labels: Mapping[str, str], title: str
     rows = pd.concat(frames, ignore_index=True)
     summaries = {_group_label(p.group, labels): plots.Summary(p.estimate, p.ci_lower, p.ci_upper, p.pi_lower,
                                                               p.pi_upper, k=p.k_trials) for p in pools}
-    return plots.forest(yi=rows["yi"].to_numpy(dtype=float), vi=rows["vi"].to_numpy(dtype=float),
+    return plots.forest_pages(yi=rows["yi"].to_numpy(dtype=float), vi=rows["vi"].to_numpy(dtype=float),
                         labels=rows["study"].astype(str).tolist(), groups=rows["group"].tolist(),
                         subgroups=summaries, weights=rows["weight"].to_numpy(dtype=float), show_weights=False,
                         title=title, xlab=effect, annotation_header=f"{effect} [95% CI]", favours=favours,
