@@ -249,13 +249,15 @@ def test_long_forest_plots_come_in_pages_on_one_axis() -> None:
     res = meta(y, v)
     pages = forest_pages(res, groups=groups, subgroups=subgroup(y, v, groups), rows_per_page=40, title="T")
     assert len(pages) == 4  # 100 studies + 9 x (header, subtotal, gap) + overall and PI rows
-    drawn = np.concatenate([_by_gid(f, "forest-studies", PathCollection)[0].get_offsets()[:, 0] for f in pages])
+    drawn = np.concatenate([_by_gid(f, "forest-studies", PathCollection)[0].get_offsets()[:, 0]
+                            for f in pages])
     np.testing.assert_allclose(drawn, y, atol=1e-12)  # every study once, in order
     assert [len(_by_gid(f, "forest-diamond", Polygon)) for f in pages] == [0, 0, 0, 1]
     assert len({f.axes[0].get_xlim() for f in pages}) == 1  # one axis for all pages
     assert [f.texts[0].get_text() for f in pages if f.texts][:1] == ["T (part 1 of 4)"]
     assert not any("continued" in t.get_text() for f in pages for t in f.axes[0].texts)  # broken at gaps
-    long_groups = [f"Review {i // 50}" for i in range(100)]  # a group longer than a page goes on, headed again
+    long_groups = [f"Review {i // 50}" for i in range(100)]  # a group longer than a page goes on, headed
+                                                             # again
     pages = forest_pages(res, groups=long_groups, subgroups=subgroup(y, v, long_groups), rows_per_page=40)
     assert any(t.get_text() == "Review 0 (continued)" for t in pages[1].axes[0].texts)
     assert len(forest_pages(res, rows_per_page=200)) == 1

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="database URL (default: <review>/review.sqlite)")] = None,
         diff: Annotated[str | None, typer.Option(help="say what changed since report version vN")] = None,
         by: Annotated[str | None, typer.Option(
-            help="moderator declared in protocol.toml for the evidence map (default: the first categorical)")
+            help="moderator declared in protocol.toml for the evidence map (default: the first categorical) "
+                 "and, when report.toml pools findings, for the subgroups of their forest plots")
         ] = None,
     ) -> None:
         """Write the review's report: a self-contained HTML page, the same as a Word document (report.docx),

@@ -159,8 +159,8 @@ class ReportConfig(_Strict):
             names = [str(p) for p in err["loc"] if isinstance(p, str)]
             line = None
             if names:
-                key = re.escape(names[-1])
-                pat = re.compile(rf"^\s*(\[+\s*([\w.]+\.)?{key}\s*\]+|\"?{key}\"?\s*=)")
+                esc = re.escape(names[-1])
+                pat = re.compile(rf"^\s*(\[+\s*([\w.]+\.)?{esc}\s*\]+|\"?{esc}\"?\s*=)")
                 line = next((i for i, t in enumerate(text.splitlines(), 1) if pat.match(t)), None)
             raise InputError(err["msg"], file=path, line=line, field=key) from None
 

@@ -230,8 +230,9 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(report: Report) -> str:
-    """The report as one HTML string (tables and figures numbered in page order)."""
+def render_html(report: Report, *, docx: bool = True) -> str:
+    """The report as one HTML string (tables and figures numbered in page order); ``docx`` says a Word
+    version is written beside it."""
     numbers: dict[int, int] = {}
     fig_numbers: dict[int, int] = {}
 
@@ -247,7 +248,7 @@ def render_html(report: Report) -> str:
     walk(report.sections)
     return _environment().get_template("report.html.j2").render(
         report=report, version=__version__, table_no=lambda t: numbers[id(t)],
-        figure_no=lambda f: fig_numbers[id(f)],
+        figure_no=lambda f: fig_numbers[id(f)], docx=docx,
     )
 
 
@@ -293,7 +294,7 @@ def write_report(report: Report, out_dir: str | Path, filename: str = "report.ht
     Each file is written to a temporary name and renamed, so a failure never leaves half a file.
     """
     out = make_dir(out_dir)
-    html = render_html(report)
+    html = render_html(report, docx=docx)
     tables: dict[str, pd.DataFrame] = {}
     for i, t in enumerate(report.all_tables(), start=1):
         tables[f"table-{i:02d}-{t.name or t.caption}"[:80]] = t.frame if t.data is None else t.data

@@ -315,6 +315,12 @@ def included_reviews_sections(data: ReviewData, protocol: Protocol | None = None
             from metareview.extraction.appraisal_forms import summary_frame
             from metareview.report import robvis
 
+            answers = pd.DataFrame([{"Review": a.review, **a.answers} for a in robis])
+            tables.append(Table("ROBIS signalling questions (Whiting et al. 2016): Y yes, PY probably yes, "
+                                "PN "
+                                "probably no, N no, NI no information; phase 2 domains 1.1\u20134.6, phase "
+                                "3 A\u2013C.",
+                                answers, stack=False, name="robis-items"))
             judg = summary_frame(robis).rename(columns={"review": "Review", "overall": "Overall"})
             tables.append(Table("ROBIS (Whiting et al. 2016): concerns per domain and the risk of bias in "
                                 "the "
@@ -526,6 +532,8 @@ def build_review_report(review_dir: str | Path, *, db: str | None = None, effect
     review_dir = Path(review_dir)
     protocol = Protocol.load(review_dir / "protocol.toml")
     config = config or ReportConfig.for_review(review_dir)
+    if by is not None and config.findings.study:  # --by also groups the findings' forest plots
+        config = config.model_copy(update={"findings": config.findings.model_copy(update={"subgroups": by})})
     body = [protocol_section(protocol, config.intro)]
     methods: list[str] = []
     if db is not None or (review_dir / SQLITE_FILE).is_file():

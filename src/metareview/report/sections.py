@@ -158,7 +158,8 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
             for i, page in enumerate(pages, start=1):
                 part = f" (part {i} of {len(pages)})" if len(pages) > 1 else ""
                 sub.figures.append(Figure(
-                    f"Forest plot, {outcome}{part}: trial-level effects (mean of a trial's effects; squares sized "
+                    f"Forest plot, {outcome}{part}: trial-level effects (mean of a trial's effects; squares "
+                    "sized "
                     f"by precision) by group, with three-level pooled diamonds. {footer}.", plot=page,
                     name=f"forest-{outcome}" + (f"-part-{i}" if len(pages) > 1 else "")))
             sub.figures.append(Figure(
@@ -167,10 +168,11 @@ def repool_section(result: RepoolResult, *, egger: Mapping[tuple[str, str], floa
                 plot=_pools_funnel(pools, labels, egger, effect), name=f"funnel-{outcome}"))
         if h2h:
             p = h2h[0]
-            for i, page in enumerate(_pools_forest([p], labels, f"{sub.title}: head-to-head", effect, None, []),
-                                     start=1):
+            h2h_pages = _pools_forest([p], labels, f"{sub.title}: head-to-head", effect, None, [])
+            for i, page in enumerate(h2h_pages, start=1):
                 sub.figures.append(Figure(
-                    f"Head-to-head contrasts, {outcome}: the difference between the two arms of the same trial "
+                    f"Head-to-head contrasts, {outcome}: the difference between the two arms of the same "
+                    "trial "
                     f"(shared control; covariance by Gleser & Olkin 2009).", plot=page,
                     name=f"forest-{outcome}-head-to-head" + (f"-part-{i}" if i > 1 else "")))
         subsections.append(sub)

@@ -113,11 +113,14 @@ def set_ticks(ax: Axes, lo: float, hi: float, tf: Transform | None) -> None:
         if len(ticks) < 2:
             ticks = [math.exp(v) for v in np.linspace(lo, hi, 4)]
         ax.set_xticks([math.log(t) for t in ticks], [_tick_label(t) for t in ticks])
-    elif tf is not None:
+    else:
         from matplotlib.ticker import MaxNLocator
 
-        locs = [v for v in MaxNLocator(6).tick_values(lo, hi) if lo <= v <= hi]
-        ax.set_xticks(locs, [fmt_number(tf(v), 2) for v in locs])
+        locs = [v for v in MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi) if lo <= v <= hi]
+        if tf is not None:
+            ax.set_xticks(locs, [fmt_number(tf(v), 2) for v in locs])
+        else:
+            ax.set_xticks(locs)
     ax.set_xlim(lo, hi)
 
 
