@@ -237,10 +237,10 @@ def findings_frame(fs: FindingSet) -> pd.DataFrame:
     recs = []
     for f in fs.findings:
         a, g = f.assessment, f.grade
+        extra = {k: getattr(a, k, math.nan) for k in ("tau2", "egger_p", "esb_p", "largest_pvalue")}
         recs.append({"finding": f.name, "measure": f.measure, "k": f.k, "n_cases": a.n_cases,
                      "n_controls": a.n_controls, "participants": f.participants, "estimate": a.estimate,
                      "ci_lower": a.ci_lower, "ci_upper": a.ci_upper, "pvalue": a.pvalue, "i2": a.i2,
-                     "tau2": a.tau2, "pi_lower": a.pi_lower, "pi_upper": a.pi_upper, "egger_p": a.egger_p,
-                     "esb_p": a.esb_p, "largest_pvalue": a.largest_pvalue, "class": a.klass,
+                     "pi_lower": a.pi_lower, "pi_upper": a.pi_upper, **extra, "class": a.klass,
                      "grade": g.level, "heading": f.heading})
     return pd.DataFrame(recs)

@@ -61,7 +61,8 @@ def _finding_figures(f: Finding, criteria: Any, subgroup_title: str) -> list[Fig
             tf = trimfill(f.yi, f.vi, method=criteria.method)
         except StatsInputError:
             tf = None
-    egger = f"Egger {_ptext(a.egger_p)}" if math.isfinite(a.egger_p) else "Egger: k < 3"
+    egger_p = getattr(a, "egger_p", math.nan)
+    egger = f"Egger {_ptext(egger_p)}" if math.isfinite(egger_p) else "Egger: k < 3"
     funnel = plots.funnel(summary, yi=f.yi, vi=f.vi, trimfill=tf, contours=(90, 95, 99), measure=f.measure,
                           title=f.name, note=egger)
     tf_text = ""
@@ -129,8 +130,10 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
                      "Measure": f.measure, "k": f.k,
                      "Cases": round(a.n_cases) if math.isfinite(a.n_cases) else None,
                      "Estimate [95% CI]": fmt_interval(a.estimate, a.ci_lower, a.ci_upper, tf),
-                     "p": _sci(a.pvalue), "I\u00b2 (%)": a.i2, "95% PI": pi, "Egger p": fmt_p(a.egger_p),
-                     "Excess sig. p": fmt_p(a.esb_p), "Largest study p": _sci(a.largest_pvalue),
+                     "p": _sci(a.pvalue), "I\u00b2 (%)": a.i2, "95% PI": pi,
+                     "Egger p": fmt_p(getattr(a, "egger_p", math.nan)),
+                     "Excess sig. p": fmt_p(getattr(a, "esb_p", math.nan)),
+                     "Largest study p": _sci(getattr(a, "largest_pvalue", math.nan)),
                      "Class": a.klass})
     counts = {c: sum(f.assessment.klass == c for f in fs.findings) for c in CLASSES}
     summary = ", ".join(f"class {c}: {n}" for c, n in counts.items() if n)

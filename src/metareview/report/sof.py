@@ -71,7 +71,8 @@ def downgrade_reasons(finding: Any) -> list[str]:
             why += f" and to detect SMD = 0.5 {100 * p05:.0f}%"
         out.append(f"Imprecision: {why} (below 80%); downgraded {_LEVEL_WORDS.get(imp, f'{imp} levels')}.")
     if int(d.get("publication_bias", 0) or 0):
-        eg = f"Egger's test p {_p(a.egger_p)}" if math.isfinite(a.egger_p) else "Egger's test not possible"
+        ep = getattr(a, "egger_p", math.nan)
+        eg = f"Egger's test p {_p(ep)}" if math.isfinite(ep) else "Egger's test not possible"
         out.append(f"Publication bias: {eg} (below .10); downgraded one level.")
     for key, value in d.items():
         if key in _KNOWN_DOMAINS or isinstance(value, bool) or not isinstance(value, int) or value <= 0:
