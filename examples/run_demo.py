@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STEPS = [HERE / "bcg.py", HERE / "human-support-dmhi" / "run.py"]
+STEPS = [HERE / "bcg.py", HERE / "human-support-dmhi" / "run.py", HERE / "ptsd-risk-factors" / "run.py"]
 
 ran = 0
 for step in STEPS:

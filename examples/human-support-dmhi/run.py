@@ -34,6 +34,10 @@ DB_SHORT = {
     "data-gad-psyctr": "GAD", "data-sad-psyctr": "Social anxiety", "data-panic-psyctr": "Panic",
     "data-ptsd-psyctr": "PTSD", "data-depression-anxiety-transdiagnostic": "Transdiagnostic",
 }
+#: the wording of this review's groups and contrasts (the report code has none of its own)
+GROUPS = {"guided": "Guided self-help", "unguided": "Unguided self-help",
+          "head-to-head": "Head-to-head (guided \u2212 unguided)"}
+CONTRAST = "guided and unguided self-help"
 METAPSY_CITATION = ("Metapsy project: Cuijpers P, Harrer M, Karyotaki E, et al. Metapsy open meta-analytic "
                     "databases of psychotherapy trials, https://www.metapsy.org (data under ODC-By 1.0).")
 SELFGUIDED_CITATION = ("Tong L, Panagiotopoulou OM, Cuijpers P, Karyotaki E. The effectiveness of "
@@ -161,7 +165,11 @@ def main(out_dir: Path) -> Path:
         "notes by a keyword heuristic; panic trials' guidance is derived from their titles. PTSD and "
         "transdiagnostic databases hold guided trials only.",
     ]
-    pooled, result = review_report.effect_sections(effects, intro=intro)
+    pooled, result = review_report.effect_sections(
+        effects, intro=intro, labels=GROUPS, continuous_cases="participants",
+        title="Re-pooled randomised trials: guided vs unguided",
+        effect_note="g: Hedges' g, positive favours self-help (head-to-head: favours guided).",
+        favours=("Favours control", "Favours self-help"), contrast=CONTRAST)
     print(result)
     report = Report(
         title="Human support for digital mental health interventions: a re-analysis",
@@ -174,7 +182,8 @@ def main(out_dir: Path) -> Path:
             *pooled[2:],
             depression_sensitivity(effects, harmonised),
         ],
-        methods=sections.methods_paragraphs(extra=[
+        methods=sections.methods_paragraphs(contrast=CONTRAST, effect=(
+            "Effect sizes are Hedges' g (positive values favour the intervention)."), extra=[
             "PRISMA flow: the reference review's screening records are not available, so no flow diagram is "
             "shown; a review screened in metareview gets its diagram derived from its decisions."]),
         sources=[

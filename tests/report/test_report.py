@@ -42,17 +42,13 @@ def _svg(uri: str) -> str:
 
 
 def test_every_figure_renders_to_an_embedded_svg() -> None:
-    rows = pd.DataFrame({"group": ["A", "A", "B"], "label": ["s1", "s2", "s3"], "yi": [0.2, 0.5, -0.1],
-                         "ci_lower": [-0.1, 0.2, -0.5], "ci_upper": [0.5, 0.8, 0.3]})
     made = [
-        figures.forest(rows, {"A": figures.Diamond("Pooled", 0.35, 0.1, 0.6, (-0.2, 0.9))}, footer="diff"),
-        figures.funnel([("A", pd.DataFrame({"yi": [0.1, 0.4], "se": [0.1, 0.3]}), 0.2, "Egger p = .5")]),
         figures.evidence_map(pd.DataFrame({"column": ["x", "y"], "row": ["r", "r"], "k": [3, 10],
                                            "direction": ["better", "no_difference"]})),
-        figures.overlap_heatmap(pd.DataFrame([[np.nan, 40.0], [40.0, np.nan]], index=["a", "b"],
-                                             columns=["a", "b"])),
         figures.vote_bars(pd.DataFrame({"level": ["a"], "better": [2], "no_difference": [1], "worse": [0]})),
     ]
+    # one function for one job: the plots of result objects live in report.plots only
+    assert not {"forest", "funnel", "overlap_heatmap", "Diamond"} & set(dir(figures))
     for fig in made:
         assert isinstance(fig, MplFigure)
         svg = _svg(figures.to_data_uri(fig))
@@ -83,6 +79,39 @@ def test_html_is_self_contained_numbered_and_escaped(tmp_path: Path) -> None:
     assert files.html.read_text(encoding="utf-8") == html
     assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == [
         "table-01-one.csv", "table-02-two.csv", "tables.xlsx"]
+    # a figure given only as an SVG data URI is written as SVG; the Word version is written beside the page
+    assert [p.name for p in files.figures] == ["figure-01-fig.svg"]
+    assert files.docx is not None and files.docx.name == "report.docx"
+
+
+def test_every_figure_is_written_as_svg_pdf_and_300_dpi_png(tmp_path: Path) -> None:
+    from PIL import Image
+
+    fig = figures.vote_bars(pd.DataFrame({"level": ["a"], "better": [2], "no_difference": [1], "worse": [0]}))
+    rep = Report(title="T", sections=[Section("S", figures=[Figure("Votes", plot=fig, name="votes")])])
+    files = write_report(rep, tmp_path, docx=False)
+    assert [p.name for p in files.figures] == ["figure-01-votes.svg", "figure-01-votes.pdf",
+                                               "figure-01-votes.png"]
+    assert files.figures[1].read_bytes()[:4] == b"%PDF"
+    assert Image.open(files.figures[2]).info["dpi"][0] == pytest.approx(300, abs=1)
+    html = files.html.read_text(encoding="utf-8")
+    svg = files.figures[0].read_bytes()
+    assert base64.b64encode(svg).decode("ascii") in html  # the page embeds the very SVG that was written
+
+
+def test_wide_tables_are_stacked_and_no_table_scrolls() -> None:
+    narrow = Table("n", pd.DataFrame({"a": [1], "b": ["x"]}))
+    wide = Table("w", pd.DataFrame({f"Column {i}": ["0.61 [0.51, 0.70]"] for i in range(20)}))
+    assert wide.min_width() == 20 * (6 + 2)  # per column its longest word ('Column', '[0.51,') + padding
+    assert not narrow.stacked and wide.stacked
+    assert '<table class="stacked">' in str(wide.html()) and 'data-label="Column 3"' in str(wide.html())
+    assert Table("f", pd.DataFrame({f"c{i}": ["Y"] for i in range(40)}), stack=False).stacked is False
+    html = render_html(Report(title="T", sections=[Section("S", tables=[wide])]))
+    css = html[html.index("<style>"):html.index("</style>")]
+    assert "overflow-x" not in css  # nothing hides behind a scroll bar
+    assert "@media print" in css and "table.stacked td::before" in css
+    whole = Table("i", pd.DataFrame({"n": [5.0, 8.0], "x": [0.5, 1.25]}))
+    assert whole.cells() == [["5", "0.50"], ["8", "1.25"]]  # whole-number floats shown without decimals
 
 
 def test_tables_write_csv_and_one_workbook(tmp_path: Path) -> None:
@@ -97,11 +126,14 @@ def test_tables_write_csv_and_one_workbook(tmp_path: Path) -> None:
 
 def test_repool_section_has_forest_and_funnel_per_outcome() -> None:
     res = repool(_effects())
-    sec = sections.repool_section(res, egger={("depression", "guided"): 0.2})
+    labels = {"guided": "Guided self-help", "unguided": "Unguided self-help"}
+    sec = sections.repool_section(res, egger={("depression", "guided"): 0.2}, labels=labels)
     assert [s.title for s in sec.subsections] == ["Depression", "GAD"]
     assert all(len(s.figures) == 2 for s in sec.subsections)
     frame = sec.tables[0].frame
-    assert list(frame["Support"]) == ["Guided self-help", "Unguided self-help"] * 2
+    assert list(frame["Group"]) == ["Guided self-help", "Unguided self-help"] * 2
+    # without labels the groups are named by their own values: no review's wording in the report code
+    assert list(sections.repool_section(res).tables[0].frame["Group"]) == ["Guided", "Unguided"] * 2
     assert frame.loc[0, "Egger p"] == ".200"
     cells = sections.evidence_cells(res)
     assert set(cells["direction"]) <= {"better", "no_difference", "worse"}

@@ -144,15 +144,15 @@ def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
     from metareview.store.extraction_repo import save_bundle
 
     secs = extraction_sections(_bundle())
-    assert [s.title for s in secs] == ["Included meta-analyses", "Vote count of the effect sizes",
-                                       "Evidence map of the meta-analyses", "Overlap between reviews"]
-    included = secs[0].tables[0].frame
-    assert included.loc[0, "Comparisons"] == "guided vs unguided"
-    votes = secs[1].tables[0].frame
+    assert [s.title for s in secs] == ["Vote count of the effect sizes", "Evidence map of the effect sizes",
+                                       "Overlap between reviews"]
+    votes = secs[0].tables[0].frame
     sample = votes[votes["Level"] == "unrestricted"].iloc[0]
     assert sample["n"] == 2  # one 'no difference' (CI spans 0) and one 'significantly worse'
     # CCA of two reviews with 6 inclusions of 4 studies: (6 - 4) / (4 * 2 - 4) = 50% (Pieper 2014 formula)
-    assert "50.00%" in secs[3].paragraphs[-1]
+    assert "50.00%" in secs[2].paragraphs[-1]
+    worded = extraction_sections(_bundle(), labels=("Higher", "Same", "Lower"))
+    assert list(worded[0].tables[0].frame.columns[3:]) == ["Higher", "Same", "Lower"]
 
     rv = Review.init(tmp_path / "rv")
     with rv.session() as s:
@@ -162,6 +162,9 @@ def test_extraction_sections_from_stored_forms(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     html = (tmp_path / "rv" / "report" / "report.html").read_text(encoding="utf-8")
     assert "Alpha et al 2017" in html and "Vote count of the effect sizes" in html
+    included = html[html.index("Characteristics of the included reviews"):]
+    assert "guided vs unguided" in included[:3000]  # the comparisons each review made
+    assert "report.docx" in res.output
 
 
 def test_extraction_template_prefilled_with_the_reports_included_at_full_text(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 Thin: parses arguments, calls :func:`metareview.report.review_report.write_review_report` and prints
 where the report is::
 
+    metareview report --review my-review                      # my-review/report/report.html, report.docx ...
     metareview report --review my-review --effects effects.csv --out my-review/report
 """
 
@@ -28,20 +29,27 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="database URL (default: <review>/review.sqlite)")] = None,
         diff: Annotated[str | None, typer.Option(help="say what changed since report version vN")] = None,
         by: Annotated[str | None, typer.Option(
-            help="moderator declared in protocol.toml for the evidence map (default: the first categorical)")
+            help="moderator declared in protocol.toml for the evidence map (default: the first categorical) "
+                 "and, when report.toml pools findings, for the subgroups of their forest plots")
         ] = None,
     ) -> None:
-        """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
+        """Write the review's report: a self-contained HTML page, the same as a Word document (report.docx),
+        every table as CSV/XLSX and every figure as SVG, PDF and 300-dpi PNG.
 
-        The PRISMA diagram is included when the review's store holds screening data; the included
-        meta-analyses, vote count by each declared moderator, evidence map and overlap when it holds
-        extraction forms.
+        Only what the review's store holds is reported: searches and the PRISMA flow when it has screening
+        data; included reviews, AMSTAR 2, ROBIS and RoB 2/RoB 1 when it has extraction forms and appraisals;
+        pooled findings, credibility and the Summary of findings when report.toml names the primary-study
+        field of the effect sizes. The Methods describe what ran.
         """
         from metareview.report.review_report import write_review_report
 
         files = write_review_report(review, out=out, effects=effects, db=db, by=by)
         typer.echo(f"report: {files.html}")
+        if files.docx is not None:
+            typer.echo(f"word: {files.docx}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
+        typer.echo(f"figures: {len(files.figures)} files (SVG, PDF, 300-dpi PNG) in "
+                   f"{files.html.parent / 'figures'}")
         from metareview.report.versions import keep_build
 
         typer.echo(keep_build(review, files.html.parent, effects=effects, db=db, diff=diff))

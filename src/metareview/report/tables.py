@@ -62,6 +62,9 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbo
         with pd.ExcelWriter(tmp_book, engine="openpyxl") as writer:
             for name, frame in tables.items():
                 neutralise_frame(frame).to_excel(writer, sheet_name=sheets[name], index=False)
+            if not tables:  # a workbook needs a sheet
+                pd.DataFrame({"note": ["this report has no tables"]}).to_excel(writer, sheet_name="contents",
+                                                                                index=False)
         staged.append((tmp_book, book))
     except BaseException:
         for tmp, _ in staged:

@@ -81,34 +81,28 @@ def snapshot(
     }
 
 
-def _effects_results(frame: pd.DataFrame) -> tuple[list[Any], list[Any]]:
-    """Pooled findings and their credibility assessments, computed as the report's effect sections do
-    (:func:`metareview.report.review_report.effect_sections`)."""
-    from metareview.synthesis.credibility import assess
-    from metareview.synthesis.repool import repool, trial_level
+def _effects_results(frame: pd.DataFrame, continuous_cases: str = "cases") -> tuple[list[Any], list[Any]]:
+    """Pooled findings and their credibility assessments, computed as the report's effect sections compute
+    them (:func:`metareview.report.review_report.effect_findings`: one pooled estimate per finding)."""
+    from metareview.report.review_report import effect_findings
 
-    result = repool(frame)
-    pooled = [*result.pooled, *result.head_to_head]
-    assessed = []
-    for p in pooled:
-        t = trial_level(p.effects)
-        if len(t) >= 2:
-            assessed.append(
-                assess(
-                    t["yi"], t["vi"], n_cases=t["n"].fillna(0), name=f"{p.outcome}, {p.group}", measure="SMD"
-                )
-            )
-    return pooled, assessed
+    result, assessed, _ = effect_findings(frame, continuous_cases=continuous_cases)
+    return [*result.pooled, *result.head_to_head], assessed
 
 
 def current_snapshot(
     review_dir: str | Path, effects: str | Path | pd.DataFrame | None = None, db: str | None = None
 ) -> dict[str, Any]:
-    """The snapshot of the report that ``metareview report`` builds now from the store and ``effects``."""
+    """The snapshot of the report that ``metareview report`` builds now from the store and ``effects``: the
+    findings re-pooled from ``effects`` and, when ``report.toml`` names the primary-study field, the findings
+    pooled from the stored effect sizes (the same assessments the report shows)."""
+    from metareview.report.config import ReportConfig
+    from metareview.report.findings import build_findings
     from metareview.report.review_report import read_effects
     from metareview.review import Review
     from metareview.store.extraction_repo import load_bundle
 
+    config = ReportConfig.for_review(review_dir)
     review = Review.open(review_dir, db)
     try:
         with review.session() as s:
@@ -116,10 +110,16 @@ def current_snapshot(
     finally:
         review.close()
     frame = effects if isinstance(effects, pd.DataFrame) else (read_effects(effects) if effects else None)
-    pooled, assessed = _effects_results(frame) if frame is not None and len(frame) else ([], [])
+    pooled, assessed = (_effects_results(frame, config.credibility.continuous_cases)
+                        if frame is not None and len(frame) else ([], []))
+    studies = list(frame["trial"]) if frame is not None else []
+    if config.findings.study and bundle.effect_sizes:
+        fs = build_findings(bundle.effect_sizes, config)
+        assessed = [*assessed, *fs.assessments]
+        studies += [lab for f in fs.findings for lab in f.labels]
     return snapshot(
         meta_analyses=[r.citation for r in bundle.reports],
-        trials=frame["trial"] if frame is not None else (),
+        trials=studies,
         pooled=pooled,
         assessments=assessed,
     )

@@ -1,0 +1,153 @@
+"""The GRADE Summary-of-findings table, laid out as GRADEpro lays it out: per finding the relative effect,
+the anticipated absolute effects (an assumed risk without the exposure and the corresponding risk with it,
+for ratio measures, when ``report.toml`` states the assumed control risk; the standardised or raw difference
+for continuous measures), the participants and studies, and the certainty of the evidence with the reason for
+each downgrade as a lettered footnote.
+
+Absolute risks from a ratio and an assumed control risk p0 (Cochrane Handbook 14.1.5 / GRADEpro):
+OR: p1 = OR·p0 / (1 − p0 + OR·p0); RR, IRR: p1 = RR·p0; HR: p1 = 1 − (1 − p0)^HR (the same for the
+bounds of the CI)::
+
+    >>> risk_with("OR", 2.0, 0.10)       # 2 x odds of 0.1/0.9
+    0.18181818181818182
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["CERTAINTY_SYMBOLS", "SummaryOfFindings", "downgrade_reasons", "risk_with", "summary_of_findings"]
+
+CERTAINTY_SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25ef",
+                     "low": "\u2295\u2295\u25ef\u25ef", "very low": "\u2295\u25ef\u25ef\u25ef"}
+_RATIOS = {"OR", "RR", "HR", "IRR"}
+_KNOWN_DOMAINS = ("risk_of_bias", "inconsistency", "imprecision", "publication_bias")
+_LEVEL_WORDS = {1: "one level", 2: "two levels", 3: "three levels"}
+
+
+def risk_with(measure: str, ratio: float, p0: float) -> float:
+    """The risk with the exposure from the ratio and the assumed control risk ``p0``."""
+    m = measure.upper()
+    if m == "OR":
+        return float(ratio * p0 / (1 - p0 + ratio * p0))
+    if m in ("RR", "IRR"):
+        return float(min(1.0, ratio * p0))
+    if m == "HR":
+        return float(1 - (1 - p0) ** ratio)
+    raise ValueError(f"no absolute risk for measure {measure!r}")
+
+
+def _p(p: float) -> str:
+    return "< .001" if p < 0.001 else f"= {p:.3f}".replace("0.", ".", 1)
+
+
+def downgrade_reasons(finding: Any) -> list[str]:
+    """Why the finding's certainty was downgraded (or a domain not assessed), one sentence per domain,
+    read from its GRADE rating (domains unknown to this function are named as the rating names them)."""
+    a, g = finding.assessment, finding.grade
+    d = g.to_dict() if hasattr(g, "to_dict") else dict(vars(g))
+    out = []
+    rob = int(d.get("risk_of_bias", 0) or 0)
+    if rob:
+        src = f" ({finding.rob_source})" if getattr(finding, "rob_source", "") else ""
+        out.append(f"Risk of bias: fewer than {'50' if rob >= 2 else '75'}% of participants in studies at "
+                   "low "
+                   f"risk of bias{src}; downgraded {_LEVEL_WORDS.get(rob, f'{rob} levels')}.")
+    elif d.get("risk_of_bias_assessed") is False:
+        out.append("Risk of bias of the primary studies not assessed; not downgraded for it.")
+    if int(d.get("inconsistency", 0) or 0):
+        i2 = f"I\u00b2 = {a.i2:.0f}%" if math.isfinite(a.i2) else "I\u00b2 unknown"
+        out.append(f"Inconsistency: {i2} (50% or more); downgraded one level.")
+    imp = int(d.get("imprecision", 0) or 0)
+    if imp:
+        p02, p05 = d.get("power_smd_02", math.nan), d.get("power_smd_05", math.nan)
+        why = f"power to detect SMD = 0.2 is {100 * p02:.0f}%" if math.isfinite(p02) else "power unknown"
+        if imp >= 2 and math.isfinite(p05):
+            why += f" and to detect SMD = 0.5 {100 * p05:.0f}%"
+        out.append(f"Imprecision: {why} (below 80%); downgraded {_LEVEL_WORDS.get(imp, f'{imp} levels')}.")
+    if int(d.get("publication_bias", 0) or 0):
+        ep = getattr(a, "egger_p", math.nan)
+        eg = f"Egger's test p {_p(ep)}" if math.isfinite(ep) else "Egger's test not possible"
+        out.append(f"Publication bias: {eg} (below .10); downgraded one level.")
+    for key, value in d.items():
+        if key in _KNOWN_DOMAINS or isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            continue
+        out.append(f"{key.replace('_', ' ').capitalize()}: downgraded "
+                   f"{_LEVEL_WORDS.get(value, f'{value} levels')}.")
+    return out
+
+
+@dataclass(frozen=True)
+class SummaryOfFindings:
+    """The table (display strings), its lettered footnotes, and the numbers behind it."""
+
+    frame: pd.DataFrame
+    footnotes: list[str]
+    data: pd.DataFrame
+    assumed_risks: dict[str, float]
+
+
+def _fmt(x: float, d: int = 2) -> str:
+    return f"{x:.{d}f}".replace("-", "\u2212")
+
+
+def _diff_text(est: float, lo: float, hi: float, measure: str) -> str:
+    def side(v: float) -> str:
+        return f"{_fmt(abs(v))} {'higher' if v >= 0 else 'lower'}"
+
+    return f"{measure} {side(est)} ({side(lo)} to {side(hi)})"
+
+
+def summary_of_findings(findings: Sequence[Any], *, settings: Any = None) -> SummaryOfFindings:
+    """The Summary-of-findings table of ``findings`` (:class:`~metareview.report.findings.Finding`);
+    ``settings`` is ``report.toml``'s ``[summary_of_findings]`` (assumed control risks, ``per``)."""
+    per = getattr(settings, "per", 1000)
+    rows, data, notes, assumed = [], [], [], {}
+    for f in findings:
+        a, g = f.assessment, f.grade
+        m = f.measure.upper()
+        ratio = m in _RATIOS
+        est, lo, hi = a.estimate, a.ci_lower, a.ci_upper
+        rel = (f"{m} {_fmt(math.exp(est))} ({_fmt(math.exp(lo))} to {_fmt(math.exp(hi))})" if ratio
+               else "\u2013")
+        p0 = settings.risk_for(f.name) if settings is not None and ratio else None
+        without = with_ = diff = "\u2013"
+        rec: dict[str, Any] = {"finding": f.name, "measure": m, "k": f.k, "participants": f.participants,
+                               "estimate": est, "ci_lower": lo, "ci_upper": hi, "certainty": g.level}
+        if ratio and p0 is not None:
+            assumed[f.name] = p0
+            r1 = [risk_with(m, math.exp(v), p0) for v in (est, lo, hi)]
+            without = f"{per * p0:.0f} per {per:,}"
+            with_ = f"{per * r1[0]:.0f} per {per:,} ({per * r1[1]:.0f} to {per * r1[2]:.0f})"
+            dd = [per * (r - p0) for r in r1]
+            diff = (f"{abs(dd[0]):.0f} {'more' if dd[0] >= 0 else 'fewer'} per {per:,} "
+                    f"({abs(dd[1]):.0f} {'more' if dd[1] >= 0 else 'fewer'} to "
+                    f"{abs(dd[2]):.0f} {'more' if dd[2] >= 0 else 'fewer'})")
+            rec.update(assumed_risk=p0, risk_with=r1[0], risk_with_lower=r1[1], risk_with_upper=r1[2])
+        elif ratio:
+            diff = "no assumed control risk stated"
+        else:
+            diff = _diff_text(est, lo, hi, m)
+        letters = []
+        for reason in downgrade_reasons(f):
+            if reason not in notes:
+                notes.append(reason)
+            letters.append(chr(ord("a") + notes.index(reason)) if notes.index(reason) < 26 else
+                           str(notes.index(reason) + 1))
+        level = str(g.level)
+        certainty = f"{CERTAINTY_SYMBOLS.get(level, '')} {level.upper()}".strip()
+        if letters:
+            certainty += " " + ",".join(letters)
+        rows.append({"Finding": f.name, "Relative effect (95% CI)": rel, "Risk without": without,
+                     "Risk with (95% CI)": with_, "Difference (95% CI)": diff,
+                     "Participants (studies)": f"{f.participants:,.0f} ({f.k})",
+                     "Certainty (GRADE)": certainty})
+        rec["downgrades"] = " ".join(downgrade_reasons(f))
+        data.append(rec)
+    footnotes = [f"{chr(ord('a') + i) if i < 26 else i + 1}. {n}" for i, n in enumerate(notes)]
+    return SummaryOfFindings(pd.DataFrame(rows), footnotes, pd.DataFrame(data), assumed)
