@@ -29,6 +29,8 @@ import pandas as pd
 from metareview.errors import InputError
 from metareview.report.config import ReportConfig
 
+_Z975 = 1.959963984540054  # qnorm(0.975)
+
 __all__ = ["Finding", "FindingSet", "METAUMBRELLA_COLUMNS", "build_findings", "findings_frame"]
 
 #: effect fields passed through to metaumbrella's layout under their own name
@@ -118,6 +120,12 @@ def umbrella_frame(effects: Sequence[Any], config: ReportConfig) -> tuple[pd.Dat
             "year": "" if year in (None, "") else str(int(year) if isinstance(year, float) else year),
             "measure": e.measure, "value": e.estimate, "ci_lo": e.ci_lower, "ci_up": e.ci_upper,
         }
+        if e.measure.upper() == "SMD":
+            # an extracted SMD is metafor's: Hedges' g with a 95% Wald (z) CI. metaumbrella's "SMD" is
+            # Cohen's d (it would apply J again) with a t-based CI, so hand it over as "G" with its SE
+            row["measure"] = "G"
+            if e.ci_lower is not None and e.ci_upper is not None:
+                row["se"] = (e.ci_upper - e.ci_lower) / (2 * _Z975)
         for col in METAUMBRELLA_COLUMNS:
             v = e.value(col)
             if v is not None:
