@@ -43,6 +43,7 @@ from metareview.stats.permutest import PermutestResult, permutest
 from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
+from metareview.stats.vcalc import vcalc
 
 __all__ = [
     "MEASURES",
@@ -99,4 +100,5 @@ __all__ = [
     "robust",
     "RobustResult",
     "subgroup",
+    "vcalc",
 ]
