@@ -42,6 +42,7 @@ from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.permutest import PermutestResult, permutest
 from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.results import MetaRegResult, MetaResult
+from metareview.stats.robu import RobuResult, SensitivityResult, robu, robu_sensitivity
 from metareview.stats.robust import RobustResult, robust
 from metareview.stats.vcalc import vcalc
 
@@ -101,4 +102,8 @@ __all__ = [
     "RobustResult",
     "subgroup",
     "vcalc",
+    "robu",
+    "robu_sensitivity",
+    "RobuResult",
+    "SensitivityResult",
 ]
