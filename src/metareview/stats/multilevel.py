@@ -342,14 +342,16 @@ def meta_mv(
     if k - p < 1:
         raise StatsInputError(f"the model has {p} fixed effects but only {k} effect sizes", field="mods")
     free = np.isnan(fixed)
-    _check_identifiable(factors, free)
+    three_level = random is None  # cluster/effect: nested and identifiable by construction (_factors)
+    if not three_level:
+        _check_identifiable(factors, free)
     reml = method == "REML"
     lik: Likelihood
     nested = (
         vmat is None
         and len(factors) == 2
         and bool(free.all())
-        and combine(factors[0].codes, factors[1].codes).max() == factors[1].codes.max()
+        and (three_level or combine(factors[0].codes, factors[1].codes).max() == factors[1].codes.max())
     )
     if nested:
         lik = NestedLikelihood(y, v, x, factors[0].codes, factors[1].codes, reml)

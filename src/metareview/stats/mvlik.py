@@ -42,15 +42,32 @@ _MAX_LOWRANK = 400
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The model at one ``sigma2``: ML and REML log-likelihoods, GLS coefficients, X'M^-1 X and the score."""
+    """The model at one ``sigma2``: GLS coefficients, X'M^-1 X, the score and the pieces of the
+    log-likelihoods (computed on access: the maximisation needs only one of them)."""
 
-    ll_ml: float
-    ll_reml: float
     beta: FloatArray
     xvx: FloatArray
     score: FloatArray | None
     rss: float
     logdet: float
+    k: int
+    logdet_xtx: float
+
+    @property
+    def ll_ml(self) -> float:
+        return float(-0.5 * self.k * LOG_2PI - 0.5 * self.logdet - 0.5 * self.rss)
+
+    @property
+    def ll_reml(self) -> float:
+        p = self.xvx.shape[0]
+        logdet_xvx = float(np.linalg.slogdet(self.xvx)[1])
+        return float(
+            -0.5 * (self.k - p) * LOG_2PI
+            + 0.5 * self.logdet_xtx
+            - 0.5 * self.logdet
+            - 0.5 * logdet_xvx
+            - 0.5 * self.rss
+        )
 
 
 class Likelihood(Protocol):
@@ -67,15 +84,6 @@ class Likelihood(Protocol):
     def typical_vi(self) -> float: ...
 
     def start(self) -> FloatArray: ...
-
-
-def _lls(
-    k: int, p: int, logdet: float, rss: float, xvx: FloatArray, logdet_xtx: float
-) -> tuple[float, float]:
-    ll_ml = -0.5 * k * LOG_2PI - 0.5 * logdet - 0.5 * rss
-    logdet_xvx = float(np.linalg.slogdet(xvx)[1])
-    ll_reml = -0.5 * (k - p) * LOG_2PI + 0.5 * logdet_xtx - 0.5 * logdet - 0.5 * logdet_xvx - 0.5 * rss
-    return float(ll_ml), float(ll_reml)
 
 
 def start_values(resid_var: float, typical: float, m: int) -> FloatArray:
@@ -138,15 +146,14 @@ class NestedLikelihood:
     def evaluate(self, s: FloatArray, score: bool = False) -> Evaluation:
         s1, s2 = float(s[0]), float(s[1])
         pc = self._pieces(s1, s2)
-        ll_ml, ll_reml = _lls(self.k, self.p, pc["logdet"], pc["rss"], pc["xvx"], self.logdet_xtx)
         return Evaluation(
-            ll_ml=ll_ml,
-            ll_reml=ll_reml,
             beta=pc["beta"],
             xvx=pc["xvx"],
             score=self._score(pc, s1) if score else None,
             rss=pc["rss"],
             logdet=pc["logdet"],
+            k=self.k,
+            logdet_xtx=self.logdet_xtx,
         )
 
     def _score(self, pc: dict[str, Any], s1: float) -> FloatArray:
@@ -285,9 +292,8 @@ class BlockLikelihood:
         xvy = qm[:p, p]
         beta = np.asarray(np.linalg.solve(xvx, xvy), dtype=np.float64)
         rss = float(qm[p, p] - xvy @ beta)
-        ll_ml, ll_reml = _lls(self.k, p, logdet, rss, xvx, self.logdet_xtx)
         grad = self._score(s, qm, beta, xvx, cache, low) if score else None
-        return Evaluation(ll_ml, ll_reml, beta, xvx, grad, rss, logdet)
+        return Evaluation(beta, xvx, grad, rss, logdet, self.k, self.logdet_xtx)
 
     def _score(
         self,
