@@ -14,7 +14,10 @@ the correlation ``R[i, j]`` as metafor 3.8.1 builds it:
 
 ``rho`` is a number, or a mapping ``{(a, b): r}`` of a correlation matrix by label pairs (either order);
 with both ``type`` and ``obs`` it is the pair ``(rho_obs, rho_type)``. A block that is not positive
-definite gets a warning naming the cluster (metafor's ``checkpd``).
+definite gets a warning naming the cluster (metafor's ``checkpd``). Labels are matched by value here;
+metafor 3.8.1 looks numeric ``obs``/``type`` values up in its ``rho`` matrix by position, so there numeric
+labels other than 1..(number of levels), in order of appearance, give NA or wrong entries (use strings).
+Not supported: ``rvars`` and ``nearpd``.
 
 Example::
 
