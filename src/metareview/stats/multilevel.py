@@ -48,7 +48,7 @@ from metareview.stats.mvlik import (
     maximise,
 )
 from metareview.stats.mvrandom import Factor, codes_of, combine, random_factors
-from metareview.stats.results import coefficient_table, format_table, p_clause
+from metareview.stats.results import coefficient_table, format_p, format_table, p_clause
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -700,18 +700,35 @@ def _format_result(res: MultilevelResult) -> str:
         out.append("")
     out += ["Model Results:", ""]
     ddf = res.df_coef[0] if res.test == "t" else math.nan
-    out.append(
-        coefficient_table(
-            None if int_only else list(res.coef_names),
-            res.coef.tolist(),
-            res.se_coef.tolist(),
-            res.statistic_coef.tolist(),
-            res.pvalue_coef.tolist(),
-            res.ci_lower_coef.tolist(),
-            res.ci_upper_coef.tolist(),
-            float(ddf),
+    if res.test == "t" and np.unique(res.df_coef).size > 1:  # dfs="contain": one df per coefficient
+        rows = [
+            [name, b, se, t, int(df), format_p(float(p)), lo, hi]
+            for name, b, se, t, df, p, lo, hi in zip(
+                res.coef_names,
+                res.coef.tolist(),
+                res.se_coef.tolist(),
+                res.statistic_coef.tolist(),
+                res.df_coef.tolist(),
+                res.pvalue_coef.tolist(),
+                res.ci_lower_coef.tolist(),
+                res.ci_upper_coef.tolist(),
+                strict=True,
+            )
+        ]
+        out.append(format_table(["", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub"], rows))
+    else:
+        out.append(
+            coefficient_table(
+                None if int_only else list(res.coef_names),
+                res.coef.tolist(),
+                res.se_coef.tolist(),
+                res.statistic_coef.tolist(),
+                res.pvalue_coef.tolist(),
+                res.ci_lower_coef.tolist(),
+                res.ci_upper_coef.tolist(),
+                float(ddf),
+            )
         )
-    )
     if int_only:
         out.append(f"{res.level:g}% prediction interval: [{res.pi_lower:.4f}, {res.pi_upper:.4f}]")
     out += ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1", ""]
