@@ -119,9 +119,9 @@ writeLines(toJSON(out, digits = NA, auto_unbox = TRUE), args[2])
 
 # name, random terms, with a vcalc V
 STRUCTURES = (
-    ("four levels: ~ 1 | district/school/es", ["~ 1 | district/school/es"], False),
-    ("crossed: list(~ 1 | study/es, ~ 1 | outcome)", ["~ 1 | study/es", "~ 1 | outcome"], False),
-    ("V = vcalc(obs, rho = 0.6), ~ 1 | study/es", ["~ 1 | study/es"], True),
+    ("four nested levels (district/school/es)", ["~ 1 | district/school/es"], False),
+    ("crossed (study/es and outcome)", ["~ 1 | study/es", "~ 1 | outcome"], False),
+    ("V from vcalc (rho = 0.6), study/es", ["~ 1 | study/es"], True),
 )
 
 
@@ -237,9 +237,10 @@ def main() -> None:
         "",
         f"## Other structures ({STRUCT_K:,} effects, REML)",
         "",
-        f"Best of {REPEAT_OURS} (ours) / {REPEAT_STRUCT} (metafor) fits. Four levels: 4 schools of 5 "
-        "effects per district; crossed: studies of 4 effects, each on one of 5 outcomes; "
-        "V: `vcalc(vi, study, obs = es, rho = 0.6)` (sparse here) with the study/es components.",
+        f"Best of {REPEAT_OURS} (ours) / {REPEAT_STRUCT} (metafor) fits. Four levels: "
+        "`random = ~ 1 | district/school/es`, 4 schools of 5 effects per district; crossed: "
+        "`list(~ 1 | study/es, ~ 1 | outcome)`, studies of 4 effects, each on one of 5 outcomes; V: "
+        "`vcalc(vi, study, obs = es, rho = 0.6)` (sparse here) with `~ 1 | study/es`.",
         "",
         "| structure | metareview `meta_mv` (s) | metafor `rma.mv` sparse (s) | speed-up "
         "| max abs diff sigma2 | abs diff estimate | REML logLik ours - metafor |",

@@ -113,9 +113,10 @@ def main() -> None:
         robu_diffs.append(f"robu {weights}: SE {d_se_r:.2e}, df {d_df_r:.2e}")
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     lines = [
-        "# robust(): fits per second vs metafor / clubSandwich",
+        "# robust() and robu(): fits per second vs metafor / clubSandwich / robumeta",
         "",
-        f"{N} meta-regressions, k = {K}, {CLUSTERS} clusters, REML, one moderator; robust step only.",
+        f"{N} meta-regressions, k = {K}, {CLUSTERS} clusters, REML, one moderator; robust step only "
+        "(robu rows: the whole robu() fit on the same data, `yi ~ x`, studynum = cluster).",
         f"Python {platform.python_version()}, {platform.machine()}; `{' '.join(sys.argv)}`.",
         "",
         "| path | metareview fits/s | R fits/s | ratio |",
