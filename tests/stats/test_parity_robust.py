@@ -117,7 +117,7 @@ out <- lapply(jobs, function(j) {
     rma.mv(j$yi, j$vi, mods = form, random = ~ 1 | cl / id, sigma2 = j$sigma2)
   }
   res <- list(b = c(fit$b))
-  for (cn in c("cl", "coarse", "offset")) {
+  for (cn in c("cl", "coarse", if (j$kind == "mv") "offset")) {  # offset: the non-nested meta_mv path
     cc <- j[[cn]]
     if (length(unique(cc)) <= fit$p) next
     res[[paste(cn, "CR1")]] <- pack(robust(fit, cc))
