@@ -4,7 +4,9 @@ Hypothesis draws 40 three-level datasets (2-12 clusters of 1-6 effects, some clu
 level, true variance components from 0 to 0.5, with and without a moderator, ML and REML, z and t tests);
 all go to R in ONE ``Rscript`` run, fitted there with a tight optimiser tolerance
 (``optCtrl = list(rel.tol = 1e-14)``), and every fit must agree within 1e-5 on the coefficients, their
-SEs, both variance components, QE, the fit statistics and the prediction interval (QM relatively).
+SEs, both variance components, QE, the fit statistics and the prediction interval (QM relatively). The
+multilevel I^2 (metafor FAQ) is computed in R at our sigma2 (the formula: within 1e-9) and at metafor's
+(no further apart than the sigma2 differences propagate to).
 
 ``METAREVIEW_PARITY_SEED=<int>`` draws the datasets from another Hypothesis seed (``rharness.parity_seed``);
 the pinned ``SEED`` is the default.
@@ -88,23 +90,24 @@ out <- lapply(cases, function(cs) {
     if (!is.null(alt) && c(logLik(alt)) > c(logLik(fit))) fit <- alt
   }
   ll <- c(logLik(fit))
+  i2 <- function(s) {  # the multilevel I^2 of the metafor FAQ, at the components s
+    X <- model.matrix(fit); W <- diag(1 / d$vi)
+    P <- W - W %*% X %*% solve(t(X) %*% W %*% X) %*% t(X) %*% W
+    typical <- (fit$k - fit$p) / sum(diag(P))
+    100 * c(sum(s), s) / (sum(s) + typical)
+  }
   list(b = c(fit$b), se = fit$se, sigma2 = fit$sigma2, QE = fit$QE, ll = ll, aic = -2 * ll + 2 * (fit$p + 2),
        ci_lb = fit$ci.lb, QM = if (is.null(cs$x)) NA else fit$QM,
-       pi = if (is.null(cs$x)) with(predict(fit), c(pi.lb, pi.ub)) else NA)
+       pi = if (is.null(cs$x)) with(predict(fit), c(pi.lb, pi.ub)) else NA,
+       i2 = i2(fit$sigma2), i2_at_ours = i2(cs$ours))
 })
 """
 
 
 def test_meta_mv_matches_rma_mv(rscript: str) -> None:
     cases = draw_distinct(three_level_case(), N_CASES, seed=SEED)
-    results = run_r(rscript, R_CODE, data={"cases": json.dumps(cases)})
-    assert len(results) == N_CASES
-    worst: dict[str, float] = {}
-    failed = [case for case, want in zip(cases, results, strict=True) if want.get("failed")]
-    assert len(failed) <= N_CASES // 10, "metafor failed to fit too many of the generated datasets"
-    for case, want in zip(cases, results, strict=True):
-        if want.get("failed"):
-            continue
+    fits = []
+    for case in cases:
         mods = None if case["x"] is None else {"x": case["x"]}
         got = meta_mv(
             case["yi"],
@@ -115,6 +118,25 @@ def test_meta_mv_matches_rma_mv(rscript: str) -> None:
             method=case["method"],
             test=case["test"],
         )
+        fits.append(got)
+        case["ours"] = list(got.sigma2)
+    results = run_r(rscript, R_CODE, data={"cases": json.dumps(cases)})
+    assert len(results) == N_CASES
+    worst: dict[str, float] = {}
+    failed = [case for case, want in zip(cases, results, strict=True) if want.get("failed")]
+    assert len(failed) <= N_CASES // 10, "metafor failed to fit too many of the generated datasets"
+    i2_formula = i2_beyond = 0.0
+    for case, got, want in zip(cases, fits, results, strict=True):
+        if want.get("failed"):
+            continue
+        ours_i2 = np.r_[got.i2_total, got.i2]
+        # the I^2 formula at the same sigma2; then at metafor's sigma2, no more apart than the sigma2
+        # differences propagate to (|d(s_j / T) / d s_i| <= 1 / T, T = sum(sigma2) + typical vi)
+        i2_formula = max(i2_formula, float(np.max(np.abs(ours_i2 - want["i2_at_ours"]))))
+        allowed = (
+            2 * np.sum(np.abs(np.subtract(got.sigma2, want["sigma2"]))) / (sum(got.sigma2) + got.typical_vi)
+        )
+        i2_beyond = max(i2_beyond, float(np.max(np.abs(ours_i2 - want["i2"]))) / 100 - allowed)
         pairs = {
             "b": (got.coef, want["b"]),
             "se": (got.se_coef, want["se"]),
@@ -136,5 +158,6 @@ def test_meta_mv_matches_rma_mv(rscript: str) -> None:
         for name, (ours, theirs) in pairs.items():
             diff = float(np.max(np.abs(np.asarray(ours, dtype=float) - np.asarray(theirs, dtype=float))))
             worst[name] = diff if np.isnan(diff) else max(worst.get(name, 0.0), diff)
+    assert i2_formula <= 1e-9 and i2_beyond <= 1e-9, (i2_formula, i2_beyond)
     assert all(diff <= TOL for diff in worst.values()), worst  # NaN fails too
     assert worst["logLik deficit"] <= 1e-9, worst

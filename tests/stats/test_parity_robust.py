@@ -8,7 +8,8 @@ FIXED at our estimates (``rma(..., tau2 = )`` / ``rma.mv(..., sigma2 = )``), so 
 cluster-robust step alone (the fits' own parity is tested in test_parity_meta/test_parity_multilevel).
 Then, for each model, with the clustering variable of the data or a coarser one (pairs of clusters):
 
-* ``robust(fit, cl)`` vs ``robust(x, cl)`` (CR1, t(n − p)), ``adjust=False`` vs ``adjust=FALSE`` (CR0);
+* ``robust(fit, cl)`` vs ``robust(x, cl)`` (CR1, t(n − p)), ``adjust=False`` vs ``adjust=FALSE`` (CR0),
+  also with a clustering that straddles the model's clusters (rows in threes);
 * ``robust(fit, cl, clubsandwich=True, vcov=V)`` vs ``robust(x, cl, clubSandwich=TRUE, vcov=V)`` for
   V = CR2, CR1, CR0: clubSandwich's vcovCR, Satterthwaite df (``coef_test``), ``conf_int`` and the
   HTZ ``Wald_test`` of the moderators.
@@ -74,6 +75,7 @@ def clustered(draw: st.DrawFn) -> dict[str, Any]:
         "g": g.tolist(),
         "cl": cl.tolist(),
         "coarse": (cl // 2).tolist(),
+        "offset": (np.arange(k) // 3).tolist(),  # straddles the clusters of the data
         "between": between,
     }
 
@@ -115,11 +117,12 @@ out <- lapply(jobs, function(j) {
     rma.mv(j$yi, j$vi, mods = form, random = ~ 1 | cl / id, sigma2 = j$sigma2)
   }
   res <- list(b = c(fit$b))
-  for (cn in c("cl", "coarse")) {
+  for (cn in c("cl", "coarse", if (j$kind == "mv") "offset")) {  # offset: the non-nested meta_mv path
     cc <- j[[cn]]
     if (length(unique(cc)) <= fit$p) next
     res[[paste(cn, "CR1")]] <- pack(robust(fit, cc))
     res[[paste(cn, "CR0")]] <- pack(robust(fit, cc, adjust = FALSE))
+    if (cn == "offset") next  # clubSandwich: random effects not nested within the clustering variable
     for (v in c("CR2", "CR1", "CR0"))
       res[[paste(cn, "cs", v)]] <- pack(robust(fit, cc, clubSandwich = TRUE, vcov = v))
   }
@@ -167,7 +170,7 @@ def test_robust_matches_metafor_and_clubsandwich(club: str, cases: list[dict[str
         if not _close(coef, want["b"]):
             failures.append(f"{label}: refit b differs {coef} vs {want['b']}")
             continue
-        for cn in ("cl", "coarse"):
+        for cn in ("cl", "coarse", "offset"):
             for variant in ("CR1", "CR0", "cs CR2", "cs CR1", "cs CR0"):
                 key = f"{cn} {variant}"
                 if key not in want:
@@ -210,6 +213,7 @@ def test_bad_clusters_raise() -> None:
         robust(fit, [1, None, 2, 2])
     mv = meta_mv([0.1, 0.3, 0.2, 0.5, 0.4, 0.0], [0.01, 0.02, 0.015, 0.02, 0.01, 0.03], [1, 1, 2, 2, 3, 3])
     with pytest.raises(StatsInputError, match="not nested"):
-        robust(mv, [1, 2, 2, 3, 3, 4])
+        robust(mv, [1, 2, 2, 3, 3, 4], clubsandwich=True)
+    assert robust(mv, [1, 2, 2, 3, 3, 4]).n_clusters == 4  # metafor's default path needs no nesting
     with pytest.raises(StatsInputError, match="vcov"):
         robust(fit, [1, 1, 2, 2], clubsandwich=True, vcov="CR3")

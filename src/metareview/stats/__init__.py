@@ -42,7 +42,9 @@ from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.permutest import PermutestResult, permutest
 from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.results import MetaRegResult, MetaResult
+from metareview.stats.robu import RobuResult, SensitivityResult, robu, robu_sensitivity
 from metareview.stats.robust import RobustResult, robust
+from metareview.stats.vcalc import vcalc
 
 __all__ = [
     "MEASURES",
@@ -99,4 +101,9 @@ __all__ = [
     "robust",
     "RobustResult",
     "subgroup",
+    "vcalc",
+    "robu",
+    "robu_sensitivity",
+    "RobuResult",
+    "SensitivityResult",
 ]

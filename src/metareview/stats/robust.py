@@ -1,20 +1,22 @@
 """Cluster-robust variance estimation: ``robust()``, metafor's ``robust()`` and clubSandwich's CR2.
 
-Two conventions, both for :func:`~metareview.stats.meta` and :func:`~metareview.stats.meta_reg` fits
-(and :func:`~metareview.stats.meta_mv` fits whose clusters nest the model's clusters):
+Two conventions, both for :func:`~metareview.stats.meta`, :func:`~metareview.stats.meta_reg` and
+:func:`~metareview.stats.meta_mv` fits (any random structure and ``V``):
 
 * ``robust(fit, cluster)`` — metafor's ``robust(x, cluster, adjust=TRUE)``: the sandwich
   ``M X'W (⊕ e_j e_j') W X M`` with the model's weights W = Φ⁻¹ (Φ the model's marginal covariance,
   ``diag(vi + τ²)`` for ``meta``/``meta_reg``), ``M = (X'WX)⁻¹``, times ``n/(n − p)`` (CR1; ``adjust=False``:
   CR0), coefficients tested with t on ``n − p`` df (n clusters, p coefficients) and the moderators with
-  F(m, n − p).
+  F(m, n − p). As in metafor, ``W X`` enters by the columns of cluster j of the full W, so the clusters
+  need not nest the model's random effects (or ``V``).
 * ``robust(fit, cluster, clubsandwich=True)`` — metafor's ``robust(x, cluster, clubSandwich=TRUE)``:
   clubSandwich's ``vcovCR(x, cluster, type = "CR2")`` (the bias-reduced linearisation of Bell & McCaffrey
   2002 / Pustejovsky & Tipton 2018, with the model as working model: ``inverse_var = TRUE``), the
   coefficients tested by ``coef_test(..., test = "Satterthwaite")`` (one df per coefficient), CIs from
   ``conf_int`` with those df and the moderators by ``Wald_test(..., test = "HTZ")`` (Hotelling's T²
   approximation, Tipton & Pustejovsky 2015). ``vcov="CR0"`` / ``"CR1"`` (clubSandwich's CR1 scales by
-  ``J/(J − 1)``) are accepted there too.
+  ``J/(J − 1)``) are accepted there too. Here (as clubSandwich requires) the model's random effects and
+  ``V`` must lie within the clusters.
 
 The bread is always the model-based ``(X'WX)⁻¹`` (clubSandwich's); it equals metafor's for fits with
 ``test="z"``. (metafor's ``robust()`` reuses the fit's ``vb``, which under ``test="knha"`` carries the
@@ -30,11 +32,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
 from metareview.stats.errors import StatsInputError
 from metareview.stats.multilevel import MultilevelResult
+from metareview.stats.mvrandom import combine
 from metareview.stats.results import MetaRegResult, MetaResult, format_p, format_table
+from metareview.stats.sandwich import estimating_matrices, gh_matrices, htz, sandwich, satterthwaite
 
 FloatArray = NDArray[np.float64]
 Fit = MetaResult | MetaRegResult | MultilevelResult
@@ -157,7 +160,8 @@ def robust(
         :func:`~metareview.stats.meta_mv` result.
     cluster
         One label per effect size (e.g. the study each effect comes from); at least p + 1 distinct
-        labels. For ``meta_mv`` fits every cluster of the model must lie within one label.
+        labels. With ``clubsandwich=True`` every block of a ``meta_mv`` model (random effects, V) must lie
+        within one label.
     adjust
         Default path only: multiply by n/(n − p) (CR1, metafor's default) or not (CR0).
     clubsandwich
@@ -176,11 +180,9 @@ def robust(
         >>> rob.vcov_type, len(rob.df)
         ('CR2', 2)
     """
-    y, x, phi, beta, names, btt, fit_level, fit_cl = _model_parts(fit)
+    y, x, phi, beta, names, btt, fit_level = _model_parts(fit)
     k, p = x.shape
     codes = _cluster_codes(cluster, k)
-    if fit_cl is not None:
-        _check_nested(fit_cl, codes)
     level = fit_level if level is None else float(level)
     if not 0 < level < 100:
         raise StatsInputError(f"level must be a percentage in (0, 100), not {level}", field="level")
@@ -192,29 +194,75 @@ def robust(
         )
     if clubsandwich and vcov not in _VCOV_TYPES:
         raise StatsInputError(f"vcov must be one of {', '.join(_VCOV_TYPES)}, not {vcov!r}", field="vcov")
-    blocks = [np.flatnonzero(codes == j) for j in range(n)]
+    if clubsandwich and isinstance(fit, MultilevelResult):
+        _check_nested(fit, codes)
     w = np.linalg.inv(phi)
     w = (w + w.T) / 2
+    return cluster_robust(
+        y,
+        x,
+        w,
+        phi,
+        beta,
+        names,
+        btt,
+        codes,
+        level=level,
+        clubsandwich=clubsandwich,
+        vcov=vcov,
+        adjust=adjust,
+    )
+
+
+def cluster_robust(
+    y: FloatArray,
+    x: FloatArray,
+    w: FloatArray,
+    phi: FloatArray,
+    beta: FloatArray,
+    names: list[str],
+    btt: list[int],
+    codes: NDArray[np.int64],
+    *,
+    level: float = 95.0,
+    clubsandwich: bool = False,
+    vcov: str = "CR2",
+    adjust: bool = True,
+    eigen_tol: float = 1e-12,
+) -> RobustResult:
+    """The cluster-robust tests of a weighted least-squares fit (what :func:`robust` and :func:`robu` share).
+
+    ``w`` the weight matrix (k × k), ``phi`` the working covariance (``w⁻¹`` in every use here), ``beta``
+    the estimates ``(X'WX)⁻¹ X'W y``, ``codes`` the cluster of each row (0..n−1). Default: the sandwich
+    with full-W columns ``X'W[:, b_j]`` (metafor's bread ``vb X'W``) times n/(n − p) if ``adjust``, t
+    tests on n − p df; ``clubsandwich``: ``vcov`` (CR0/CR1/CR2, eigenvalues below ``eigen_tol`` dropped in
+    the CR2 matrix power), Satterthwaite df and the HTZ test.
+    """
+    from scipy import stats as sps
+
+    k, p = x.shape
+    n = int(codes.max()) + 1
+    blocks = [np.flatnonzero(codes == j) for j in range(n)]
     m = np.linalg.inv(x.T @ w @ x)
     m = (m + m.T) / 2
     e = y - x @ beta
     sizes = np.array([b.size for b in blocks], dtype=np.int64)
     if not clubsandwich:
-        est = [x[b].T @ w[np.ix_(b, b)] for b in blocks]
-        vb = _sandwich(m, est, e, blocks)
+        est = [x.T @ w[:, b] for b in blocks]
+        vb = sandwich(m, est, e, blocks)
         vb = vb * n / (n - p) if adjust else vb
         df = np.full(p, float(n - p))
         se = np.sqrt(np.diag(vb))
         qm, qm_df1, qm_df2, qm_p = _wald_f(beta, vb, btt, float(n - p))
         vtype, meth = ("CR1" if adjust else "CR0"), "default"
     else:
-        est = _estimating_matrices(vcov, x, w, phi, m, blocks)
-        vb = _sandwich(m, est, e, blocks)
+        est = estimating_matrices(vcov, x, w, m, blocks, eigen_tol)
+        vb = sandwich(m, est, e, blocks)
         se = np.sqrt(np.diag(vb))
-        g_mats, h_mats = _gh(m, est, x, phi, blocks)
-        df = np.array([_satterthwaite(g_mats, h_mats, np.eye(p)[[i]]) for i in range(p)])
+        g_mats, h_mats = gh_matrices(m, est, x, phi, blocks)
+        df = np.array([satterthwaite(g_mats, h_mats, np.eye(p)[[i]]) for i in range(p)])
         if btt:
-            qm, qm_df1, qm_df2, qm_p = _htz(beta, vb, g_mats, h_mats, btt)
+            qm, qm_df1, qm_df2, qm_p = htz(beta, vb, g_mats, h_mats, btt)
         else:  # metafor: QM = t^2 of the intercept, on (1, df)
             t0 = float(beta[0] / se[0])
             qm, qm_df1, qm_df2 = t0**2, 1, float(df[0])
@@ -248,31 +296,23 @@ def robust(
 
 def _model_parts(
     fit: Fit,
-) -> tuple[
-    FloatArray, FloatArray, FloatArray, FloatArray, list[str], list[int], float, NDArray[np.int64] | None
-]:
-    """(y, X, Φ, β, names, indices of the moderators, level, model clusters or None) of a fit."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, list[str], list[int], float]:
+    """(y, X, Φ, β, names, indices of the moderators, level) of a fit; Φ its marginal covariance."""
     if isinstance(fit, MetaResult):
         tau2 = 0.0 if fit.method == "EE" else fit.tau2
         x = np.ones((fit.k, 1))
         phi = np.diag(fit.vi + tau2)
-        return fit.yi, x, phi, np.array([fit.estimate]), ["intrcpt"], [], fit.level, None
+        return fit.yi, x, phi, np.array([fit.estimate]), ["intrcpt"], [], fit.level
     if isinstance(fit, MetaRegResult):
         tau2 = 0.0 if fit.method == "EE" else fit.tau2
         btt = [j for j, n in enumerate(fit.names) if n != "intrcpt"]
-        return fit.yi, fit.X, np.diag(fit.vi + tau2), fit.estimates, list(fit.names), btt, fit.level, None
+        return fit.yi, fit.X, np.diag(fit.vi + tau2), fit.estimates, list(fit.names), btt, fit.level
     if isinstance(fit, MultilevelResult):
-        if fit.X is None or fit.cluster_codes is None or fit.effect_codes is None:
+        if fit.X is None or not fit.factor_codes:
             raise StatsInputError("this meta_mv result does not carry its design", field="fit")
-        cl, grp = fit.cluster_codes, fit.effect_codes
-        phi = (
-            np.diag(fit.vi)
-            + fit.sigma2_cluster * (cl[:, None] == cl[None, :])
-            + fit.sigma2_effect * (grp[:, None] == grp[None, :])
-        )
         names = list(fit.coef_names)
         btt = [j for j, n in enumerate(names) if n != "intrcpt"]
-        return fit.yi, fit.X, phi, fit.coef, names, btt, fit.level, cl
+        return fit.yi, fit.X, fit.marginal_vcov(), fit.coef, names, btt, fit.level
     raise StatsInputError(f"robust() needs a meta, meta_reg or meta_mv result, not {type(fit).__name__}")
 
 
@@ -291,122 +331,24 @@ def _cluster_codes(cluster: Sequence[Hashable] | ArrayLike, k: int) -> NDArray[n
     return np.array([index[key] for key in keys], dtype=np.int64)
 
 
-def _check_nested(model_clusters: NDArray[np.int64], codes: NDArray[np.int64]) -> None:
-    for c in np.unique(model_clusters):
-        if np.unique(codes[model_clusters == c]).size > 1:
-            raise StatsInputError(
-                "the model's random effects are not nested within the clustering variable",
-                field="cluster",
-            )
-
-
-def _sandwich(
-    m: FloatArray, est: list[FloatArray], e: FloatArray, blocks: list[NDArray[np.intp]]
-) -> FloatArray:
-    """M (Σ_j E_j e_j e_j' E_j') M."""
-    comps = np.column_stack([ej @ e[b] for ej, b in zip(est, blocks, strict=True)])
-    vb = m @ (comps @ comps.T) @ m
-    return np.asarray((vb + vb.T) / 2, dtype=np.float64)
-
-
-def _sym_power(a: FloatArray, power: float) -> FloatArray:
-    """a^power of a symmetric matrix by its eigenvalues, eigenvalues <= 1e-12 set to 0 (clubSandwich)."""
-    val, vec = np.linalg.eigh((a + a.T) / 2)
-    vp = np.where(val > 1e-12, np.abs(val) ** power, 0.0)
-    return np.asarray((vec * vp) @ vec.T, dtype=np.float64)
-
-
-def _estimating_matrices(
-    vtype: str,
-    x: FloatArray,
-    w: FloatArray,
-    phi: FloatArray,
-    m: FloatArray,
-    blocks: list[NDArray[np.intp]],
-) -> list[FloatArray]:
-    """E_j = X_j' W_j A_j: A_j = I (CR0), √(J/(J−1)) I (CR1) or clubSandwich's CR2 adjustment."""
-    n = len(blocks)
-    out = []
-    for b in blocks:
-        xw = x[b].T @ w[np.ix_(b, b)]
-        if vtype == "CR0":
-            out.append(xw)
-        elif vtype == "CR1":
-            out.append(xw * math.sqrt(n / (n - 1)))
-        else:
-            # inverse_var = TRUE: Θ_j = W_j⁻¹; G = R (I − X_j M X_j' W_j) Θ_j R', A_j = R' G^(-1/2) R
-            theta = np.linalg.inv(w[np.ix_(b, b)])
-            theta = (theta + theta.T) / 2
-            r = np.linalg.cholesky(theta).T  # upper: R'R = Θ
-            ih = np.eye(b.size) - x[b] @ m @ xw
-            g = r @ ih @ theta @ r.T
-            a = r.T @ _sym_power(g, -0.5) @ r
-            out.append(xw @ a)
-    return out
-
-
-def _gh(
-    m: FloatArray, est: list[FloatArray], x: FloatArray, phi: FloatArray, blocks: list[NDArray[np.intp]]
-) -> tuple[list[FloatArray], FloatArray]:
-    """clubSandwich's ``get_GH`` under ``inverse_var``.
-
-    G_j = M E_j chol(Θ_j)' and H_j = M E_j X_j L with LL' = M.
-    """
-    low = np.linalg.cholesky(m)
-    g_mats = []
-    h = np.empty((len(blocks), m.shape[0], m.shape[0]))
-    for j, (ej, b) in enumerate(zip(est, blocks, strict=True)):
-        me = m @ ej
-        theta = phi[np.ix_(b, b)]
-        g_mats.append(me @ np.linalg.cholesky((theta + theta.T) / 2))
-        h[j] = me @ x[b] @ low
-    return g_mats, h
-
-
-def _p_array(g_mats: list[FloatArray], h: FloatArray, c: FloatArray) -> FloatArray:
-    """P[s, t] (J × J) of the contrasts ``c`` (q × p): −(C H_j)_s·(C H_k)_t + δ_jk (C G_j)_s·(C G_j)_t."""
-    ch = np.einsum("qp,jpu->jqu", c, h)
-    parr = -np.einsum("jsu,ktu->stjk", ch, ch)
-    for j, gj in enumerate(g_mats):
-        cg = c @ gj
-        parr[:, :, j, j] += cg @ cg.T
-    return np.asarray(parr, dtype=np.float64)
-
-
-def _satterthwaite(g_mats: list[FloatArray], h: FloatArray, c: FloatArray) -> float:
-    """Satterthwaite df of one contrast: (tr P)² / Σ P² (clubSandwich's ``Satterthwaite``)."""
-    parr = _p_array(g_mats, h, c)[0, 0]
-    return float(np.trace(parr) ** 2 / np.sum(parr**2))
-
-
-def _htz(
-    beta: FloatArray, vb: FloatArray, g_mats: list[FloatArray], h: FloatArray, btt: list[int]
-) -> tuple[float, int, float, float]:
-    """clubSandwich's ``Wald_test(test = "HTZ")`` of β[btt] = 0: (F, q, df2, p)."""
-    p = beta.size
-    q = len(btt)
-    c = np.eye(p)[btt]
-    parr = _p_array(g_mats, h, c)
-    omega = np.einsum("stjj->st", parr)
-    on = _sym_power(omega, -0.5)
-    bjk = np.einsum("sa,abjk,bt->stjk", on, parr, on)
-    var = np.empty((q, q))
-    for s in range(q):
-        for t in range(s + 1):
-            val = float(np.sum(bjk[s, t] * bjk[t, s]) + np.sum(bjk[s, s] * bjk[t, t]))
-            var[s, t] = var[t, s] = val
-    nu = q * (q + 1) / float(np.sum(var))
-    cb = beta[btt]
-    qstat = float(cb @ np.linalg.solve(vb[np.ix_(btt, btt)], cb))
-    delta = max((nu - q + 1) / nu, 0.0)
-    df2 = nu - q + 1
-    fstat = delta * qstat / q
-    pval = float(sps.f.sf(fstat, q, df2)) if df2 > 0 else math.nan
-    return fstat, q, df2, pval
+def _check_nested(fit: MultilevelResult, codes: NDArray[np.int64]) -> None:
+    """clubSandwich needs every level of the random effects (and every block of V) inside one cluster."""
+    cl = codes.astype(np.intp)
+    nested = all(combine(f, cl).max() == f.max() for f in fit.factor_codes)
+    if fit.V is not None:
+        vmat = fit.V.toarray() if hasattr(fit.V, "toarray") else np.asarray(fit.V)
+        nested = nested and not bool(np.any((vmat != 0) & (codes[:, None] != codes[None, :])))
+    if not nested:
+        raise StatsInputError(
+            "the model's random effects (or V) are not nested within the clustering variable",
+            field="cluster",
+        )
 
 
 def _wald_f(beta: FloatArray, vb: FloatArray, btt: list[int], ddf: float) -> tuple[float, int, float, float]:
     """metafor's robust QM: b'V⁻¹b / m on F(m, n − p); for an intercept-only model, t² on (1, n − p)."""
+    from scipy import stats as sps
+
     idx = btt if btt else [0]
     b = beta[idx]
     try:

@@ -298,7 +298,8 @@ def _fit(effects: pd.DataFrame, mods: np.ndarray | None, *, method: str, level: 
     if effects["trial"].nunique() < len(effects):
         mv = meta_mv(yi, vi, effects["trial"].to_numpy(), mods=mods, method=method, level=level)
         return _Fit("three-level", _floats(mv.coef), _floats(mv.se_coef), _floats(mv.ci_lower_coef),
-                    _floats(mv.ci_upper_coef), _floats(mv.pvalue_coef), mv.sigma2, (mv.pi_lower, mv.pi_upper))
+                    _floats(mv.ci_upper_coef), _floats(mv.pvalue_coef), (mv.sigma2_cluster, mv.sigma2_effect),
+                    (mv.pi_lower, mv.pi_upper))
     if mods is not None:
         r = meta_reg(yi, vi, mods=mods, method=method, level=level)
         return _Fit("two-level", _floats(r.estimates), _floats(r.se), _floats(r.ci_lower),
