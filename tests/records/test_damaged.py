@@ -95,6 +95,100 @@ def test_medline_complete_file_without_trailing_blank_line_still_reads(tmp_path:
     assert [r.pmid for r in read_records(path)] == ["1", "2"]
 
 
+# A journal citation laid out as PubMed writes every one (PMID, OWN, STAT first; SO last): the layout
+# of the PubMed-format files in biopython's Tests/Medline/pubmed_result1-3.txt (real PubMed output).
+# The record itself is invented.
+PUBMED_CITATION = """\
+PMID- 39000001
+OWN - NLM
+STAT- MEDLINE
+DCOM- 20240110
+IS  - 1234-5678 (Electronic)
+VI  - 7
+IP  - 2
+DP  - 2024 Jan
+TI  - Guided versus unguided internet therapy for panic disorder: a randomised
+      trial.
+PG  - 101-9
+LID - 10.1000/jpd.2024.101 [doi]
+AB  - BACKGROUND: Support may matter. METHODS: 300 adults were randomised.
+      RESULTS: Guidance helped.
+FAU - Rossi, Maria
+AU  - Rossi M
+LA  - eng
+PT  - Journal Article
+TA  - J Panic Dis
+JT  - Journal of panic disorder
+MH  - Panic Disorder/*therapy
+EDAT- 2024/01/05 06:00
+CRDT- 2024/01/05 05:00
+AID - 10.1000/jpd.2024.101 [doi]
+PST - ppublish
+SO  - J Panic Dis. 2024 Jan;7(2):101-9. doi: 10.1000/jpd.2024.101.
+"""
+
+# PubMed's layout of a book chapter (PMID, STAT, DRDT, …, AID [bookaccession]; no OWN, no SO), as in
+# the real GeneReviews export tests/files/marcelis-20301770.nbib of rbturnbull/pybtexnbib. Invented.
+PUBMED_BOOK_CHAPTER = """\
+PMID- 20300001
+STAT- Publisher
+DRDT- 20240101
+CTDT- 20100101
+PB  - University Press, Somewhere
+DP  - 2010
+TI  - A syndrome described.
+BTI - Reviews of Syndromes
+FAU - Ito, Ken
+AU  - Ito K
+LA  - eng
+PT  - Review
+PT  - Book Chapter
+EDAT- 2024/01/01 00:00
+CRDT- 2024/01/01 00:00
+AID - NBK0001 [bookaccession]
+"""
+
+
+def _line_ends(text: str) -> list[int]:
+    return [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+
+@pytest.mark.parametrize("keep", range(1, PUBMED_CITATION.count("\n")))
+def test_medline_single_pubmed_citation_cut_between_two_lines_refused(tmp_path: Path, keep: int) -> None:
+    # The file's only record loses its last lines: cut exactly at a line end (the file still ends
+    # with a newline). PubMed ends every journal citation with SO, so the cut shows.
+    cut = PUBMED_CITATION[: _line_ends(PUBMED_CITATION)[keep - 1]]
+    err = _error(tmp_path / "one.nbib", cut)
+    assert err.line == 1 and err.field in ("SO", "TI"), (keep, err)
+    assert Path(err.file or "") == tmp_path / "one.nbib"
+
+
+def test_medline_single_pubmed_citation_cut_skipped_and_listed(tmp_path: Path) -> None:
+    path = tmp_path / "one.nbib"
+    cut = PUBMED_CITATION[: PUBMED_CITATION.index("MH  -")]
+    path.write_text(PUBMED_BOOK_CHAPTER + "\n" + cut, encoding="utf-8")
+    review = Review.init(tmp_path / "rev")
+    result = import_file(review, path, "PubMed", skip_damaged=True)
+    assert (result.records_in_file, result.added) == (1, 1)
+    assert len(result.skipped) == 1 and "SO" in result.skipped[0] and "one.nbib" in result.skipped[0]
+
+
+def test_medline_complete_single_pubmed_citation_reads(tmp_path: Path) -> None:
+    path = tmp_path / "one.nbib"
+    path.write_text(PUBMED_CITATION, encoding="utf-8")
+    (record,) = read_records(path)
+    assert (record.pmid, record.doi, record.year) == ("39000001", "10.1000/jpd.2024.101", 2024)
+
+
+def test_medline_book_chapter_without_own_and_so_reads(tmp_path: Path) -> None:
+    # PubMed writes book records without OWN and SO: the SO rule must not refuse them.
+    path = tmp_path / "book.nbib"
+    path.write_text(PUBMED_BOOK_CHAPTER + "\n" + PUBMED_CITATION, encoding="utf-8")
+    assert [r.pmid for r in read_records(path)] == ["20300001", "39000001"]
+    path.write_text(PUBMED_BOOK_CHAPTER, encoding="utf-8")
+    assert [r.title for r in read_records(path)] == ["A syndrome described."]
+
+
 # --- BibTeX, RIS, CSV --------------------------------------------------------------------------
 
 
