@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from metareview.cli._defaults import DEFAULT_MODEL, TITLE_ABSTRACT
 from metareview.errors import InputError
 
-console = Console(soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.text import Text
+
+
+def _console() -> Any:
+    """A rich console, made (and rich imported) only by the commands that print highlighted text."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
 screen_app = typer.Typer(no_args_is_help=True, help="Screen records: next, decide, resolve, import, status.")
 
 ReviewDir = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml).")
@@ -27,7 +34,7 @@ Stage = typer.Option(TITLE_ABSTRACT, "--stage", help="title_abstract or full_tex
 
 
 def _say(text: object) -> None:
-    console.print(str(text), markup=False, highlight=False)
+    typer.echo(str(text))
 
 
 def _reviewer(name: str | None) -> str:
@@ -39,6 +46,8 @@ def _reviewer(name: str | None) -> str:
 
 
 def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
+    from rich.text import Text
+
     from metareview.screening.highlight import keyword_spans
 
     out = Text(text)
@@ -67,6 +76,7 @@ def next_(
     kw = review.protocol.screening.keywords
     how = f"ranked first by {nxt.model}" if nxt.trained else "import order (ranker not trained yet)"
     _say(f"record {nxt.record_id}  ({stage}; {how}; {nxt.remaining} left for you)")
+    console = _console()
     console.print(_highlighted(nxt.title, kw.include, kw.exclude), style="bold")
     console.print(_highlighted(nxt.abstract, kw.include, kw.exclude))
 
