@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
+
 _EFFECTS_HELP = ("CSV of primary-study effects to re-pool (outcome, trial, guidance = guided|unguided, yi, "
                  "vi; optional study, n_arm1, n_arm2, instrument, arm2)")
 
@@ -30,6 +32,8 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str | None, typer.Option(
             help="moderator declared in protocol.toml for the evidence map (default: the first categorical)")
         ] = None,
+        quiet: bool = Quiet,
+        as_json: bool = AsJson,
     ) -> None:
         """Write the review's report: one self-contained HTML file plus CSV/XLSX tables.
 
@@ -39,9 +43,15 @@ def register(app: typer.Typer) -> None:
         """
         from metareview.report.review_report import write_review_report
 
-        files = write_review_report(review, out=out, effects=effects, db=db, by=by)
-        typer.echo(f"report: {files.html}")
-        typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
+        with shown(quiet or as_json):
+            files = write_review_report(review, out=out, effects=effects, db=db, by=by)
         from metareview.report.versions import keep_build
 
-        typer.echo(keep_build(review, files.html.parent, effects=effects, db=db, diff=diff))
+        kept = keep_build(review, files.html.parent, effects=effects, db=db, diff=diff)
+        if as_json:
+            echo_json({"html": files.html, "workbook": files.tables.workbook, "csv": files.tables.csv,
+                       "version": str(kept)})
+            return
+        typer.echo(f"report: {files.html}")
+        typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
+        typer.echo(kept)

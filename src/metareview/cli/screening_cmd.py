@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from metareview.cli._defaults import DEFAULT_MODEL, TITLE_ABSTRACT
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
 from metareview.errors import InputError
 
 if TYPE_CHECKING:
@@ -259,11 +260,17 @@ def simulate(
         1, "--prior", help="Relevant and irrelevant records known at the start (each)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Folder for recall_curve.png/.csv and metrics.csv."),
+    quiet: bool = Quiet,
+    as_json: bool = AsJson,
 ) -> None:
     """Replay screening with the labels as oracle: recall curve, WSS@95/100, ATD, RRF@10, stopping point."""
     from metareview.screening.simulate import simulate_file
 
-    result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
+    with shown(quiet or as_json):
+        result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
+    if as_json:
+        echo_json(result.to_dict())
+        return
     _say(result)
     if out is not None:
         _say(f"wrote {out / 'recall_curve.png'}, {out / 'recall_curve.csv'}, {out / 'metrics.csv'}")

@@ -258,11 +258,13 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
     (``metareview protocol migrate``).
     """
     from metareview.extraction.schema import ensure_no_orphans
+    from metareview.progress import track
 
     review_dir = Path(review_dir)
     protocol = Protocol.load(review_dir / "protocol.toml")
     extra: list[Section] = []
     methods: list[str] = []
+    bar = track("building the report", 3, "steps")  # read the store, build the sections, write the files
     if db is not None or (review_dir / SQLITE_FILE).is_file():
         rv = Review.open(review_dir, db)
         try:
@@ -274,6 +276,10 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
         ensure_no_orphans(bundle, protocol, source=str(review_dir / "protocol.toml"))
         extra = ([prisma] if prisma is not None else []) + extraction_sections(bundle, protocol, by=by)
         methods = extraction_methods(bundle, protocol)
+    bar.update(1)
     frame = read_effects(effects) if effects is not None else None
     report = build_report(protocol, effects=frame, extra_sections=extra, methods_extra=methods)
-    return write_report(report, out if out is not None else review_dir / "report")
+    bar.update(2)
+    files = write_report(report, out if out is not None else review_dir / "report")
+    bar.finish()
+    return files
