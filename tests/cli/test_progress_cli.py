@@ -92,6 +92,26 @@ def test_dedup_reports_its_pair_comparisons(tmp_path: Path, every_step: None) ->
     review.close()
 
 
+def test_embedding_reports_texts_embedded(monkeypatch: pytest.MonkeyPatch, every_step: None) -> None:
+    import numpy as np
+
+    from metareview.screening import models
+
+    class FakeEncoder:  # stands in for the optional sentence-transformers model
+        def encode(self, texts: list[str], **_: object) -> np.ndarray:
+            return np.ones((len(texts), 3), dtype=np.float32)
+
+    monkeypatch.setattr(models.EmbeddingFeatures, "_load", lambda self: FakeEncoder())
+    features = models.EmbeddingFeatures(batch_size=8)  # slices of 8 * 64 = 512 texts
+    steps: list[Step] = []
+    with reporting(steps.append):
+        X = features.fit_transform([f"text {i}" for i in range(1200)])
+    assert X.shape == (1200, 3)
+    assert [s.done for s in steps] == [0, 512, 1024, 1200, 1200]  # start, each slice, finished
+    assert {s.total for s in steps} == {1200}
+    assert steps[-1].finished and steps[-1].unit == "texts"
+
+
 def test_engine_modules_import_no_rich() -> None:
     # the display belongs to the interfaces: no module outside metareview/cli imports rich (scikit-learn
     # may import it on its own; what matters is that the engine's progress goes through the hook)
