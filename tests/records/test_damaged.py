@@ -335,3 +335,85 @@ def test_same_file_imported_concurrently_gives_already_imported(
     second = import_file(review, path, "PsycINFO")
     assert second.already_imported and second.search_id == first.search_id
     assert _counts(review) == (1, first.added)
+
+
+# --- Web of Science, Ovid, Cochrane CENTRAL (issue 11 readers, same promises) -------------------
+
+
+def _wos_record(n: int) -> str:
+    return f"PT J\nAU Smith, J\nTI Trial {n}\nSO J TEST\nPY 2020\nDI 10.1000/w{n}\nER\n\n"
+
+
+def test_wos_record_without_er_refused(tmp_path: Path) -> None:
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\n" + _wos_record(1) + _wos_record(2)
+    cut = text[: text.rindex("ER\n")]  # the last record lost its ER (and the file its EF)
+    err = _error(tmp_path / "cut.txt", cut)
+    assert (err.field, err.line) == ("ER", text[: text.rindex("PT J")].count("\n") + 1)
+    merged = text.replace("ER\n\nPT J", "PT J", 1) + "EF\n"  # a missing ER runs two records together
+    assert _error(tmp_path / "merged.txt", merged).field == "ER"
+
+
+def test_wos_file_without_ef_refused(tmp_path: Path) -> None:
+    # Clarivate ends every plain-text export with EF: without it, records after the last ER may be lost
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\n" + _wos_record(1)
+    err = _error(tmp_path / "noef.txt", text)
+    assert err.field == "EF" and err.line is not None
+    (tmp_path / "ok.txt").write_text(text + "EF\n", encoding="utf-8")
+    assert [r.doi for r in read_records(tmp_path / "ok.txt")] == ["10.1000/w1"]
+
+
+def test_wos_record_without_title_doi_pmid_refused(tmp_path: Path) -> None:
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Smith, J\nPY 2020\nER\n\nEF\n"
+    assert _error(tmp_path / "empty.txt", text).field == "TI"
+
+
+def test_wos_tabbed_short_or_cut_row_refused(tmp_path: Path) -> None:
+    header = "PT\tAU\tTI\tSO\tPY\tDI\n"
+    full = "J\tSmith, J\tTrial 1\tJ TEST\t2020\t10.1000/w1\n"
+    err = _error(tmp_path / "short.txt", header + full + "J\tLee, K\tTrial 2\n")
+    assert (err.line, err.field) == (3, "SO")
+    cut = header + full + "J\tLee, K\tTrial 2\tJ TEST\t2019\t10.1000/w"  # cut inside its last cell
+    assert _error(tmp_path / "cut.txt", cut).line == 3
+
+
+def test_ovid_records_run_together_refused(tmp_path: Path) -> None:
+    text = "<1>\nUI  - 31000001\nTI  - Trial 1\nYR  - 2020\n\n<2>\nUI  - 31000002\nTI  - Trial 2\n"
+    err = _error(tmp_path / "merged.txt", text.replace("\n<2>\n", "\n"))
+    assert (err.field, err.line) == ("UI", 6)
+    assert _error(tmp_path / "cut.txt", text[:-4]).field == "TI"  # cut inside the last line
+
+
+def test_ovid_record_with_only_an_accession_number_refused(tmp_path: Path) -> None:
+    # a PsycInfo accession number (not a PMID) alone does not identify a record: it was stored empty
+    text = "<1>\nDB  - APA PsycInfo\nUI  - 2019-12345-001\nYR  - 2019\n"
+    assert _error(tmp_path / "empty.txt", text).field == "TI"
+
+
+def test_ovid_display_records_run_together_refused(tmp_path: Path) -> None:
+    text = "<1>\nUnique Identifier\n  31000001\nTitle\n  Trial 1\n\n<2>\nUnique Identifier\n  31000002\n"
+    err = _error(tmp_path / "merged.txt", text.replace("<2>\n", ""))
+    assert err.field == "UI"
+
+
+def test_cochrane_truncated_or_run_together_refused(tmp_path: Path) -> None:
+    one = "Record #1 of 2\nID: CN-00000001\nTI: Trial 1\nYR: 2020\n\n"
+    two = "Record #2 of 2\nID: CN-00000002\nTI: Trial 2\nYR: 2019\n"
+    err = _error(tmp_path / "cut.txt", one)  # record 2 of 2 is missing: the download stopped
+    assert err.field == "Record" and "2-2 are missing" in err.message
+    err = _error(tmp_path / "merged.txt", one + two.replace("Record #2 of 2\n", ""))
+    assert (err.field, err.line) == ("ID", 6)
+    assert _error(tmp_path / "inline.txt", one + two[:-3]).field == "YR"  # cut inside the last line
+    (tmp_path / "ok.txt").write_text(one + two, encoding="utf-8")
+    assert [r.title for r in read_records(tmp_path / "ok.txt")] == ["Trial 1", "Trial 2"]
+
+
+def test_interop_damaged_records_skipped_and_listed(tmp_path: Path) -> None:
+    review = Review.init(tmp_path / "rev")
+    path = tmp_path / "cochrane.txt"
+    one = "Record #1 of 3\nID: CN-00000001\nTI: Trial 1\nYR: 2020\n\n"
+    two = "Record #2 of 3\nID: CN-00000002\nYR: 2019\n\n"  # no title, DOI or PMID
+    path.write_text(one + two, encoding="utf-8")  # and record 3 of 3 is missing
+    result = import_file(review, path, "CENTRAL", skip_damaged=True)
+    assert (result.records_in_file, result.added) == (1, 1)
+    assert len(result.skipped) == 2
+    assert "no title, DOI or PMID" in result.skipped[0] and "3-3 are missing" in result.skipped[1]

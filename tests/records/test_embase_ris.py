@@ -1,78 +1,25 @@
-# ruff: noqa: E501, W291
 """Embase.com RIS exports (issue 11): Embase's own tags mapped to PMID, DOI, keywords and database.
 
-The export below is written by hand (invented records) following Embase.com's RIS layout, as seen
-in a real Embase.com export (asreview/citation-file-formatting, Datasets/RIS/_baseline_embase.ris,
-commit ecddcce) and as mapped by bibfix's maintainers (nealhaddaway/bibfix issue 25: "PUI" -> ``U2``,
-"MEDLINE PMID" -> ``C5``, "SOURCE TITLE" -> ``JF``/``JO``, "FULL TEXT LINK" -> ``L2``): ``M3``
-publication type, ``Y1`` year, ``UR`` the embase.com record address, ``U2`` the PUI, ``C5`` the PMID,
-one ``DB`` line per database holding the record, ``U3``/``U4`` entry dates, ``L2`` a DOI link, ``LK``
-a link resolver address, ``A1`` authors, ``M1`` affiliations, ``KW`` Emtree terms, ``N2`` abstract.
+The export (``newformat_samples.EMBASE_RIS``) is written by hand (invented records) following
+Embase.com's RIS layout, as seen in a real Embase.com export (asreview/citation-file-formatting,
+Datasets/RIS/_baseline_embase.ris, commit ecddcce), and as mapped by bibfix's maintainers
+(nealhaddaway/bibfix issue 25: "PUI" -> ``U2``, "MEDLINE PMID" -> ``C5``, "SOURCE TITLE" ->
+``JF``/``JO``, "FULL TEXT LINK" -> ``L2``): ``M3`` publication type, ``Y1`` year, ``UR`` the
+embase.com record address, one ``DB`` line per database holding the record, ``U3``/``U4`` entry
+dates, ``LK`` a link resolver address, ``A1`` authors, ``M1`` affiliations, ``KW`` Emtree terms,
+``N2`` abstract.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from newformat_samples import EMBASE_RIS
 from samples import MEDLINE
 
 from metareview.records.dedup import deduplicate
 from metareview.records.importer import import_file, read_records
 from metareview.review import Review
-
-EMBASE_RIS = """\
-TY  - JOUR
-M3  - Article
-Y1  - 2019
-VL  - 12
-IS  - 3
-SP  - 211
-EP  - 219
-SN  - 1234-5678
-JF  - Journal of depression research
-JO  - J. Depress. Res.
-UR  - https://www.embase.com/search/results?subaction=viewrecord&id=L2001234567&from=export
-U2  - L2001234567
-C5  - 31000001
-DB  - Embase
-DB  - Medline
-U3  - 2019-03-20
-U4  - 2019-03-25
-L2  - http://dx.doi.org/10.1000/JDEP.2019.0042
-DO  - 10.1000/JDEP.2019.0042
-LK  - https://resolver.example.org/link?sid=EMBASE&issn=12345678&id=doi:10.1000%2FJDEP.2019.0042
-A1  - Lindqvist, A.M.
-A1  - O'Brien, K.
-M1  - (Lindqvist A.M.) Department of Psychology, Example University, Uppsala, Sweden
-T1  - Guided internet-delivered cognitive behavioural therapy for depression: a randomised controlled trial in primary care
-LA  - English
-KW  - adult
-KW  - cognitive behavioral therapy
-KW  - depression
-KW  - randomized controlled trial
-N2  - Guided self-help may be as effective as face-to-face therapy.
-ER  - 
-
-TY  - JOUR
-M3  - Conference Abstract
-Y1  - 2021
-VL  - 33
-SN  - 8765-4321
-JF  - European Psychiatry
-JO  - Eur. Psychiatry
-UR  - https://www.embase.com/search/results?subaction=viewrecord&id=L635000111&from=export
-U2  - L635000111
-DB  - Embase
-U4  - 2021-06-01
-L2  - http://dx.doi.org/10.1000/eurpsy.2021.77
-A1  - Nakamura, Y.
-T1  - Smartphone coaching for stress in university students: one-year follow-up
-LA  - English
-KW  - human
-KW  - mobile application
-KW  - psychological well-being
-ER  - 
-"""
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -87,7 +34,9 @@ def test_embase_tags_give_pmid_doi_keywords_and_databases(tmp_path: Path) -> Non
     assert first.source_database == "Embase; Medline"
     assert first.raw["embase_pui"] == "L2001234567"
     assert first.journal == "Journal of depression research"
-    assert first.keywords == ["adult", "cognitive behavioral therapy", "depression", "randomized controlled trial"]
+    assert first.keywords == [
+        "adult", "cognitive behavioral therapy", "depression", "randomized controlled trial"
+    ]
     assert "Article" in first.publication_types
     assert first.authors == ["Lindqvist, A.M.", "O'Brien, K."]
     # an Embase-only conference abstract: no C5 (no PMID), no DO: the DOI comes from the L2 link
@@ -98,7 +47,10 @@ def test_embase_tags_give_pmid_doi_keywords_and_databases(tmp_path: Path) -> Non
 
 def test_c5_of_other_writers_is_not_a_pmid(tmp_path: Path) -> None:
     # EndNote and others use C5 as a free custom field: only an Embase record's C5 is its PMID
-    other = "TY  - JOUR\nTI  - A trial\nPY  - 2020\nC5  - 12345\nDB  - MyLibrary\nUR  - https://example.org/x\nER  - \n"
+    other = (
+        "TY  - JOUR\nTI  - A trial\nPY  - 2020\nC5  - 12345\nDB  - MyLibrary\n"
+        "UR  - https://example.org/x\nER  - \n"
+    )
     (rec,) = read_records(_write(tmp_path, "other.ris", other))
     assert (rec.pmid, rec.source_database) == ("", "MyLibrary")
     assert "embase_pui" not in rec.raw

@@ -62,7 +62,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "articletitle", "ti", "t1", "primarytitle", "documenttitle"),
     "abstract": ("abstract", "ab", "abstractnote", "n2"),
     "authors": ("authors", "author", "au", "authorfullnames", "authorsfullnames", "a1", "fau"),
-    "year": ("year", "publicationyear", "py", "pubyear", "yearpublished", "dp", "date"),
+    "year": ("year", "publicationyear", "publishedyear", "py", "pubyear", "yearpublished", "dp", "date"),
     "journal": (
         "journal",
         "journaltitle",
