@@ -161,6 +161,11 @@ def version() -> None:
 
 def main() -> None:
     """Console-script entry point: project errors become one clear line and exit code 2."""
+    if sys.argv[1:] == ["version"]:
+        # answered before typer runs a command: typer 0.29 builds a pydantic validator for the --help
+        # flag of every command it invokes, which would double this command's start-up
+        print(__version__)
+        return
     try:
         app()
     except MetareviewError as exc:
