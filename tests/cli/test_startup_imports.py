@@ -101,3 +101,20 @@ def test_lazy_attribute_still_resolves() -> None:
     import metareview as mr
 
     assert callable(mr.escalc) and callable(mr.meta)
+
+
+def test_lazy_stats_package_resolves_every_public_name() -> None:
+    # metareview.stats imports a submodule on first use of one of its names (so `meta` pays no
+    # scipy.stats import); every public name must still resolve, to the function even where a
+    # submodule of the same name (meta, robust, fsn ...) was imported first
+    code = (
+        "import types, metareview.stats.baujat, metareview.stats.robust, metareview.stats as s\n"
+        "assert set(s.__all__) == set(s._LAZY), set(s.__all__) ^ set(s._LAZY)\n"
+        "bad = [n for n in s.__all__ if isinstance(getattr(s, n), types.ModuleType)]\n"
+        "from metareview.stats import meta, robust\n"
+        "print(bad, callable(meta), callable(robust))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "True", "True"]
