@@ -5,7 +5,8 @@ both are reported per fit, as wall-clock time and as CPU time (user + system: ou
 process's rusage, R's from ``system.time``), because the shared machine's load moves wall time a lot.
 Writes bench/results/meta_cli.md.
 
-    PYTHONPATH=src .venv/bin/python bench/bench_meta_cli.py [GROUPS] [R_GROUPS]
+    PYTHONPATH=src nice -n 10 .venv/bin/python bench/bench_meta_cli.py [GROUPS] [R_GROUPS] \
+        [--baseline=OLD/src]
 """
 
 from __future__ import annotations
@@ -23,9 +24,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run_cli(src: Path, csv: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of the whole ``metareview meta --by --json`` process with the code in ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONWARNINGS": "ignore"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "from metareview.cli import main; main()", "meta", str(csv), "--yi", "yi",
+         "--vi", "vi", "--by", "g", "--json"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
-    groups = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    r_groups = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
+    args = [a for a in sys.argv[1:] if not a.startswith("--baseline=")]
+    baseline = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--baseline=")), None)
+    groups = int(args[0]) if len(args) > 0 else 50_000
+    r_groups = int(args[1]) if len(args) > 1 else 2_000
     k = 5
     load = os.getloadavg()[0]
     rng = np.random.default_rng(11)
@@ -37,31 +57,8 @@ def main() -> None:
             fh.write("g,yi,vi\n")
             for i in range(groups * k):
                 fh.write(f"g{i // k},{yi[i]:.6f},{vi[i]:.6f}\n")
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from metareview.cli import main; main()",
-                "meta",
-                str(csv),
-                "--yi",
-                "yi",
-                "--vi",
-                "vi",
-                "--by",
-                "g",
-                "--json",
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        ours = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        ours_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        ours, ours_cpu = _run_cli(ROOT / "src", csv)
+        base = _run_cli(Path(baseline), csv) if baseline else None
         script = (
             "suppressMessages(library(metafor)); d <- read.csv(commandArgs(TRUE)[1]);"
             f"d <- d[d$g %in% unique(d$g)[1:{r_groups}], ]; s <- split(d, d$g);"
@@ -85,10 +82,24 @@ def main() -> None:
         f"{1000 * ours_cpu_per:.4f} |",
         f"| metafor rma() loop | {r_groups} | {r_time:.2f} | {1000 * r_per:.4f} | {r_cpu:.2f} | "
         f"{1000 * r_cpu_per:.4f} |",
+        *(
+            [
+                f"| metareview CLI, baseline code | {groups} | {base[0]:.2f} | "
+                f"{1000 * base[0] / groups:.4f} | {base[1]:.2f} | {1000 * base[1] / groups:.4f} |"
+            ]
+            if base
+            else []
+        ),
         "",
         f"Speed-up per fit: **{r_per / ours_per:.0f}x** wall-clock, **{r_cpu_per / ours_cpu_per:.0f}x** CPU "
-        f"time (target 100x). Load average at the start: {load:.1f} "
-        f"on {os.cpu_count()} cores.",
+        f"time (target 100x). Load average at the start: {load:.1f}, at the end: {os.getloadavg()[0]:.1f}, "
+        f"on {os.cpu_count()} cores."
+        + (
+            f" The baseline code (`{baseline}`) in the same run: {r_per / (base[0] / groups):.0f}x wall, "
+            f"{r_cpu_per / (base[1] / groups):.0f}x CPU."
+            if base
+            else ""
+        ),
         "",
     ]
     (ROOT / "bench" / "results" / "meta_cli.md").write_text("\n".join(lines))

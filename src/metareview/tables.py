@@ -312,7 +312,14 @@ def _json_cells(values: NDArray[Any]) -> list[str]:
         return ["true" if v else "false" for v in values.tolist()]
     if np.issubdtype(values.dtype, np.integer):
         return [str(v) for v in values.tolist()]
-    cells = list(map(repr, values.tolist()))  # Python floats: repr is what json.dumps writes
+    uniq, inverse = np.unique(values, return_inverse=True)
+    if len(uniq) < 0.9 * len(values) and not (np.signbit(values) & (values == 0)).any():
+        # many repeated values (tau2 = 0, I^2 = 0, h2 = 1 ...): repr each distinct value once (-0.0,
+        # which np.unique merges with 0.0, never comes here)
+        texts = list(map(repr, uniq.tolist()))
+        cells = [texts[i] for i in inverse.ravel().tolist()]
+    else:
+        cells = list(map(repr, values.tolist()))  # Python floats: repr is what json.dumps writes
     for i in np.flatnonzero(~np.isfinite(values)).tolist():
         cells[i] = "null"
     return cells

@@ -142,3 +142,39 @@ def test_plain_file_with_a_blank_line_falls_back(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_effect_table(path, yi="yi", vi="vi", by="g")
     assert err.value.line == 5 and err.value.field == "vi"
+
+
+def test_json_cells_of_repeated_values_are_json_dumps_text() -> None:
+    from metareview.tables import _json_cells
+
+    rng = np.random.default_rng(5)
+    repeated = np.concatenate([np.zeros(500), np.full(300, 1.0), rng.normal(size=200), [np.nan, np.inf]])
+    rng.shuffle(repeated)
+    expected = [json.dumps(None if not np.isfinite(v) else float(v)) for v in repeated]
+    assert _json_cells(repeated) == expected
+    signed = np.array([0.0, -0.0, 0.0, 0.0, -0.0, 2.5, 2.5, 2.5])  # np.unique merges -0.0 with 0.0
+    assert _json_cells(signed) == ["0.0", "-0.0", "0.0", "0.0", "-0.0", "2.5", "2.5", "2.5"]
+
+
+def test_meta_json_imports_no_scipy_stats(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    path = _write(tmp_path / "effects.csv", 20, quoted=False)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['metareview', 'meta', {str(path)!r}, '--yi', 'yi', '--vi', 'vi', '--by', 'g', "
+        "'--json']\n"
+        "from metareview.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('LOADED=' + ','.join(sorted(m for m in sys.modules if m.startswith(('scipy.stats', "
+        "'pandas', 'sklearn', 'matplotlib')))))\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(src)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)[0]["group"] == "g0"
+    assert out.stderr.rsplit("LOADED=", 1)[1] == ""

@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (vendor export lines are long by nature)
+# ruff: noqa: E501, W291  (vendor export lines are long by nature; RIS ends records with "ER  - ")
 """Hand-written exports of the interop formats, each following its vendor's published field list
 (cited per sample). Two records each: a journal article with every common field, and a sparse one."""
 
@@ -147,3 +147,73 @@ YR: 2019
 ENDNOTE_XML = """<?xml version="1.0" encoding="UTF-8" ?><xml><records><record><database name="My Library.enl" path="My Library.enl">My Library.enl</database><source-app name="EndNote" version="20.0">EndNote</source-app><rec-number>1</rec-number><ref-type name="Journal Article">17</ref-type><contributors><authors><author><style face="normal" font="default" size="100%">Smith, John</style></author><author><style face="normal" font="default" size="100%">Doe, Anna</style></author></authors></contributors><titles><title><style face="normal" font="default" size="100%">Guided internet therapy for </style><style face="italic" font="default" size="100%">depression</style></title><secondary-title><style face="normal" font="default" size="100%">Journal of Affective Disorders</style></secondary-title></titles><periodical><full-title>Journal of Affective Disorders</full-title></periodical><pages><style face="normal" font="default" size="100%">45-67</style></pages><volume>12</volume><number>3</number><keywords><keyword>depression</keyword><keyword>internet</keyword></keywords><dates><year><style face="normal" font="default" size="100%">2020</style></year></dates><accession-num>31234567</accession-num><electronic-resource-num>10.1016/j.jad.2020.01.001</electronic-resource-num><abstract>Human support improves adherence.</abstract><remote-database-name>MEDLINE</remote-database-name><language>eng</language></record>
 <record><rec-number>2</rec-number><ref-type name="Journal Article">17</ref-type><titles><title>Stress apps</title></titles><dates><year>2019</year></dates><urls><related-urls><url>https://doi.org/10.1016/j.chb.2019.106001</url></related-urls></urls></record></records></xml>
 """
+
+# Embase.com RIS (Export > RIS), laid out as a real Embase.com export (asreview/citation-file-formatting,
+# Datasets/RIS/_baseline_embase.ris, commit ecddcce) with the tag meanings reported by bibfix's
+# maintainers (nealhaddaway/bibfix issue 25): M3 publication type, UR embase.com address, U2 PUI, C5
+# MEDLINE PMID, DB one line per database, L2 full-text (DOI) link, A1 authors, M1 affiliations, KW
+# Emtree terms, N2 abstract. Invented records.
+EMBASE_RIS = """\
+TY  - JOUR
+M3  - Article
+Y1  - 2019
+VL  - 12
+IS  - 3
+SP  - 211
+EP  - 219
+SN  - 1234-5678
+JF  - Journal of depression research
+JO  - J. Depress. Res.
+UR  - https://www.embase.com/search/results?subaction=viewrecord&id=L2001234567&from=export
+U2  - L2001234567
+C5  - 31000001
+DB  - Embase
+DB  - Medline
+U3  - 2019-03-20
+U4  - 2019-03-25
+L2  - http://dx.doi.org/10.1000/JDEP.2019.0042
+DO  - 10.1000/JDEP.2019.0042
+LK  - https://resolver.example.org/link?sid=EMBASE&issn=12345678&id=doi:10.1000%2FJDEP.2019.0042
+A1  - Lindqvist, A.M.
+A1  - O'Brien, K.
+M1  - (Lindqvist A.M.) Department of Psychology, Example University, Uppsala, Sweden
+T1  - Guided internet-delivered cognitive behavioural therapy for depression: a randomised controlled trial in primary care
+LA  - English
+KW  - adult
+KW  - cognitive behavioral therapy
+KW  - depression
+KW  - randomized controlled trial
+N2  - Guided self-help may be as effective as face-to-face therapy.
+ER  - 
+
+TY  - JOUR
+M3  - Conference Abstract
+Y1  - 2021
+VL  - 33
+SN  - 8765-4321
+JF  - European Psychiatry
+JO  - Eur. Psychiatry
+UR  - https://www.embase.com/search/results?subaction=viewrecord&id=L635000111&from=export
+U2  - L635000111
+DB  - Embase
+U4  - 2021-06-01
+L2  - http://dx.doi.org/10.1000/eurpsy.2021.77
+A1  - Nakamura, Y.
+T1  - Smartphone coaching for stress in university students: one-year follow-up
+LA  - English
+KW  - human
+KW  - mobile application
+KW  - psychological well-being
+ER  - 
+"""
+
+# Covidence reference export (Export > References, CSV), with the columns of a real export
+# (asreview/citation-file-formatting, Datasets/CSV/_baseline_covidence.csv, commit ecddcce).
+COVIDENCE_CSV = (
+    "Title,Authors,Abstract,Published Year,Published Month,Journal,Volume,Issue,Pages,Accession Number,"
+    "DOI,Ref,Covidence #,Study,Notes,Tags\n"
+    'Guided internet CBT for depression: a meta-analysis,"Smith, J.; Doe, A.",Guided programmes helped.,'
+    '2020,,Journal of Affective Disorders,12,3,45-67,31234567,10.1000/a,,#1,Smith 2020,"",""\n'
+    'Unguided apps for anxiety,"Lee, K.",,2019,,Internet Interventions,8,,,,10.1000/b,,#2,Lee 2019,'
+    '"Exclusion reason: not a quantitative meta-analysis","Awaiting classification"\n'
+)

@@ -31,6 +31,7 @@ MH  - Internet-Based Intervention
 OT  - guided self-help
 AID - 10.1000/JDEP.2019.0042 [doi]
 AID - S0000-0000(19)00042-1 [pii]
+SO  - J Depress Res. 2019 Mar 14;12(3):211-9. doi: 10.1000/JDEP.2019.0042.
 
 PMID- 31000002
 DP  - 2020
@@ -41,6 +42,7 @@ PT  - Journal Article
 TA  - Stress Health
 VI  - 36
 PG  - 45-52
+SO  - Stress Health. 2020;36:45-52.
 """
 
 PUBMED_XML = """\

@@ -95,6 +95,100 @@ def test_medline_complete_file_without_trailing_blank_line_still_reads(tmp_path:
     assert [r.pmid for r in read_records(path)] == ["1", "2"]
 
 
+# A journal citation laid out as PubMed writes every one (PMID, OWN, STAT first; SO last): the layout
+# of the PubMed-format files in biopython's Tests/Medline/pubmed_result1-3.txt (real PubMed output).
+# The record itself is invented.
+PUBMED_CITATION = """\
+PMID- 39000001
+OWN - NLM
+STAT- MEDLINE
+DCOM- 20240110
+IS  - 1234-5678 (Electronic)
+VI  - 7
+IP  - 2
+DP  - 2024 Jan
+TI  - Guided versus unguided internet therapy for panic disorder: a randomised
+      trial.
+PG  - 101-9
+LID - 10.1000/jpd.2024.101 [doi]
+AB  - BACKGROUND: Support may matter. METHODS: 300 adults were randomised.
+      RESULTS: Guidance helped.
+FAU - Rossi, Maria
+AU  - Rossi M
+LA  - eng
+PT  - Journal Article
+TA  - J Panic Dis
+JT  - Journal of panic disorder
+MH  - Panic Disorder/*therapy
+EDAT- 2024/01/05 06:00
+CRDT- 2024/01/05 05:00
+AID - 10.1000/jpd.2024.101 [doi]
+PST - ppublish
+SO  - J Panic Dis. 2024 Jan;7(2):101-9. doi: 10.1000/jpd.2024.101.
+"""
+
+# PubMed's layout of a book chapter (PMID, STAT, DRDT, …, AID [bookaccession]; no OWN, no SO), as in
+# the real GeneReviews export tests/files/marcelis-20301770.nbib of rbturnbull/pybtexnbib. Invented.
+PUBMED_BOOK_CHAPTER = """\
+PMID- 20300001
+STAT- Publisher
+DRDT- 20240101
+CTDT- 20100101
+PB  - University Press, Somewhere
+DP  - 2010
+TI  - A syndrome described.
+BTI - Reviews of Syndromes
+FAU - Ito, Ken
+AU  - Ito K
+LA  - eng
+PT  - Review
+PT  - Book Chapter
+EDAT- 2024/01/01 00:00
+CRDT- 2024/01/01 00:00
+AID - NBK0001 [bookaccession]
+"""
+
+
+def _line_ends(text: str) -> list[int]:
+    return [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+
+@pytest.mark.parametrize("keep", range(1, PUBMED_CITATION.count("\n")))
+def test_medline_single_pubmed_citation_cut_between_two_lines_refused(tmp_path: Path, keep: int) -> None:
+    # The file's only record loses its last lines: cut exactly at a line end (the file still ends
+    # with a newline). PubMed ends every journal citation with SO, so the cut shows.
+    cut = PUBMED_CITATION[: _line_ends(PUBMED_CITATION)[keep - 1]]
+    err = _error(tmp_path / "one.nbib", cut)
+    assert err.line == 1 and err.field in ("SO", "TI"), (keep, err)
+    assert Path(err.file or "") == tmp_path / "one.nbib"
+
+
+def test_medline_single_pubmed_citation_cut_skipped_and_listed(tmp_path: Path) -> None:
+    path = tmp_path / "one.nbib"
+    cut = PUBMED_CITATION[: PUBMED_CITATION.index("MH  -")]
+    path.write_text(PUBMED_BOOK_CHAPTER + "\n" + cut, encoding="utf-8")
+    review = Review.init(tmp_path / "rev")
+    result = import_file(review, path, "PubMed", skip_damaged=True)
+    assert (result.records_in_file, result.added) == (1, 1)
+    assert len(result.skipped) == 1 and "SO" in result.skipped[0] and "one.nbib" in result.skipped[0]
+
+
+def test_medline_complete_single_pubmed_citation_reads(tmp_path: Path) -> None:
+    path = tmp_path / "one.nbib"
+    path.write_text(PUBMED_CITATION, encoding="utf-8")
+    (record,) = read_records(path)
+    assert (record.pmid, record.doi, record.year) == ("39000001", "10.1000/jpd.2024.101", 2024)
+
+
+def test_medline_book_chapter_without_own_and_so_reads(tmp_path: Path) -> None:
+    # PubMed writes book records without OWN and SO: the SO rule must not refuse them.
+    path = tmp_path / "book.nbib"
+    path.write_text(PUBMED_BOOK_CHAPTER + "\n" + PUBMED_CITATION, encoding="utf-8")
+    assert [r.pmid for r in read_records(path)] == ["20300001", "39000001"]
+    path.write_text(PUBMED_BOOK_CHAPTER, encoding="utf-8")
+    assert [r.title for r in read_records(path)] == ["A syndrome described."]
+
+
 # --- BibTeX, RIS, CSV --------------------------------------------------------------------------
 
 
@@ -241,3 +335,85 @@ def test_same_file_imported_concurrently_gives_already_imported(
     second = import_file(review, path, "PsycINFO")
     assert second.already_imported and second.search_id == first.search_id
     assert _counts(review) == (1, first.added)
+
+
+# --- Web of Science, Ovid, Cochrane CENTRAL (issue 11 readers, same promises) -------------------
+
+
+def _wos_record(n: int) -> str:
+    return f"PT J\nAU Smith, J\nTI Trial {n}\nSO J TEST\nPY 2020\nDI 10.1000/w{n}\nER\n\n"
+
+
+def test_wos_record_without_er_refused(tmp_path: Path) -> None:
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\n" + _wos_record(1) + _wos_record(2)
+    cut = text[: text.rindex("ER\n")]  # the last record lost its ER (and the file its EF)
+    err = _error(tmp_path / "cut.txt", cut)
+    assert (err.field, err.line) == ("ER", text[: text.rindex("PT J")].count("\n") + 1)
+    merged = text.replace("ER\n\nPT J", "PT J", 1) + "EF\n"  # a missing ER runs two records together
+    assert _error(tmp_path / "merged.txt", merged).field == "ER"
+
+
+def test_wos_file_without_ef_refused(tmp_path: Path) -> None:
+    # Clarivate ends every plain-text export with EF: without it, records after the last ER may be lost
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\n" + _wos_record(1)
+    err = _error(tmp_path / "noef.txt", text)
+    assert err.field == "EF" and err.line is not None
+    (tmp_path / "ok.txt").write_text(text + "EF\n", encoding="utf-8")
+    assert [r.doi for r in read_records(tmp_path / "ok.txt")] == ["10.1000/w1"]
+
+
+def test_wos_record_without_title_doi_pmid_refused(tmp_path: Path) -> None:
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Smith, J\nPY 2020\nER\n\nEF\n"
+    assert _error(tmp_path / "empty.txt", text).field == "TI"
+
+
+def test_wos_tabbed_short_or_cut_row_refused(tmp_path: Path) -> None:
+    header = "PT\tAU\tTI\tSO\tPY\tDI\n"
+    full = "J\tSmith, J\tTrial 1\tJ TEST\t2020\t10.1000/w1\n"
+    err = _error(tmp_path / "short.txt", header + full + "J\tLee, K\tTrial 2\n")
+    assert (err.line, err.field) == (3, "SO")
+    cut = header + full + "J\tLee, K\tTrial 2\tJ TEST\t2019\t10.1000/w"  # cut inside its last cell
+    assert _error(tmp_path / "cut.txt", cut).line == 3
+
+
+def test_ovid_records_run_together_refused(tmp_path: Path) -> None:
+    text = "<1>\nUI  - 31000001\nTI  - Trial 1\nYR  - 2020\n\n<2>\nUI  - 31000002\nTI  - Trial 2\n"
+    err = _error(tmp_path / "merged.txt", text.replace("\n<2>\n", "\n"))
+    assert (err.field, err.line) == ("UI", 6)
+    assert _error(tmp_path / "cut.txt", text[:-4]).field == "TI"  # cut inside the last line
+
+
+def test_ovid_record_with_only_an_accession_number_refused(tmp_path: Path) -> None:
+    # a PsycInfo accession number (not a PMID) alone does not identify a record: it was stored empty
+    text = "<1>\nDB  - APA PsycInfo\nUI  - 2019-12345-001\nYR  - 2019\n"
+    assert _error(tmp_path / "empty.txt", text).field == "TI"
+
+
+def test_ovid_display_records_run_together_refused(tmp_path: Path) -> None:
+    text = "<1>\nUnique Identifier\n  31000001\nTitle\n  Trial 1\n\n<2>\nUnique Identifier\n  31000002\n"
+    err = _error(tmp_path / "merged.txt", text.replace("<2>\n", ""))
+    assert err.field == "UI"
+
+
+def test_cochrane_truncated_or_run_together_refused(tmp_path: Path) -> None:
+    one = "Record #1 of 2\nID: CN-00000001\nTI: Trial 1\nYR: 2020\n\n"
+    two = "Record #2 of 2\nID: CN-00000002\nTI: Trial 2\nYR: 2019\n"
+    err = _error(tmp_path / "cut.txt", one)  # record 2 of 2 is missing: the download stopped
+    assert err.field == "Record" and "2-2 are missing" in err.message
+    err = _error(tmp_path / "merged.txt", one + two.replace("Record #2 of 2\n", ""))
+    assert (err.field, err.line) == ("ID", 6)
+    assert _error(tmp_path / "inline.txt", one + two[:-3]).field == "YR"  # cut inside the last line
+    (tmp_path / "ok.txt").write_text(one + two, encoding="utf-8")
+    assert [r.title for r in read_records(tmp_path / "ok.txt")] == ["Trial 1", "Trial 2"]
+
+
+def test_interop_damaged_records_skipped_and_listed(tmp_path: Path) -> None:
+    review = Review.init(tmp_path / "rev")
+    path = tmp_path / "cochrane.txt"
+    one = "Record #1 of 3\nID: CN-00000001\nTI: Trial 1\nYR: 2020\n\n"
+    two = "Record #2 of 3\nID: CN-00000002\nYR: 2019\n\n"  # no title, DOI or PMID
+    path.write_text(one + two, encoding="utf-8")  # and record 3 of 3 is missing
+    result = import_file(review, path, "CENTRAL", skip_damaged=True)
+    assert (result.records_in_file, result.added) == (1, 1)
+    assert len(result.skipped) == 2
+    assert "no title, DOI or PMID" in result.skipped[0] and "3-3 are missing" in result.skipped[1]

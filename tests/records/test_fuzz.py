@@ -7,12 +7,10 @@ import io
 from pathlib import Path
 
 import pytest
+from fuzzing import mutated, survives
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import BIBTEX, CSV, MEDLINE, PUBMED_XML, RIS
-
-from metareview.errors import InputError
-from metareview.records.importer import read_records
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEEDS = {"ris": RIS, "medline": MEDLINE, "pubmed-xml": PUBMED_XML, "bibtex": BIBTEX, "csv": CSV}
@@ -24,45 +22,12 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "input"
 
 
-def _survives(path: Path, data: bytes, fmt: str) -> None:
-    path.write_bytes(data)
-    for chosen in (fmt, "auto"):
-        try:
-            for _ in read_records(path, fmt=chosen):
-                pass
-        except InputError:
-            pass
-
-
-@st.composite
-def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
-    data = bytearray(seed)
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "repeat", "newline"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "flip" and data:
-            data[at] = draw(st.integers(0, 255))
-        elif op == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=12))
-        elif op == "delete":
-            del data[at : at + draw(st.integers(1, 40))]
-        elif op == "truncate":
-            del data[at:]
-        elif op == "repeat":
-            data[at:at] = data[at : at + draw(st.integers(1, 80))]
-        else:
-            data[at:at] = draw(
-                st.sampled_from([b"\n", b"\r\n", b"\r", b"  - ", b"{", b"}", b"<", b'"', b"\t"])
-            )
-    return bytes(data)
-
-
 @pytest.mark.parametrize("fmt", list(SEEDS))
 def test_mutated_samples(scratch: Path, fmt: str) -> None:
     @settings(FUZZ, max_examples=80 if fmt == "bibtex" else 150)  # bibtexparser is slow
     @given(data=mutated(SEEDS[fmt].encode("utf-8")))
     def run(data: bytes) -> None:
-        _survives(scratch, data, fmt)
+        survives(scratch, data, fmt)
 
     run()
 
@@ -74,7 +39,7 @@ def test_mutated_real_exports(scratch: Path, shared_data: Path, fmt: str) -> Non
     @settings(FUZZ, max_examples=80)
     @given(data=mutated(seed))
     def run(data: bytes) -> None:
-        _survives(scratch, data, fmt)
+        survives(scratch, data, fmt)
 
     run()
 
@@ -90,7 +55,7 @@ def test_mutated_xlsx(scratch: Path) -> None:
     @settings(FUZZ, max_examples=100)
     @given(data=mutated(buffer.getvalue()))
     def run(data: bytes) -> None:
-        _survives(scratch.with_suffix(".xlsx"), data, "csv")
+        survives(scratch.with_suffix(".xlsx"), data, "csv")
 
     run()
 
@@ -101,7 +66,7 @@ def test_random_bytes(data: bytes, fmt: str) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        _survives(Path(tmp) / "x", data, fmt)
+        survives(Path(tmp) / "x", data, fmt)
 
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -142,4 +107,4 @@ def test_generated_files(fmt: str, records: list[dict[str, str]]) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        _survives(Path(tmp) / "x", _render(fmt, records).encode("utf-8"), fmt)
+        survives(Path(tmp) / "x", _render(fmt, records).encode("utf-8"), fmt)

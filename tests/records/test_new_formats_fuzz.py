@@ -1,6 +1,7 @@
-"""Fuzzing the interop readers (Ovid, EndNote XML, Cochrane CENTRAL, Web of Science) with Hypothesis:
-mutated copies of the hand-written exports, and random bytes. Whatever the bytes, reading either
-yields records or raises InputError (never another exception). Bounded: 120 examples per format."""
+"""Fuzzing the interop readers (Ovid, EndNote XML, Cochrane CENTRAL, Web of Science, Covidence, Embase
+RIS) with Hypothesis: mutated copies of the hand-written exports, and random bytes. Whatever the bytes,
+reading either yields records or raises InputError (never another exception). Bounded: 120 examples
+per format. Structure-aware mutations of the same exports: ``test_fuzz_structure_new_formats.py``."""
 
 from __future__ import annotations
 
@@ -8,70 +9,52 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from fuzzing import mutated, survives
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from newformat_samples import COCHRANE, ENDNOTE_XML, OVID_DISPLAY, OVID_TAGGED, WOS_PLAIN, WOS_TABBED
-
-from metareview.errors import InputError
-from metareview.records.importer import read_records
+from newformat_samples import (
+    COCHRANE,
+    COVIDENCE_CSV,
+    EMBASE_RIS,
+    ENDNOTE_XML,
+    OVID_DISPLAY,
+    OVID_TAGGED,
+    WOS_PLAIN,
+    WOS_TABBED,
+)
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# seed name -> (export, reader)
 SEEDS = {
-    "wos": WOS_PLAIN,
-    "wos-tabbed": WOS_TABBED,
-    "ovid": OVID_TAGGED,
-    "ovid-display": OVID_DISPLAY,
-    "cochrane": COCHRANE,
-    "endnote-xml": ENDNOTE_XML,
+    "wos": (WOS_PLAIN, "wos"),
+    "wos-tabbed": (WOS_TABBED, "wos"),
+    "ovid": (OVID_TAGGED, "ovid"),
+    "ovid-display": (OVID_DISPLAY, "ovid"),
+    "cochrane": (COCHRANE, "cochrane"),
+    "endnote-xml": (ENDNOTE_XML, "endnote-xml"),
+    "covidence": (COVIDENCE_CSV, "covidence"),
+    "embase-ris": (EMBASE_RIS, "ris"),
 }
 
 
 def _survives(data: bytes, fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "x.txt"
-        path.write_bytes(data)
-        for chosen in (fmt.split("-tabbed")[0].split("-display")[0], "auto"):
-            try:
-                for _ in read_records(path, fmt=chosen):
-                    pass
-            except InputError:
-                pass
-
-
-@st.composite
-def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
-    data = bytearray(seed)
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "repeat", "newline"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "flip" and data:
-            data[at] = draw(st.integers(0, 255))
-        elif op == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=12))
-        elif op == "delete":
-            del data[at : at + draw(st.integers(1, 40))]
-        elif op == "truncate":
-            del data[at:]
-        elif op == "repeat":
-            data[at:at] = data[at : at + draw(st.integers(1, 80))]
-        else:
-            data[at:at] = draw(
-                st.sampled_from([b"\n", b"\r\n", b"   ", b"  - ", b": ", b"<1>\n", b"ER\n", b"<", b"\t"])
-            )
-    return bytes(data)
+        survives(Path(tmp) / "x.txt", data, fmt)
 
 
 @pytest.mark.parametrize("fmt", list(SEEDS))
 def test_mutated_exports(fmt: str) -> None:
+    text, reader = SEEDS[fmt]
+
     @FUZZ
-    @given(data=mutated(SEEDS[fmt].encode("utf-8")))
+    @given(data=mutated(text.encode("utf-8")))
     def run(data: bytes) -> None:
-        _survives(data, fmt)
+        _survives(data, reader)
 
     run()
 
 
 @FUZZ
-@given(st.binary(max_size=300), st.sampled_from(["wos", "ovid", "cochrane", "endnote-xml"]))
+@given(st.binary(max_size=300), st.sampled_from(["wos", "ovid", "cochrane", "endnote-xml", "covidence"]))
 def test_random_bytes(data: bytes, fmt: str) -> None:
     _survives(data, fmt)

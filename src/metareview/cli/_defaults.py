@@ -6,7 +6,8 @@ from __future__ import annotations
 
 # metareview.records.detect.FORMATS (plus the interop formats read by ``metareview import``)
 RECORD_FORMATS = (
-    "auto", "ris", "medline", "pubmed-xml", "bibtex", "csv", "endnote-xml", "ovid", "wos", "cochrane"
+    "auto", "ris", "medline", "pubmed-xml", "bibtex", "csv", "endnote-xml", "ovid", "wos", "cochrane",
+    "covidence",
 )
 # metareview.records.export.EXPORT_FORMATS
 EXPORT_FORMATS = ("csv", "ris", "xlsx")

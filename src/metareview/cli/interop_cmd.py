@@ -44,9 +44,16 @@ def import_decisions_cmd(
     reviewer: str = typer.Option(..., "--reviewer", help="Whose votes these are (e.g. asreview, rayyan)."),
     stage: str | None = typer.Option(None, "--stage", help="title_abstract (default) or full_text."),
     decision: str | None = typer.Option(
+        None, "--decision", help="Decision of every row of a file without one (a list of one stage)."
+    ),
+    covidence_list: str | None = typer.Option(
         None,
-        "--decision",
-        help="Decision of every row of a file without one (e.g. Covidence's 'included' list).",
+        "--covidence-list",
+        help="Which Covidence list the export is (screen, irrelevant, select, included, excluded); "
+        "default: from Covidence's file name.",
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Full-text exclusion reason of a Covidence 'excluded' list's rows."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the match report as JSON."),
     review_dir: Path = ReviewDir,
@@ -57,7 +64,13 @@ def import_decisions_cmd(
     from metareview.review import Review
 
     report = import_decisions(
-        Review.open(review_dir, db), file, reviewer=reviewer, stage=stage, decision=decision
+        Review.open(review_dir, db),
+        file,
+        reviewer=reviewer,
+        stage=stage,
+        decision=decision,
+        covidence_list=covidence_list,
+        reason=reason,
     )
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
 

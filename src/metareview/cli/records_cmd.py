@@ -12,6 +12,7 @@ from rich.console import Console
 
 from metareview.cli._defaults import DEDUP_THRESHOLD, EXPORT_FORMATS
 from metareview.cli._defaults import RECORD_FORMATS as FORMATS
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
 
 console = Console(soft_wrap=True)
 
@@ -45,6 +46,8 @@ def import_(
     skip_damaged: bool = typer.Option(
         False, "--skip-damaged", help="Import the rest of a file with damaged records; list each one skipped."
     ),
+    quiet: bool = Quiet,
+    as_json: bool = AsJson,
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
@@ -52,18 +55,14 @@ def import_(
     from metareview.records.importer import import_file
     from metareview.review import Review
     review = Review.open(review_dir, db)
-    _say(
-        import_file(
-            review,
-            file,
-            database,
-            fmt=fmt,
-            searched=searched,
-            query=query,
-            progress=True,
-            skip_damaged=skip_damaged,
+    with shown(quiet or as_json):
+        result = import_file(
+            review, file, database, fmt=fmt, searched=searched, query=query, skip_damaged=skip_damaged
         )
-    )
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        _say(result)
 
 
 def dedup(
@@ -75,6 +74,8 @@ def dedup(
     reject: list[int] = typer.Option([], "--reject", help="Pair id to reject (repeatable)."),
     undo: list[int] = typer.Option([], "--undo", help="Cluster id to dissolve (repeatable)."),
     reset: bool = typer.Option(False, "--reset", help="Dissolve every duplicate cluster."),
+    quiet: bool = Quiet,
+    as_json: bool = AsJson,
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:
@@ -96,7 +97,12 @@ def dedup(
         _say(f"pair {pair} rejected")
     if undo or confirm or reject:
         return
-    _say(dedup_api.deduplicate(review, threshold=threshold))
+    with shown(quiet or as_json):
+        result = dedup_api.deduplicate(review, threshold=threshold)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    _say(result)
     if review_pairs:
         for view in dedup_api.uncertain_pairs(review):
             _say(view)

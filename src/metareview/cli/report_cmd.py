@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
+
 _EFFECTS_HELP = ("CSV of primary-study effects to re-pool (outcome, trial, guidance = guided|unguided, yi, "
                  "vi; optional study, n_arm1, n_arm2, instrument, arm2)")
 
@@ -32,6 +34,8 @@ def register(app: typer.Typer) -> None:
             help="moderator declared in protocol.toml for the evidence map (default: the first categorical) "
                  "and, when report.toml pools findings, for the subgroups of their forest plots")
         ] = None,
+        quiet: bool = Quiet,
+        as_json: bool = AsJson,
     ) -> None:
         """Write the review's report: a self-contained HTML page, the same as a Word document (report.docx),
         every table as CSV/XLSX and every figure as SVG, PDF and 300-dpi PNG.
@@ -43,13 +47,19 @@ def register(app: typer.Typer) -> None:
         """
         from metareview.report.review_report import write_review_report
 
-        files = write_review_report(review, out=out, effects=effects, db=db, by=by)
+        with shown(quiet or as_json):
+            files = write_review_report(review, out=out, effects=effects, db=db, by=by)
+        from metareview.report.versions import keep_build
+
+        kept = keep_build(review, files.html.parent, effects=effects, db=db, diff=diff)
+        if as_json:
+            echo_json({"html": files.html, "docx": files.docx, "workbook": files.tables.workbook,
+                       "csv": files.tables.csv, "figures": files.figures, "version": str(kept)})
+            return
         typer.echo(f"report: {files.html}")
         if files.docx is not None:
             typer.echo(f"word: {files.docx}")
         typer.echo(f"tables: {files.tables.workbook} (+ {len(files.tables.csv)} CSV files)")
         typer.echo(f"figures: {len(files.figures)} files (SVG, PDF, 300-dpi PNG) in "
                    f"{files.html.parent / 'figures'}")
-        from metareview.report.versions import keep_build
-
-        typer.echo(keep_build(review, files.html.parent, effects=effects, db=db, diff=diff))
+        typer.echo(kept)

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from metareview.cli._defaults import DEFAULT_MODEL, TITLE_ABSTRACT
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
 from metareview.errors import InputError
 
-console = Console(soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.text import Text
+
+
+def _console() -> Any:
+    """A rich console, made (and rich imported) only by the commands that print highlighted text."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
 screen_app = typer.Typer(no_args_is_help=True, help="Screen records: next, decide, resolve, import, status.")
 
 ReviewDir = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml).")
@@ -27,7 +35,7 @@ Stage = typer.Option(TITLE_ABSTRACT, "--stage", help="title_abstract or full_tex
 
 
 def _say(text: object) -> None:
-    console.print(str(text), markup=False, highlight=False)
+    typer.echo(str(text))
 
 
 def _reviewer(name: str | None) -> str:
@@ -39,6 +47,8 @@ def _reviewer(name: str | None) -> str:
 
 
 def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
+    from rich.text import Text
+
     from metareview.screening.highlight import keyword_spans
 
     out = Text(text)
@@ -67,6 +77,7 @@ def next_(
     kw = review.protocol.screening.keywords
     how = f"ranked first by {nxt.model}" if nxt.trained else "import order (ranker not trained yet)"
     _say(f"record {nxt.record_id}  ({stage}; {how}; {nxt.remaining} left for you)")
+    console = _console()
     console.print(_highlighted(nxt.title, kw.include, kw.exclude), style="bold")
     console.print(_highlighted(nxt.abstract, kw.include, kw.exclude))
 
@@ -249,11 +260,17 @@ def simulate(
         1, "--prior", help="Relevant and irrelevant records known at the start (each)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Folder for recall_curve.png/.csv and metrics.csv."),
+    quiet: bool = Quiet,
+    as_json: bool = AsJson,
 ) -> None:
     """Replay screening with the labels as oracle: recall curve, WSS@95/100, ATD, RRF@10, stopping point."""
     from metareview.screening.simulate import simulate_file
 
-    result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
+    with shown(quiet or as_json):
+        result = simulate_file(file, label, model=model, seeds=seeds, prior=prior, out=out)
+    if as_json:
+        echo_json(result.to_dict())
+        return
     _say(result)
     if out is not None:
         _say(f"wrote {out / 'recall_curve.png'}, {out / 'recall_curve.csv'}, {out / 'metrics.csv'}")

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from metareview.cells import neutralise_frame
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
 from metareview.errors import InputError
 from metareview.filemodes import make_dir, restrict
 
@@ -58,6 +59,8 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(0, "--workers", help="Run on a local Dask cluster of N processes."),
         scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
         out: Path | None = typer.Option(None, "--out", help="Folder for summary.csv and plot.png."),
+        quiet: bool = Quiet,
+        as_json: bool = AsJson,
     ) -> None:
         """Simulation study of meta-analytic methods: bias, RMSE, coverage and width per condition."""
         from metareview.simulation import Condition, run_study
@@ -84,19 +87,24 @@ def register(app: typer.Typer) -> None:
             "seed": seed,
             "chunk": chunk,
         }
-        if workers or scheduler:
-            from metareview.simulation.distributed import cluster_client
+        with shown(quiet or as_json):
+            if workers or scheduler:
+                from metareview.simulation.distributed import cluster_client
 
-            with cluster_client(scheduler, n_workers=workers or 2) as client:
-                study = run_study(conditions, client=client, **kwargs)  # type: ignore[arg-type]
-        else:
-            study = run_study(conditions, **kwargs)  # type: ignore[arg-type]
-        console.print(str(study), markup=False, highlight=False)
+                with cluster_client(scheduler, n_workers=workers or 2) as client:
+                    study = run_study(conditions, client=client, **kwargs)  # type: ignore[arg-type]
+            else:
+                study = run_study(conditions, **kwargs)  # type: ignore[arg-type]
+        if not as_json:
+            console.print(str(study), markup=False, highlight=False)
         if out is not None:
             make_dir(out)
             neutralise_frame(study.summary()).to_csv(out / "summary.csv", index=False)
             restrict(out / "summary.csv")
             study.plot(out / "plot.png")
-            console.print(
-                f"written: {out / 'summary.csv'}, {out / 'plot.png'}", markup=False, highlight=False
-            )
+            if not as_json:
+                console.print(
+                    f"written: {out / 'summary.csv'}, {out / 'plot.png'}", markup=False, highlight=False
+                )
+        if as_json:
+            echo_json(study.to_dict())

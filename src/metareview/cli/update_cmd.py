@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from metareview.cli._progress import AsJson, Quiet, echo_json, shown
 from metareview.errors import InputError
 
 console = Console(soft_wrap=True)
@@ -34,6 +35,8 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("auto", "--format", help="Format of the files (default: detected)."),
         actor: str = typer.Option("", "--actor", help="Who runs the update (recorded with the batch)."),
         note: str | None = typer.Option(None, "--note", help="A note kept with the batch."),
+        quiet: bool = Quiet,
+        as_json: bool = AsJson,
         review_dir: Path = typer.Option(Path("."), "--review", help="Review folder (holds protocol.toml)."),
         db: str | None = typer.Option(None, "--db", help="Store URL (default: review.sqlite in the folder)."),
     ) -> None:
@@ -54,9 +57,12 @@ def register(app: typer.Typer) -> None:
             for i, (f, d, s) in enumerate(zip(files, database, dates, strict=True))
         ]
         review = Review.open(review_dir, db)
-        console.print(
-            str(update_review(review, sources, actor=actor, note=note)), markup=False, highlight=False
-        )
+        with shown(quiet or as_json):
+            result = update_review(review, sources, actor=actor, note=note)
+        if as_json:
+            echo_json(result.to_dict())
+        else:
+            console.print(str(result), markup=False, highlight=False)
 
     @app.command("prisma-update")
     def prisma_update(

@@ -11,10 +11,24 @@ shows them in the record's notes.
 **In** (:func:`import_decisions`): a CSV/XLSX with a ``decision`` column (include/exclude/maybe, or
 ``1``/``0``, ``included``/``excluded``), a Rayyan CSV export (votes per Rayyan reviewer parsed from its
 ``notes`` column, stored as ``<reviewer>:<Rayyan name>``; labels and exclusion reasons kept as the
-vote's note) or a RIS file with ASReview labels in ``N1``; each row is matched
+vote's note), a Covidence reference export (see below) or a RIS file with ASReview labels in ``N1``;
+each row is matched
 to a record by DOI, else PMID, else normalised title + year (``record_id`` when the file has it). What
 matched, what did not and why is reported; the votes are written in one transaction by
 :func:`metareview.screening.decisions.import_decisions` (any bad vote leaves the store unchanged).
+
+**Covidence** exports references one list at a time (*Export > References*, CSV), in files named
+``review_<review>_<list>_csv_<timestamp>.csv`` with a ``Covidence #`` column and no decision column:
+the list *is* the team's decision (:data:`COVIDENCE_LISTS`). ``irrelevant``: excluded at
+title/abstract; ``select`` (the "Full text review" list): included at title/abstract; ``included``
+and ``excluded``: included at title/abstract, then included or excluded at full text (two votes per
+study). The list is read from the file name, or given (``covidence_list=``; ``--covidence-list``).
+A full-text exclusion takes its reason from an ``Exclusion Reason`` column or an ``Exclusion reason:
+…`` line of ``Notes`` when the file has one, else from ``reason=`` (it must be one of the protocol's
+full-text reasons). Covidence's ``Tags`` and ``Notes`` become the vote's note, with its
+``Covidence #``. The votes are ``reviewer``'s: Covidence exports the team's final decisions, not
+each screener's votes, so a screening finished in Covidence comes in completely under
+``reviewers_per_record = 1``; with 2, each study still needs a second vote.
 
 Example::
 
@@ -59,6 +73,24 @@ _DECISION_WORDS = {
     "irrelevant": "exclude",
     "maybe": "maybe",
 }
+
+
+# Covidence list (as in its export file names) -> the votes it stands for, (stage, decision) in order
+COVIDENCE_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "screen": (),
+    "irrelevant": (("title_abstract", "exclude"),),
+    "select": (("title_abstract", "include"),),
+    "included": (("title_abstract", "include"), ("full_text", "include")),
+    "excluded": (("title_abstract", "include"), ("full_text", "exclude")),
+}
+_COVIDENCE_FILE = re.compile(r"_(" + "|".join(COVIDENCE_LISTS) + r")_csv_\d*", re.IGNORECASE)
+_COVIDENCE_REASON = re.compile(r"exclusion reason:\s*([^\n;|]+)", re.IGNORECASE)
+
+
+def covidence_list_of(path: str | Path) -> str | None:
+    """The Covidence list a reference export holds, from its file name (``review_1_excluded_csv_…``)."""
+    match = _COVIDENCE_FILE.search(Path(path).name)
+    return match.group(1).lower() if match else None
 
 
 def decisions_frame(review: Review, reviewer: str | None = None) -> Any:
@@ -190,7 +222,12 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _rows(path: Path, default_decision: str | None = None) -> list[tuple[int, dict[str, str]]]:
+def _rows(
+    path: Path,
+    default_decision: str | None = None,
+    covidence_list: str | None = None,
+    reason: str | None = None,
+) -> list[tuple[int, dict[str, str]]]:
     """(line, row) with lower-case keys ``record_id, doi, pmid, title, year, decision, reason, note``."""
     suffix = path.suffix.lower()
     from metareview.records.encoding import decode_head, inspect_file
@@ -218,6 +255,8 @@ def _rows(path: Path, default_decision: str | None = None) -> list[tuple[int, di
         "published year": "year",
     }
     df = df.rename(columns={k: v for k, v in aliases.items() if k in df.columns and v not in df.columns})
+    if "covidence #" in df.columns and "decision" not in df.columns and default_decision is None:
+        return _covidence_rows(df, path, covidence_list, reason)
     if "decision" not in df.columns and "note" in df.columns:
         if df["note"].str.contains("RAYYAN-INCLUSION", regex=False).any():
             return _rayyan_rows(df)
@@ -264,6 +303,52 @@ def _rayyan_rows(df: Any) -> list[tuple[int, dict[str, str]]]:
             out.append((i + 2, {**base, "decision": ""}))
         for name, decision in votes.items():
             out.append((i + 2, {**base, "decision": decision, "note": note, "rayyan_reviewer": name}))
+    return out
+
+
+def _covidence_rows(
+    df: Any, path: Path, covidence_list: str | None, reason: str | None
+) -> list[tuple[int, dict[str, str]]]:
+    """One row per vote a Covidence list stands for (module doc), with its stage."""
+    chosen = (covidence_list or covidence_list_of(path) or "").strip().lower()
+    if chosen not in COVIDENCE_LISTS:
+        raise InputError(
+            f"a Covidence export: which list is it ({', '.join(COVIDENCE_LISTS)})? The file name does "
+            "not say (Covidence names it review_<n>_<list>_csv_<time>.csv): give the list "
+            "(--covidence-list)",
+            file=path,
+            field="covidence_list",
+        )
+    out: list[tuple[int, dict[str, str]]] = []
+    for i, row in enumerate(df.to_dict("records")):
+        cells = {str(k): str(v).strip() for k, v in row.items()}
+        accession = cells.get("accession number", "")
+        notes = cells.get("note", "")
+        found = _COVIDENCE_REASON.search(notes)
+        own_reason = cells.get("exclusion reason", "") or (found.group(1).strip() if found else "")
+        note = "; ".join(
+            part
+            for part in (
+                f"Covidence {cells.get('covidence #', '')}".strip(),
+                f"tags: {cells['tags']}" if cells.get("tags") else "",
+                f"notes: {notes}" if notes else "",
+            )
+            if part and part != "Covidence"
+        )
+        base = {
+            "doi": cells.get("doi", ""),
+            "pmid": accession if accession.isdigit() and len(accession) <= 8 else "",
+            "title": cells.get("title", ""),
+            "year": cells.get("year", ""),
+            "note": note,
+            "covidence_list": chosen,
+        }
+        votes = COVIDENCE_LISTS[chosen]
+        if not votes:
+            out.append((i + 2, {**base, "decision": ""}))
+        for stage, decision in votes:
+            why = (own_reason or reason or "") if decision == "exclude" and stage == "full_text" else ""
+            out.append((i + 2, {**base, "stage": stage, "decision": decision, "reason": why}))
     return out
 
 
@@ -362,11 +447,15 @@ def import_decisions(
     reviewer: str,
     stage: str | None = None,
     decision: str | None = None,
+    covidence_list: str | None = None,
+    reason: str | None = None,
 ) -> ImportReport:
     """Import the decisions in ``path`` as ``reviewer``'s votes (at ``stage``, default title/abstract,
     or the file's ``stage`` column), matching rows to records (see module doc). ``decision`` is the
     decision of every row of a file without a decision column (a per-stage list such as Covidence's
-    export of the studies included or excluded at a stage). One transaction:
+    export of the studies included or excluded at a stage). A Covidence export's list (module doc)
+    comes from its file name or ``covidence_list``, and sets the stages; ``reason`` is the full-text
+    exclusion reason of its rows that carry none. One transaction:
     a bad vote raises InputError naming the file's line and nothing is written."""
     from metareview.screening import decisions as sd
     from metareview.screening.stages import TITLE_ABSTRACT
@@ -374,7 +463,11 @@ def import_decisions(
     path = Path(path)
     if not reviewer.strip():
         raise InputError("a reviewer name is required", field="reviewer")
-    rows = _rows(path, decision)
+    rows = _rows(path, decision, covidence_list, reason)
+    if stage and any(row.get("covidence_list") for _, row in rows):
+        raise InputError(
+            "a Covidence list sets the stages of its votes: leave out the stage", file=path, field="stage"
+        )
     by_doi, by_pmid, by_title, ids = _index(review)
     report = ImportReport(str(path))
     votes: list[tuple[int, dict[str, str]]] = []

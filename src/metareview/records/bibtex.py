@@ -1,7 +1,8 @@
 """BibTeX reader (Zotero, JabRef, Mendeley, EndNote exports) on bibtexparser 1.x.
 
-The entry structure (``@type{key, ...}`` with balanced braces) is checked first so a broken entry is
-reported with its line; bibtexparser then parses the text. LaTeX accents become Unicode. Example::
+The entry structure (``@type{key, ...}`` with balanced braces) is checked line by line so a broken
+entry is reported with its line; bibtexparser then parses each entry's text as it comes (streamed: one
+entry in memory at a time; ``@string`` macros carry over). LaTeX accents become Unicode. Example::
 
     from metareview.records import bibtex
     records = list(bibtex.read(path, inspect_file(path)))
@@ -48,25 +49,33 @@ MAX_ENTRY_CHARS = 16 * 1024 * 1024
 
 
 def read(path: Path, info: FileInfo) -> Iterator[Record]:
-    """Yield the entries of a BibTeX file; an unbalanced or unparsable entry raises InputError."""
+    """Yield the entries of a BibTeX file; an unbalanced or unparsable entry raises InputError.
+
+    Streamed: the text from one entry's ``@`` line to the next one's is handed to bibtexparser on its
+    own (one parser for the file, so ``@string`` macros carry over), so memory holds one entry."""
     assert info.encoding is not None
-    lines: list[str] = []
-    starts: list[int] = []
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    parser.expect_multiple_parse = True
+    chunk: list[str] = []
+    chunk_line = 1
+    starts: list[int] = []  # non-special entries opened in the chunk
     depth, open_line, entry_chars = 0, 0, 0
     for number, line in numbered_lines(path, info.encoding):
-        lines.append(line)
         match = _ENTRY.match(line)
         if match is not None and depth == 0:
+            yield from _parse_chunk(parser, chunk, chunk_line, starts, path)
+            chunk, chunk_line, starts = [], number, []
             open_line, entry_chars = number, 0
             if match.group(1).lower() not in _SPECIAL:
                 starts.append(number)
-        elif depth == 0 and line.lstrip().startswith("@"):
+        chunk.append(line)
+        if match is None and depth == 0 and line.lstrip().startswith("@"):
             damaged(
                 InputError(
                     "damaged entry header (expected '@type{key,')", file=path, line=number, field="ENTRYTYPE"
                 )
             )
-            lines[-1] = ""  # skipped: the entry's body is left for bibtexparser to ignore
+            chunk[-1] = ""  # skipped: the entry's body is left for bibtexparser to ignore
         for brace in _BRACES.findall(line):
             depth += 1 if brace == "{" else -1
             if depth < 0:
@@ -87,13 +96,22 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
             file=path,
             line=open_line,
         )
-    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    yield from _parse_chunk(parser, chunk, chunk_line, starts, path)
+
+
+def _parse_chunk(
+    parser: BibTexParser, chunk: list[str], first_line: int, starts: list[int], path: Path
+) -> Iterator[Record]:
+    """The records of one entry's text (with any text before the next entry)."""
+    if not any(line.strip() for line in chunk):
+        return
     try:
-        entries = parser.parse("\n".join(lines), partial=False).entries
+        entries = list(parser.parse("\n".join(chunk), partial=False).entries)
     except Exception as exc:  # noqa: BLE001 - bibtexparser raises assorted pyparsing/Value errors
-        raise InputError(f"BibTeX parse error: {exc}", file=path) from None
+        raise InputError(f"BibTeX parse error: {exc}", file=path, line=first_line) from None
+    parser.bib_database.entries.clear()  # taken: the parser keeps only the @string macros
     if len(entries) != len(starts):
-        missing = starts[len(entries)] if len(entries) < len(starts) else None
+        missing = starts[len(entries)] if len(entries) < len(starts) else first_line
         raise InputError(
             f"{len(starts)} entries found but only {len(entries)} could be parsed", file=path, line=missing
         )

@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
 from metareview.errors import InputError
+from metareview.progress import track
 from metareview.records.model import RECORD_FIELDS, first_author_key, fold
 from metareview.review import Review
 from metareview.store import records_repo as repo
@@ -165,9 +166,11 @@ def candidate_pairs(p: Prepared, floor: float = DEFAULT_REVIEW_FLOOR) -> set[tup
         if p.authors[i] and p.pages[i]:
             blocks[f"a{p.authors[i]}|{p.years[i]}|{p.pages[i]}"].append(i)
     out: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
+    shared = [members for members in blocks.values() if len(members) > 1]
+    bar = track("deduplicating: finding candidate pairs", len(shared), "blocks")
+    for n, members in enumerate(shared, start=1):
+        if n % 500 == 0:
+            bar.update(n)
         if len(members) <= _BIG_BLOCK:
             out.update(combinations(members, 2))
             continue
@@ -180,6 +183,7 @@ def candidate_pairs(p: Prepared, floor: float = DEFAULT_REVIEW_FLOOR) -> set[tup
         )
         for a, b in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
             out.add((members[a], members[b]))
+    bar.finish()
     return out
 
 
@@ -199,13 +203,18 @@ def find_duplicates(
     p = prepare(rows)
     sure: list[tuple[int, int, str]] = []
     unsure: list[tuple[int, int, float]] = []
-    for i, j in sorted(candidate_pairs(p, floor)):
+    pairs = sorted(candidate_pairs(p, floor))
+    bar = track("deduplicating: comparing candidate pairs", len(pairs), "pairs")
+    for n, (i, j) in enumerate(pairs, start=1):
+        if n % 1000 == 0:
+            bar.update(n)
         kind, score = classify(p, i, j, threshold, floor)
         a, b = sorted((p.ids[i], p.ids[j]))
         if kind in ("exact", "fuzzy"):
             sure.append((a, b, kind))
         elif kind == "uncertain":
             unsure.append((a, b, round(score, 4)))
+    bar.finish()
     return sure, unsure
 
 

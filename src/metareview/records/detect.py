@@ -16,6 +16,7 @@ from metareview.errors import InputError
 from metareview.records import (
     bibtex,
     cochrane_central,
+    covidence,
     endnote_xml,
     medline,
     ovid,
@@ -39,6 +40,7 @@ READERS: dict[str, Reader] = {
     "ovid": ovid.read,
     "wos": wos.read,
     "cochrane": cochrane_central.read,
+    "covidence": covidence.read,
 }
 FORMATS = ("auto", *READERS)
 
@@ -82,6 +84,8 @@ def detect_format(path: Path, info: FileInfo) -> str:
     if _MEDLINE.search(text):
         return "medline"
     first_line = start.split("\n", 1)[0]
+    if covidence.looks_like(first_line):
+        return "covidence"
     if any(sep in first_line for sep in ("\t", ",", ";")):
         return "csv"
     by_extension = _EXTENSIONS.get(path.suffix.lower())

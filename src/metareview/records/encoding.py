@@ -17,6 +17,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,8 @@ class FileInfo:
     encoding: str | None
     head: bytes
     warnings: list[str] = field(default_factory=list)
+    lines: int = 0
+    """Line ends (``\\n``) in the file: with :func:`counting_lines`, how far a reader has come."""
 
 
 def inspect_file(path: Path) -> FileInfo:
@@ -95,7 +99,7 @@ def inspect_file(path: Path) -> FileInfo:
         encoding = "latin-1"
         warnings.append(f"{path.name}: not valid UTF-8; read as latin-1 (check accented characters)")
     encoding = encoding or "utf-8"
-    return FileInfo(digest.hexdigest(), size, encoding, head[:4096], warnings)
+    return FileInfo(digest.hexdigest(), size, encoding, head[:4096], warnings, lines_before)
 
 
 def _sniff_binary(path: Path, head: bytes) -> None:
@@ -137,11 +141,43 @@ def decode_head(info: FileInfo) -> str:
     return info.head.decode(info.encoding, errors="ignore")
 
 
+class LinesRead:
+    """The number of the last line a reader has read (see :func:`counting_lines`)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+_LINES: ContextVar[LinesRead | None] = ContextVar("metareview_lines_read", default=None)
+
+
+@contextmanager
+def counting_lines() -> Iterator[LinesRead]:
+    """Inside the block, the text readers (:func:`numbered_lines`, CSV) keep ``count`` at the number of
+    the last line read, so a caller can tell how far through the file they are (progress)."""
+    probe = LinesRead()
+    token = _LINES.set(probe)
+    try:
+        yield probe
+    finally:
+        _LINES.reset(token)
+
+
+def lines_probe() -> LinesRead | None:
+    """The counter of the enclosing :func:`counting_lines` block, if any (for readers to update)."""
+    return _LINES.get()
+
+
 def numbered_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` without the line end; control characters raise InputError."""
+    probe = _LINES.get()
     with path.open(encoding=encoding, newline=None) as fh:
         try:
             for number, line in enumerate(fh, start=1):
+                if probe is not None:
+                    probe.count = number
                 line = line.rstrip("\n")
                 bad = _CONTROL.search(line)
                 if bad is not None:

@@ -19,22 +19,25 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import IntegrityError
 
 from metareview.errors import InputError
+from metareview.progress import Hook, track
 from metareview.records import table_reader
 from metareview.records.damage import collecting
 from metareview.records.detect import FORMATS, READERS, detect_format
-from metareview.records.encoding import inspect_file
+from metareview.records.encoding import counting_lines, inspect_file
 from metareview.records.model import Record, identity_key
 from metareview.review import Review
 from metareview.store import records_repo as repo
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 BATCH_SIZE = 5000
+PROGRESS_EVERY = 200  # records between two progress updates (the tracker throttles further by time)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class ImportResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame."""
+        import pandas as pd
+
         return pd.DataFrame([self.to_dict()])
 
     def __str__(self) -> str:
@@ -115,7 +120,7 @@ def import_file(
     searched: str | date | None = None,
     query: str | None = None,
     mapping: Mapping[str, str] | None = None,
-    progress: bool = False,
+    progress: Hook | None = None,
     skip_damaged: bool = False,
 ) -> ImportResult:
     """Import one export file as a search of ``database`` in a single transaction.
@@ -126,6 +131,9 @@ def import_file(
     the store unchanged. With ``skip_damaged=True`` damaged records (see each reader's docstring) are
     left out and listed in ``ImportResult.skipped`` (file, line, reason) instead. Several processes
     importing the same file at once: one imports it, the others get ``already_imported``.
+
+    Progress (records read, and for text files an estimate of the total from the share of lines
+    read) goes to ``progress``, else to the hook of an enclosing :func:`metareview.progress.reporting`.
     """
     path = Path(path)
     if not database.strip():
@@ -166,7 +174,7 @@ def _import(
     read: Any,
     searched_on: date | None,
     query: str | None,
-    progress: bool,
+    progress: Hook | None,
     skip_damaged: bool,
 ) -> ImportResult:
     with review.session() as session, _damage_mode(skip_damaged) as skipped:
@@ -195,10 +203,12 @@ def _import(
         known = repo.identity_keys(session, database)
         total = added = 0
         batch: list[Record] = []
-        with _progress(progress, path.name) as tick:
+        with track(f"importing {path.name}", None, "records", progress) as bar, counting_lines() as lines:
             for rec in read(path, info):
                 _check_record(rec, path, total + 1)
                 total += 1
+                if total % PROGRESS_EVERY == 0:
+                    bar.update(total, _estimate(total, lines.count, info.lines))
                 if known and identity_key(rec) in known:
                     continue
                 batch.append(rec)
@@ -206,10 +216,9 @@ def _import(
                     repo.insert_records(session, search.id, added, batch)
                     added += len(batch)
                     batch = []
-                    tick(total)
             repo.insert_records(session, search.id, added, batch)
             added += len(batch)
-            tick(total)
+            bar.update(total, total)
         if total == 0:
             raise InputError(f"no records found (read as {name})", file=path)
         repo.finish_search(session, search, total)
@@ -270,17 +279,8 @@ def _damage_mode(skip: bool) -> Iterator[list[InputError]]:
         yield skipped
 
 
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[Any]:
-    if not enabled:
-        yield lambda _n: None
-        return
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed} records"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(f"importing {label}", total=None)
-        yield lambda n: bar.update(task, completed=n)
+def _estimate(records: int, lines_read: int, lines: int) -> int | None:
+    """The file's record count estimated from the share of its lines read so far (text files)."""
+    if lines_read <= 0 or lines <= 0:
+        return None
+    return max(records, round(records * max(lines, lines_read) / lines_read))

@@ -12,8 +12,24 @@ with ``PMID``, a 1-8 digit number, and carries a title ``TI``, or ``BTI`` for a 
 - has no valid ``PMID`` (not 1-8 digits),
 - has a second ``PMID`` line (two records run together: the blank line between them is missing),
 - has no title (``TI``, ``BTI`` or ``VTI``),
-- is cut by the end of the file: the file's last line has no line end (a truncated download), or
-  every earlier record ends with ``SO`` (PubMed's last field) and the last one has none.
+- is cut by the end of the file. MEDLINE has no end-of-record line, so a cut is recognised only
+  where what PubMed always writes makes it visible:
+
+  1. the file's last line has no line end (a download cut inside a line);
+  2. the last record is a journal citation written by PubMed (it has ``OWN``) and has no ``SO``.
+     PubMed (*Save* / *Send to: Citation manager* in the "PubMed" format, and NLM's EDirect
+     ``efetch -format medline``) writes ``PMID``, ``OWN``, ``STAT`` as the first three lines of
+     every journal citation and the source citation ``SO`` as its last line, whatever its status
+     (MEDLINE, PubMed-not-MEDLINE, In-Data-Review, Publisher). A journal citation with ``OWN`` and no
+     ``SO`` has lost its tail: this holds for a file of one record as for the last of many;
+  3. every earlier record ends with ``SO`` and the last one has none (a file from a writer that
+     ends records with ``SO`` but omits ``OWN``).
+
+  Not detectable: a file whose last record has neither ``OWN`` nor ``SO`` (PubMed's book and
+  book-chapter records, ``PMID``, ``STAT``, ``DRDT``, … ending with ``AID - NBK… [bookaccession]``,
+  have neither; nor do records written by other tools) and is cut exactly at a line end: every
+  prefix of such a record that keeps its ``PMID`` and title is a valid record. Such files are read
+  as they are.
 
 A damaged record refuses the whole file (:class:`InputError` naming file, line and field) unless
 the import skips damaged records (:mod:`metareview.records.damage`). A line that is not a MEDLINE
@@ -35,7 +51,8 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,2}- ?(.*)$")
 _CONTINUATION = "      "
 _PMID = re.compile(r"^\d{1,8}$")
 _TITLES = ("TI", "BTI", "VTI")
-_LAST_TAG = "SO"  # PubMed writes the source citation as each record's last field
+_LAST_TAG = "SO"  # PubMed writes the source citation as each journal citation's last field
+_OWNER = "OWN"  # ... and the owner as its second (right after PMID); book records have neither
 
 
 class _Draft:
@@ -107,6 +124,14 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
                 file=path,
                 line=draft.start,
                 field=draft.last,
+            )
+        if draft.problem is None and _OWNER in draft.fields and _LAST_TAG not in draft.fields:
+            draft.problem = InputError(
+                f"the last record (line {draft.start}) is a PubMed citation (it has {_OWNER}) without "
+                f"the {_LAST_TAG} field PubMed writes last in every citation (truncated?)",
+                file=path,
+                line=draft.start,
+                field=_LAST_TAG,
             )
         if draft.problem is None and ends_seen == {_LAST_TAG} and _LAST_TAG not in draft.fields:
             draft.problem = InputError(

@@ -12,6 +12,12 @@ PsycInfo Database Field Guide", "Embase Field Guide", Wolters Kluwer): UI unique
 in MEDLINE, an accession number in PsycInfo/Embase), TI, AU/FA authors, SO source, AB, YR year of
 publication, DP date, DO/DI DOI, PT publication type, LG language, MH/ID/KW subject headings and
 keywords, PM PubMed ID (Embase), DB database. Streamed, one record at a time.
+
+A **damaged record** is one with a second ``UI`` / "Unique Identifier" (two records run together: the
+``<n>`` line between them is missing), one with no title, DOI or PMID, or a last record cut inside a
+line (the file's last line has no line end). Each refuses the file unless damaged records are skipped
+(:mod:`metareview.records.damage`). Ovid writes no end-of-record line, so a last record cut exactly at
+a line end cannot be told from a complete one.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.encoding import FileInfo, numbered_lines
-from metareview.records.model import Record, normalise_doi, normalise_pmid, parse_year
+from metareview.records.damage import damaged
+from metareview.records.encoding import FileInfo, ends_with_newline, numbered_lines
+from metareview.records.model import Record, has_identity, normalise_doi, normalise_pmid, parse_year
 from metareview.records.tagged_text import Fields, many, one, scan
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,2}- ?(.*)$")
@@ -82,7 +89,11 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
     numbered = bool(head) and bool(_NUMBER.match(head[0]))
     chunks = _display(path, info.encoding) if display else _tagged(path, info.encoding, numbered)
     for start, fields in chunks:
-        yield _to_record(fields, path, start)
+        rec = _to_record(fields, path, start)
+        if has_identity(rec):
+            yield rec
+        else:
+            damaged(InputError("record has no title, DOI or PMID", file=path, line=start, field="TI"))
 
 
 def _tagged(path: Path, encoding: str, numbered: bool) -> Iterator[tuple[int, Fields]]:
@@ -112,6 +123,7 @@ def _tagged(path: Path, encoding: str, numbered: bool) -> Iterator[tuple[int, Fi
         starts=starts,
         ends=number_line,
         continuation=lambda line: line.startswith("      "),
+        once=frozenset({"UI"}),
         format_name="Ovid",
     )
 
@@ -120,13 +132,17 @@ def _display(path: Path, encoding: str) -> Iterator[tuple[int, Fields]]:
     fields: Fields | None = None
     tag: str | None = None
     start = 0
+    problem: InputError | None = None
     for number, line in numbered_lines(path, encoding):
         if not line.strip():
             continue
         if _NUMBER.match(line):
             if fields is not None:
-                yield start, fields
-            fields, tag, start = {}, None, number
+                if problem is not None:
+                    damaged(problem)
+                else:
+                    yield start, fields
+            fields, tag, start, problem = {}, None, number, None
             continue
         if fields is None:
             raise InputError("text before the first '<1>' record line", file=path, line=number)
@@ -143,9 +159,27 @@ def _display(path: Path, encoding: str) -> Iterator[tuple[int, Fields]]:
             continue
         label = line.strip().lower()
         tag = LABELS.get(label, line.strip())
+        if tag == "UI" and "UI" in fields and problem is None:
+            problem = InputError(
+                f"a second Unique Identifier inside the record starting at line {start} (two records run "
+                "together: missing '<n>' line?)",
+                file=path,
+                line=number,
+                field="UI",
+            )
         fields.setdefault(tag, [])
     if fields is not None:
-        yield start, fields
+        if problem is None and not ends_with_newline(path):
+            problem = InputError(
+                f"the file ends inside the record starting at line {start} (no line end: truncated?)",
+                file=path,
+                line=start,
+                field=tag,
+            )
+        if problem is not None:
+            damaged(problem)
+        else:
+            yield start, fields
 
 
 def _to_record(fields: Fields, path: Path, start: int) -> Record:
@@ -160,8 +194,6 @@ def _to_record(fields: Fields, path: Path, start: int) -> Record:
     if not doi:
         doi = next((d for d in map(normalise_doi, many(fields, "XL", "UR", "LK")) if d), "")
     year = parse_year(one(fields, "YR", "DP")) or parse_year(source)
-    if not (one(fields, "TI") or doi or pmid or ui):
-        raise InputError("record has no title and no identifier", file=path, line=start, field="TI")
     return Record(
         title=one(fields, "TI"),
         abstract=one(fields, "AB"),

@@ -30,7 +30,7 @@ from typing import Any
 
 from metareview.errors import InputError
 from metareview.records.damage import damaged
-from metareview.records.encoding import FileInfo
+from metareview.records.encoding import FileInfo, lines_probe
 from metareview.records.model import (
     Record,
     clean_text,
@@ -62,7 +62,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "articletitle", "ti", "t1", "primarytitle", "documenttitle"),
     "abstract": ("abstract", "ab", "abstractnote", "n2"),
     "authors": ("authors", "author", "au", "authorfullnames", "authorsfullnames", "a1", "fau"),
-    "year": ("year", "publicationyear", "py", "pubyear", "yearpublished", "dp", "date"),
+    "year": ("year", "publicationyear", "publishedyear", "py", "pubyear", "yearpublished", "dp", "date"),
     "journal": (
         "journal",
         "journaltitle",
@@ -167,7 +167,10 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
             fh.seek(0)
             delimiter = max(("\t", ",", ";"), key=first.count)
             reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            probe = lines_probe()
             for row in reader:
+                if probe is not None:
+                    probe.count = reader.line_num
                 yield reader.line_num, row
         except csv.Error as exc:
             raise InputError(f"CSV error: {exc}", file=path, line=reader.line_num if reader else 1) from None

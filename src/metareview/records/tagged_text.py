@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.encoding import numbered_lines
+from metareview.records.damage import damaged
+from metareview.records.encoding import ends_with_newline, numbered_lines
 
 Fields = dict[str, list[str]]
 
@@ -27,22 +28,34 @@ def scan(
     continuation: Callable[[str], bool] = lambda line: line.startswith(" "),
     skip: Callable[[str], bool] = lambda _line: False,
     list_tags: frozenset[str] = frozenset(),
+    once: frozenset[str] = frozenset(),
+    end_name: str | None = None,
     format_name: str,
 ) -> Iterator[tuple[int, Fields]]:
     """Stream the records of ``path``. ``tag_line`` has groups (tag, value); ``starts(tag, value)``
     tells whether a tag line opens a new record; ``ends(line)`` closes one; blank lines are ignored; a
-    continuation line of a tag in ``list_tags`` is a new value, of any other tag more of the same value."""
+    continuation line of a tag in ``list_tags`` is a new value, of any other tag more of the same value.
+
+    Damaged records (reported through :func:`~metareview.records.damage.damaged`, so they refuse the
+    file unless damaged records are skipped): with ``end_name``, a record not closed by ``ends`` (the
+    next record starts first, or the file ends: truncated); a record with a second value of a tag in
+    ``once`` (two records run together: their separator is missing); a record still open when the
+    file ends without a line end (a download cut inside a line)."""
     fields: Fields | None = None
     last: str | None = None
     start = 0
+    problem: InputError | None = None
     for number, line in numbered_lines(path, encoding):
         stripped = line.strip()
         if not stripped or skip(line):
             continue
         if ends(line):
             if fields is not None:
-                yield start, fields
-            fields, last = None, None
+                if problem is not None:
+                    damaged(problem)
+                else:
+                    yield start, fields
+            fields, last, problem = None, None, None
             continue
         match = tag_line.match(line)
         if match is None:
@@ -56,16 +69,52 @@ def scan(
         tag, value = match.group(1), (match.group(2) or "").strip()
         if starts(tag, value):
             if fields is not None:
-                yield start, fields
-            fields, start = {}, number
+                if end_name is not None and problem is None:
+                    problem = InputError(
+                        f"the record starting at line {start} has no {end_name} end line before the next "
+                        "record",
+                        file=path,
+                        line=start,
+                        field=end_name,
+                    )
+                if problem is not None:
+                    damaged(problem)
+                else:
+                    yield start, fields
+            fields, start, problem = {}, number, None
         elif fields is None:
             raise InputError(
                 f"field outside a record in a {format_name} export", file=path, line=number, field=tag
             )
+        elif tag in once and tag in fields and problem is None:
+            problem = InputError(
+                f"a second {tag} inside the record starting at line {start} (two records run together: "
+                "missing record separator?)",
+                file=path,
+                line=number,
+                field=tag,
+            )
         fields.setdefault(tag, []).append(value)
         last = tag
     if fields is not None:
-        yield start, fields
+        if problem is None and end_name is not None:
+            problem = InputError(
+                f"the file ends inside the record starting at line {start} (no {end_name}: truncated?)",
+                file=path,
+                line=start,
+                field=end_name,
+            )
+        if problem is None and not ends_with_newline(path):
+            problem = InputError(
+                f"the file ends inside the record starting at line {start} (no line end: truncated?)",
+                file=path,
+                line=start,
+                field=last,
+            )
+        if problem is not None:
+            damaged(problem)
+        else:
+            yield start, fields
 
 
 def one(fields: Fields, *tags: str) -> str:

@@ -577,5 +577,11 @@ def write_review_report(review_dir: str | Path, *, out: str | Path | None = None
     (self-contained), ``report.docx``, ``tables/`` (CSV, XLSX) and ``figures/`` (SVG, PDF, 300-dpi PNG),
     to ``out`` (default ``<review_dir>/report``). A protocol that would orphan stored values is refused
     (``metareview protocol migrate``); so is a ``report.toml`` with an unknown key."""
+    from metareview.progress import track
+
+    bar = track("building the report", 2, "steps")  # read the store and build the sections, write the files
     report = build_review_report(review_dir, db=db, effects=effects, by=by)
-    return write_report(report, out if out is not None else Path(review_dir) / "report", docx=docx)
+    bar.update(1)
+    files = write_report(report, out if out is not None else Path(review_dir) / "report", docx=docx)
+    bar.finish()
+    return files

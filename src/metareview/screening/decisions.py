@@ -40,9 +40,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from metareview.errors import InputError
@@ -62,6 +61,9 @@ from metareview.screening.stages import (
 )
 from metareview.store import screening_repo as repo
 from metareview.store.screening_models import ScreeningEvent
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PENDING, DECIDED, CONFLICT = "pending", "decided", "conflict"
 VOTE, RESOLUTION, RETRACTION, CORRECTION = "vote", "resolution", "retraction", "correction"
@@ -105,6 +107,8 @@ class RecordState:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per visible vote (and the resolution)."""
+        import pandas as pd
+
         rows = [
             {"record_id": self.record_id, "stage": self.stage, "kind": "vote", **asdict(v)}
             for v in self.votes
@@ -604,6 +608,8 @@ def history(review: Review, record_id: int, reviewer: str | None = None) -> pd.D
     """Every event on a record (both stages) in order — votes, retractions, resolutions and their
     corrections — with the previous values; in blind mode only the stages at which ``reviewer`` has
     decided show other reviewers' events."""
+    import pandas as pd
+
     asker = _asker(review.protocol, reviewer)
     with review.session() as s:
         events = repo.events(s, record_id=record_id)
@@ -617,6 +623,8 @@ def decision_log(review: Review, reviewer: str | None = None) -> pd.DataFrame:
     Blind mode: events of a stage still being screened are shown only where ``reviewer`` may see them
     (their own, and records they have decided); once every record of a stage is decided, that stage's
     events are shown to anyone."""
+    import pandas as pd
+
     asker = _asker(review.protocol, reviewer)
     with review.session() as s:
         events = repo.events(s)
@@ -635,6 +643,8 @@ def my_decisions(
     """``reviewer``'s own current votes at ``stage`` (newest first) with the record's title, status as
     they may see it, and the vote's reason and note; ``search`` keeps the rows whose record id, title,
     abstract, reason or note contain it (case-insensitive). Only the asker's own votes are listed."""
+    import pandas as pd
+
     check_stage(stage, review.protocol)
     asker = canonical_reviewer(review.protocol, reviewer)
     with review.session() as s:
@@ -686,6 +696,8 @@ class Progress:
 
     def to_frame(self) -> pd.DataFrame:
         """One row."""
+        import pandas as pd
+
         return pd.DataFrame([self.to_dict()])
 
     def __str__(self) -> str:
@@ -761,6 +773,8 @@ def vote_table(review: Review, stage: str, reviewer: str | None = None) -> dict[
 
 def _read_rows(path: str | Path, required: Sequence[str]) -> tuple[Path, list[dict[str, str]]]:
     """Rows of a CSV or XLSX file as lower-cased column -> text; the header must name ``required``."""
+    import pandas as pd
+
     p = Path(path)
     try:
         df = (

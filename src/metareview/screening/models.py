@@ -131,10 +131,17 @@ class EmbeddingFeatures:
     def fit_transform(self, texts: Sequence[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self.cache})
         if missing:
-            vecs = self._load().encode(
-                missing, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-            )
-            self.cache.update(zip(missing, np.asarray(vecs, dtype=np.float32), strict=True))
+            from metareview.progress import track
+
+            step = self.batch_size * 64  # encoded in slices so that progress can be reported
+            with track("embedding texts", len(missing), "texts") as bar:
+                for start in range(0, len(missing), step):
+                    part = missing[start : start + step]
+                    vecs = self._load().encode(
+                        part, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+                    )
+                    self.cache.update(zip(part, np.asarray(vecs, dtype=np.float32), strict=True))
+                    bar.update(start + len(part))
         return np.vstack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 from metareview.cells import neutralise_frame
 from metareview.errors import InputError
 from metareview.filemodes import make_dir, restrict
+from metareview.progress import track
 from metareview.screening.models import DEFAULT_MODEL, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stopping import stop_p_value
@@ -111,7 +112,9 @@ def run_active(
     remaining[order] = False
     stop_at: int | None = None
     checked = n  # records screened when the rule was last checked during the loop
+    bar = track(f"simulating {prioritiser.ranker.name}, seed {seed}", n, "records")
     while len(order) < n:
+        bar.update(len(order))
         if labels[order].sum() == total:  # all found: the rest cannot change recall
             checked = len(order)
             order.extend(rng.permutation(np.flatnonzero(remaining)).tolist())
@@ -122,6 +125,7 @@ def run_active(
         remaining[take] = False
         if stop_at is None and stop_p_value(labels[order], n, target_recall) < 1 - confidence:
             stop_at = len(order)
+    bar.finish()
     arr = np.asarray(order)
     if stop_at is None:
         stop_at = _first_stop(

@@ -29,6 +29,7 @@ import pandas as pd
 
 from metareview.errors import InputError
 from metareview.filemodes import restrict
+from metareview.progress import track
 from metareview.simulation.generate import Condition, generate, rng_for
 
 FIELDS = ("estimate", "ci_lower", "ci_upper", "tau2", "converged")
@@ -229,7 +230,12 @@ def run_study(
     """
     tasks = plan(conditions, reps, methods, tests, seed, chunk, level)
     if client is None:
-        outputs = [run_chunk(t) for t in tasks]
+        outputs = []
+        total = sum(t.reps for t in tasks)
+        with track("simulation study", total, "meta-analyses") as bar:
+            for t in tasks:
+                outputs.append(run_chunk(t))
+                bar.update(bar.done + t.reps)
     else:
         from metareview.simulation.distributed import map_tasks
 

@@ -2,7 +2,10 @@
 
 ``make_engine(url)`` creates an engine (SQLite gets foreign keys ON and WAL journaling);
 ``upgrade(engine)`` runs the Alembic migrations shipped in ``store/migrations`` up to head, without an
-``alembic.ini``. Example::
+``alembic.ini``. Opening a store that is already at head costs one query: the revision stored in
+``alembic_version`` is compared with the head read from the migration files' ``revision`` /
+``down_revision`` lines (:func:`shipped_head`), and Alembic is imported and run (under the first-open
+locks) only when they differ. Example::
 
     from metareview.store.db import make_engine, upgrade
     engine = make_engine("sqlite:///review.sqlite")
@@ -16,17 +19,16 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from metareview.errors import StoreError
 from metareview.filemodes import create_private
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -104,6 +106,8 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config() -> Config:
     """An Alembic configuration pointing at the packaged migrations (no ini file needed)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -111,19 +115,68 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     """The newest migration revision shipped with this version of metareview."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']+)["']|None)\s*$""", re.MULTILINE
+)
+
+
+def shipped_head() -> str | None:
+    """The head revision of the shipped migrations, read from the ``revision = "…"`` and
+    ``down_revision = "…"`` lines of ``migrations/versions/*.py`` without importing Alembic; None
+    when the files do not give exactly one head (then :func:`upgrade` asks Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(
+            (name, value) for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))
+        )
+        if "revision" not in found:
+            continue
+        if not found["revision"] or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision in the store's ``alembic_version`` table (one query; None when it has none)."""
+    try:
+        with engine.connect() as con:
+            rows = con.execute(text("SELECT version_num FROM alembic_version")).fetchall()
+    except SQLAlchemyError:
+        return None  # no table yet (an empty store), or the store cannot be read: Alembic will say
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as con:
         return MigrationContext.configure(con).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` to ``revision`` (default: head) in one transaction."""
+    """Migrate the database behind ``engine`` to ``revision`` (default: head) in one transaction.
+
+    A store already at the shipped head is left alone after one query (no Alembic import); any
+    other store is migrated under the first-open locks (a file lock on SQLite, an advisory lock on
+    PostgreSQL), where Alembic checks the revision again, so concurrent first opens stay serialised.
+    """
+    if revision == "head":
+        head = shipped_head()
+        if head is not None and stored_revision(engine) == head:
+            return
     cfg = alembic_config()
     with _sqlite_file_lock(engine):
         _upgrade(engine, cfg, revision)
@@ -152,6 +205,8 @@ def _upgrade(engine: Engine, cfg: Config, revision: str) -> None:
             if con.dialect.name == "postgresql":  # several first opens at once: one migrates, the rest wait
                 con.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             cfg.attributes["connection"] = con
+            from alembic import command
+
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
         hidden = _passwords(engine.url)
