@@ -74,9 +74,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "extract": (
         "extraction_cmd",
-        "Extraction: templates, import (single or dual), compare, consensus, per-field agreement.",
+        "Extraction: templates, import, and with two extractors per report: submit, compare, consensus, "
+        "agreement.",
     ),
-    "studies": ("extraction_cmd", "Link reports of one study (PRISMA counts studies and reports apart)."),
+    "studies": (
+        "extraction_cmd",
+        "Studies and their reports: link several reports (records) to one study, so PRISMA counts studies "
+        "and reports apart.",
+    ),
     "protocol": (
         "synthesis_cmd",
         "Keep extracted data in step with protocol.toml: check, migrate explicitly.",
