@@ -30,13 +30,29 @@ def client() -> Iterator[Any]:
 def test_study_on_cluster_equals_single_process(client: Any) -> None:
     conds = [Condition(k=3, tau2=0.1), Condition(k=6, tau2=0.02, measure="SMD", publish_nonsig=0.3)]
     kw = {"reps": 3000, "methods": ("DL", "REML"), "tests": ("z", "knha"), "seed": 9, "chunk": 700}
-    local = run_study(conds, **kw)
-    dist = run_study(conds, client=client, **kw)
-    assert local.results.keys() == dist.results.keys()
+    local = run_study(conds, replicates=True, **kw)
+    dist = run_study(conds, client=client, replicates=True, **kw)
+    assert local.results.keys() == dist.results.keys() and len(local.results) == 8
     for key, arrays in local.results.items():
         for name, arr in arrays.items():
             np.testing.assert_array_equal(arr, dist.results[key][name])
     assert local.summary().equals(dist.summary())
+    # the default sends back only each chunk's sums: the same summary, bit for bit, and no replicates
+    lean = run_study(conds, client=client, **kw)
+    assert lean.results == {} and lean.summary().equals(local.summary())
+    # the summary from the sums is the summary of the replicates
+    s = local.summary().set_index(["condition", "method", "test"])
+    for (i, method, test), r in local.results.items():
+        c = conds[i]
+        row = s.loc[(c.label(), method, test)]
+        ok = np.isfinite(r["estimate"])
+        err = r["estimate"][ok] - c.mu
+        cover = (r["ci_lower"][ok] <= c.mu) & (c.mu <= r["ci_upper"][ok])
+        assert row["reps"] == ok.sum()
+        assert row["coverage"] == pytest.approx(cover.mean(), abs=1e-15)
+        assert row["bias"] == pytest.approx(err.mean(), rel=1e-12)
+        assert row["bias_mcse"] == pytest.approx(err.std(ddof=1) / np.sqrt(ok.sum()), rel=1e-9)
+        assert row["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)), rel=1e-12)
 
 
 def test_meta_many_on_cluster_equals_meta_many(client: Any) -> None:
