@@ -170,6 +170,7 @@ def main() -> None:
     worker_ratio = median([r["dask"]["cpu_workers"] / r["one"]["cpu"] for r in rounds])
     malloc_ratio = median([r["one"]["cpu"] / r["plain"]["cpu"] for r in rounds])
     s = rounds[-1]["dask"]["summary"][0]
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     lines = [
         "# 10^6 REML fits through Dask (bench/bench_dask.py)",
         "",
@@ -181,7 +182,7 @@ def main() -> None:
         "monitoring turned down, `MALLOC` settings; timed after a warm-up). CPU = user + system seconds "
         "of every process involved (for Dask: client and scheduler process, nannies, workers). Machine: "
         f"{os.cpu_count()} cores; load average (1, 5, 15 min) {load_before} before, {load_after} after "
-        f"(`uptime` at the end: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}).",
+        f"(`uptime` at the end: {uptime}).",
         "",
         "| round | run | wall (s) | CPU us per fit | peak RSS (MiB) | load after round |",
         "|---:|---|---:|---:|---:|---|",

@@ -7,7 +7,11 @@
 * :func:`meta_many_distributed` — split the groups of a long table into contiguous blocks, fit each block
   with ``meta_many`` on a worker and join the blocks (:func:`metareview.stats.batch.concat_many`): each
   model is fitted alone-or-among-others with the same bits (``Segments.subset``), so the result equals
-  the single-process ``meta_many`` exactly.
+  the single-process ``meta_many`` exactly;
+* :func:`permutest_many` — metafor's ``permutest`` for many fits (one task per fit), and
+  ``stats.permutest(fit, client=client)`` for one fit with many permutations: the same results as in one
+  process;
+* :func:`map_draws` — any Monte Carlo or permutation distribution in seeded chunks.
 
 Example::
 
@@ -178,3 +182,49 @@ def map_draws(
     if client is None:
         return [_draw_chunk(t) for t in tasks]
     return map_tasks(client, _draw_chunk, tasks)
+
+
+def _permutest_task(args: tuple[Any, int, bool | None, int, Mapping[str, float] | None]) -> Any:
+    from metareview.stats import permutest
+
+    fit, iters, exact, seed, control = args
+    return permutest(fit, iter=iters, exact=exact, seed=seed, control=control)
+
+
+def permutest_seeds(seed: int, n: int) -> list[int]:
+    """The seed of each of ``n`` permutation tests of one run: ``SeedSequence(seed, spawn_key=(i,))``."""
+    return [
+        int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, np.uint64)[0]) for i in range(n)
+    ]
+
+
+def permutest_many(
+    fits: Sequence[Any],
+    *,
+    iter: int = 1000,
+    exact: bool | None = None,
+    seed: int = 0,
+    control: Mapping[str, float] | None = None,
+    client: Any | None = None,
+) -> list[Any]:
+    """:func:`metareview.stats.permutest` of many fits (e.g. every factor of an umbrella review), one task
+    per fit, here or on ``client``'s workers, with the same results either way.
+
+    Fit ``i`` is tested with the seed ``permutest_seeds(seed, len(fits))[i]`` (reported in its result's
+    ``seed``), so ``permutest(fits[i], iter=iter, seed=result.seed)`` gives the same result alone. For a
+    single fit with very many permutations, use ``permutest(fit, client=client)`` instead, which spreads
+    the refits of one test over the workers.
+
+    Example (a sign-flip permutation p-value for the pooled effect of every factor)::
+
+        from metareview.stats import meta
+        fits = [meta(f.yi, f.vi, method="REML") for f in umbrella.factors]
+        with cluster_client(n_workers=2) as client:
+            tests = permutest_many(fits, iter=100_000, seed=1, client=client)
+        pvals = [float(t.pvalue[0]) for t in tests]
+    """
+    seeds = permutest_seeds(seed, len(fits))
+    tasks = [(fit, int(iter), exact, s, control) for fit, s in zip(fits, seeds, strict=True)]
+    if client is None:
+        return [_permutest_task(t) for t in tasks]
+    return map_tasks(client, _permutest_task, tasks)
