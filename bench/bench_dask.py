@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="rounds of (one process, Dask)")
     ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--note", default="", help="a line added to the results (e.g. how it was run)")
     a = ap.parse_args()
     if a.single:
         _single(a.reps, a.chunk)
@@ -200,6 +201,7 @@ def main() -> None:
         f"speed-up **{best_one / best_dsk:.2f}x** (goal >= 1.7x on 2 cores). Meaningful only on an "
         "otherwise idle machine (load average well under 1 before and after); on a shared machine read "
         "the CPU ratio instead.",
+        *(["", a.note] if a.note else []),
     ]
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
