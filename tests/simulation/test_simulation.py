@@ -7,9 +7,10 @@
 * Hedges' g with the exact correction factor J is unbiased for δ (Hedges 1981, J Educ Stat 6:107), and
   E[s₁²/n₁ + s₂²/n₂] = 1/n₁ + 1/n₂ for unit SDs.
 
-A published *table* value was looked for and not found in a form we could reproduce cell by cell (IntHout
-et al. 2014, BMC Med Res Methodol 14:25, give their error rates in figures; its abstract's claims are
-checked qualitatively below, not pinned). Tolerances are multiples of the Monte Carlo standard error.
+A published table is reproduced cell by cell in ``test_simulation_published.py`` (Friedrich et al. 2008,
+Table 3). IntHout et al. 2014 (BMC Med Res Methodol 14:25) give their error rates in figures only; its
+abstract's claims are checked qualitatively below, not pinned. Tolerances are multiples of the Monte
+Carlo standard error.
 """
 
 from __future__ import annotations

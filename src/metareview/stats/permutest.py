@@ -97,6 +97,7 @@ def permutest(
     exact: bool | None = None,
     seed: int | None = None,
     control: Mapping[str, float] | None = None,
+    client: Any = None,
 ) -> PermutestResult:
     """Permutation test of a :func:`meta` or :func:`meta_reg` fit, as ``permutest(res, iter=, exact=)``.
 
@@ -104,7 +105,10 @@ def permutest(
     ``iter`` random ones; ``exact=True`` forces the exact test (refused above 5,000,000 permutations);
     ``exact=False`` forces random permutations even when an exact test is possible (metafor would then
     still go exact). ``seed`` seeds ``numpy.random.default_rng`` (None: fresh entropy, and the seed used is
-    reported). ``control`` is passed to every refit (give the one the fit used).
+    reported). ``control`` is passed to every refit (give the one the fit used). ``client``: a
+    ``dask.distributed.Client`` (see :mod:`metareview.simulation.distributed`) to refit the permuted data
+    sets on its workers, in the same blocks as without one, so the result is identical; the permutations
+    are drawn here and sent compactly (int8 signs or row indices).
 
     Example::
 
@@ -118,9 +122,9 @@ def permutest(
         raise StatsInputError(f"iter must be an integer >= 2, not {iter!r}", field="iter")
     ctrl = Control.from_mapping(control)
     if isinstance(fit, MetaResult):
-        return _signflip(fit, int(iter), exact, seed, ctrl)
+        return _signflip(fit, int(iter), exact, seed, ctrl, client)
     if isinstance(fit, MetaRegResult):
-        return _rowperm(fit, int(iter), exact, seed, ctrl)
+        return _rowperm(fit, int(iter), exact, seed, ctrl, client)
     raise StatsInputError(
         f"permutest needs a meta() or meta_reg() result, not {type(fit).__name__}", field="fit"
     )
@@ -142,7 +146,7 @@ def _seed(seed: int | None) -> int:
 
 
 def _signflip(
-    fit: MetaResult, iter: int, exact: bool | None, seed: int | None, ctrl: Control
+    fit: MetaResult, iter: int, exact: bool | None, seed: int | None, ctrl: Control, client: Any
 ) -> PermutestResult:
     y, v, k = fit.yi, fit.vi, fit.k
     count = 2.0**k
@@ -150,16 +154,13 @@ def _signflip(
     used_seed: int | None = None
     if go_exact:
         codes = np.arange(int(count), dtype=np.int64)
-        signs = np.where((codes[:, None] >> np.arange(k)) & 1, -1.0, 1.0)
+        signs = np.where((codes[:, None] >> np.arange(k)) & 1, np.int8(-1), np.int8(1))
     else:
         used_seed = _seed(seed)
         rng = np.random.default_rng(used_seed)
-        signs = rng.choice(np.array([-1.0, 1.0]), size=(iter, k))
-        signs[0] = 1.0
-    x = np.ones((k, 1))
-    ys = (signs * y).reshape(-1)
-    xs = np.tile(x, (signs.shape[0], 1))
-    beta, stat, qm = _refit(ys, np.tile(v, signs.shape[0]), xs, k, [0], fit.method, fit.test, fit.level, ctrl)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(iter, k)).astype(np.int8)
+        signs[0] = 1
+    beta, stat, qm = _refit(y, v, None, signs, [0], fit.method, fit.test, fit.level, ctrl, client)
     obs_stat = np.array([fit.statistic])
     obs_qm = fit.statistic**2
     return _result(
@@ -168,7 +169,7 @@ def _signflip(
 
 
 def _rowperm(
-    fit: MetaRegResult, iter: int, exact: bool | None, seed: int | None, ctrl: Control
+    fit: MetaRegResult, iter: int, exact: bool | None, seed: int | None, ctrl: Control, client: Any
 ) -> PermutestResult:
     x, y, v, k = fit.X, fit.yi, fit.vi, fit.k
     uniq, labels, counts = np.unique(x, axis=0, return_inverse=True, return_counts=True)
@@ -179,19 +180,16 @@ def _rowperm(
     count = float(round(count))
     go_exact = _mode(exact, count, iter)
     used_seed: int | None = None
-    if go_exact:
-        perms = np.array(list(_multiset_perms(np.sort(labels))), dtype=np.int64)
-        xs = uniq[perms].reshape(-1, x.shape[1])
-        n = perms.shape[0]
-    else:
+    if go_exact:  # rows of the distinct model-matrix rows ``uniq``
+        table, rows = uniq, np.array(list(_multiset_perms(np.sort(labels))), dtype=np.int64)
+    else:  # rows of ``x``
         used_seed = _seed(seed)
         rng = np.random.default_rng(used_seed)
-        idx = np.argsort(rng.random((iter, k)), axis=1)
-        idx[0] = np.arange(k)
-        xs = x[idx].reshape(-1, x.shape[1])
-        n = iter
+        rows = np.argsort(rng.random((iter, k)), axis=1)
+        rows[0] = np.arange(k)
+        table = x
     btt = [j for j, name in enumerate(fit.names) if name != INTERCEPT]
-    beta, stat, qm = _refit(np.tile(y, n), np.tile(v, n), xs, k, btt, fit.method, fit.test, fit.level, ctrl)
+    beta, stat, qm = _refit(y, v, table, rows, btt, fit.method, fit.test, fit.level, ctrl, client)
     return _result(
         list(fit.names),
         fit.estimates,
@@ -226,37 +224,61 @@ def _multiset_perms(a: NDArray[np.int64]) -> Iterator[NDArray[np.int64]]:
 
 
 def _refit(
-    ys: FloatArray,
-    vs: FloatArray,
-    xs: FloatArray,
-    k: int,
+    y: FloatArray,
+    v: FloatArray,
+    table: FloatArray | None,
+    perms: NDArray[Any],
     btt: list[int],
     method: str,
     test: str,
     level: float,
     ctrl: Control,
+    client: Any = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Refit the stacked permuted data sets (k rows each): coefficients, z/t values and QM per data set."""
-    n = ys.size // k
-    p = xs.shape[1]
-    beta = np.full((n, p), np.nan)
-    stat = np.full((n, p), np.nan)
-    qm = np.full(n, np.nan)
+    """Refit every permuted data set: coefficients, z/t values and QM per data set.
+
+    ``perms`` has one row per data set: the signs of ``y`` (``table`` None: intercept-only) or the rows
+    of ``table`` that make its model matrix. The data sets are fitted in blocks of about
+    ``_CHUNK_ROWS`` rows, here or (``client``) on a Dask cluster's workers; the blocks are the same
+    either way, so are the results.
+    """
+    n, k = perms.shape
     step = max(1, _CHUNK_ROWS // k)
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        rows = slice(lo * k, hi * k)
-        seg = Segments.from_codes(np.repeat(np.arange(hi - lo, dtype=np.int64), k), hi - lo)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            f = fit_stack(
-                ys[rows], vs[rows], xs[rows], seg, method=method, test=test, pi="z", level=level,
-                control=ctrl, tau2_ci=False,
-            )  # fmt: skip
-            ok: NDArray[np.bool_] = f.converged & np.isfinite(f.statistic).all(axis=1)
-            beta[lo:hi] = np.where(ok[:, None], f.beta, np.nan)
-            stat[lo:hi] = np.where(ok[:, None], f.statistic, np.nan)
-            qm[lo:hi] = np.where(ok, _qm(f.beta, f.vcov, btt, test), np.nan)
+    jobs = [
+        (y, v, table, perms[lo : min(n, lo + step)], btt, method, test, level, ctrl)
+        for lo in range(0, n, step)
+    ]
+    if client is None:
+        parts = [_refit_block(job) for job in jobs]
+    else:
+        parts = list(client.gather(client.map(_refit_block, jobs, pure=False)))
+    beta = np.concatenate([p[0] for p in parts])
+    stat = np.concatenate([p[1] for p in parts])
+    qm = np.concatenate([p[2] for p in parts])
+    return beta, stat, qm
+
+
+def _refit_block(job: tuple[Any, ...]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Fit one block of permuted data sets (a job of :func:`_refit`; module level, so picklable)."""
+    y, v, table, perms, btt, method, test, level, ctrl = job
+    m, k = perms.shape
+    if table is None:
+        ys = (perms * y).reshape(-1)
+        xs = np.ones((m * k, 1))
+    else:
+        ys = np.tile(y, m)
+        xs = table[perms].reshape(m * k, table.shape[1])
+    seg = Segments.from_codes(np.repeat(np.arange(m, dtype=np.int64), k), m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        f = fit_stack(
+            ys, np.tile(v, m), xs, seg, method=method, test=test, pi="z", level=level,
+            control=ctrl, tau2_ci=False,
+        )  # fmt: skip
+        ok: NDArray[np.bool_] = f.converged & np.isfinite(f.statistic).all(axis=1)
+        beta = np.where(ok[:, None], f.beta, np.nan)
+        stat = np.where(ok[:, None], f.statistic, np.nan)
+        qm = np.where(ok, _qm(f.beta, f.vcov, btt, test), np.nan)
     return beta, stat, qm
 
 
