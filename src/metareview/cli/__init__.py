@@ -98,7 +98,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "credibility": (
         "synthesis_cmd",
-        "Credibility classes I-IV/ns (Fusar-Poli & Radua 2018) of each factor, criteria explicit.",
+        "Credibility of each factor as metaumbrella's umbrella() + add.evidence(): classes I-IV/ns "
+        "(Fusar-Poli & Radua 2018), GRADE or Personalised, criteria explicit.",
     ),
     "simulate-meta": (
         "simulation_cmd",
