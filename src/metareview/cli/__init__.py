@@ -105,7 +105,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simulation_cmd",
         "Simulation study of meta-analytic methods: bias, RMSE, coverage and width per condition.",
     ),
-    "report": ("report_cmd", "Write the review's report: one self-contained HTML file plus CSV/XLSX tables."),
+    "report": (
+        "report_cmd",
+        "Write the review's report: a self-contained HTML page, the same as a Word document (report.docx), "
+        "every table as CSV/XLSX and every figure as SVG, PDF and 300-dpi PNG.",
+    ),
     "serve": ("web_cmd", "Run the team web app (pages and the JSON API at /api, described at /api/docs)."),
     "users": ("web_cmd", "Accounts of the team server."),
 }
