@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from metareview.stats.batch import fit_stack
+from metareview.stats.batch import T_TESTS, fit_stack
 from metareview.stats.design import INTERCEPT
 from metareview.stats.errors import StatsInputError
 from metareview.stats.results import FloatArray, MetaRegResult, MetaResult, format_p, format_table
@@ -159,7 +159,10 @@ def _signflip(
     x = np.ones((k, 1))
     ys = (signs * y).reshape(-1)
     xs = np.tile(x, (signs.shape[0], 1))
-    beta, stat, qm = _refit(ys, np.tile(v, signs.shape[0]), xs, k, [0], fit.method, fit.test, fit.level, ctrl)
+    ws = None if fit.user_weights is None else np.tile(fit.user_weights, signs.shape[0])
+    beta, stat, qm = _refit(
+        ys, np.tile(v, signs.shape[0]), xs, k, [0], fit.method, fit.test, fit.level, ctrl, ws
+    )
     obs_stat = np.array([fit.statistic])
     obs_qm = fit.statistic**2
     return _result(
@@ -191,7 +194,10 @@ def _rowperm(
         xs = x[idx].reshape(-1, x.shape[1])
         n = iter
     btt = [j for j, name in enumerate(fit.names) if name != INTERCEPT]
-    beta, stat, qm = _refit(np.tile(y, n), np.tile(v, n), xs, k, btt, fit.method, fit.test, fit.level, ctrl)
+    ws = None if fit.user_weights is None else np.tile(fit.user_weights, n)  # weights stay with (yi, vi)
+    beta, stat, qm = _refit(
+        np.tile(y, n), np.tile(v, n), xs, k, btt, fit.method, fit.test, fit.level, ctrl, ws
+    )
     return _result(
         list(fit.names),
         fit.estimates,
@@ -235,6 +241,7 @@ def _refit(
     test: str,
     level: float,
     ctrl: Control,
+    ws: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Refit the stacked permuted data sets (k rows each): coefficients, z/t values and QM per data set."""
     n = ys.size // k
@@ -251,7 +258,7 @@ def _refit(
             warnings.simplefilter("ignore", RuntimeWarning)
             f = fit_stack(
                 ys[rows], vs[rows], xs[rows], seg, method=method, test=test, pi="z", level=level,
-                control=ctrl, tau2_ci=False,
+                control=ctrl, tau2_ci=False, weights=None if ws is None else ws[rows],
             )  # fmt: skip
             ok: NDArray[np.bool_] = f.converged & np.isfinite(f.statistic).all(axis=1)
             beta[lo:hi] = np.where(ok[:, None], f.beta, np.nan)
@@ -261,7 +268,8 @@ def _refit(
 
 
 def _qm(beta: FloatArray, vcov: FloatArray, btt: list[int], test: str) -> FloatArray:
-    """QM = b'V⁻¹b over ``btt`` per model (divided by m under Knapp–Hartung, metafor's F); NaN if singular."""
+    """QM = b'V⁻¹b over ``btt`` per model (divided by m under the t-based tests, metafor's F); NaN if
+    singular."""
     if not btt:
         return np.full(beta.shape[0], np.nan)
     b = beta[:, btt]
@@ -274,7 +282,7 @@ def _qm(beta: FloatArray, vcov: FloatArray, btt: list[int], test: str) -> FloatA
     if good.any():
         sol = np.linalg.solve(sub[good], b[good][:, :, None])[:, :, 0]
         out[good] = np.einsum("ga,ga->g", b[good], sol)
-    return out / len(btt) if test == "knha" else out
+    return out / len(btt) if test in T_TESTS else out
 
 
 def _result(
