@@ -38,9 +38,11 @@ from metareview.stats.fsn import FsnResult, fsn
 from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influence, leave_one_out
 from metareview.stats.meta import meta
 from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
+from metareview.stats.missing import OmittedWarning
 from metareview.stats.multilevel import MultilevelResult, meta_mv
 from metareview.stats.permutest import PermutestResult, permutest
 from metareview.stats.petpeese import PetPeeseResult, pet_peese
+from metareview.stats.profile_lik import ProfileResult, profile
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
 
@@ -99,4 +101,8 @@ __all__ = [
     "robust",
     "RobustResult",
     "subgroup",
+    # issue 13, univariate models (helper statsuni)
+    "OmittedWarning",
+    "ProfileResult",
+    "profile",
 ]
