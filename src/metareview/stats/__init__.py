@@ -45,6 +45,7 @@ from metareview.stats.petpeese import PetPeeseResult, pet_peese
 from metareview.stats.profile_lik import ProfileResult, profile
 from metareview.stats.results import MetaRegResult, MetaResult
 from metareview.stats.robust import RobustResult, robust
+from metareview.stats.selmodel import SelmodelResult, selmodel
 
 __all__ = [
     "MEASURES",
@@ -105,4 +106,6 @@ __all__ = [
     "OmittedWarning",
     "ProfileResult",
     "profile",
+    "SelmodelResult",
+    "selmodel",
 ]
