@@ -65,10 +65,10 @@ def loglik(
     w = 1.0 / vt
     rss = float(np.sum(w * (y - x @ beta) ** 2))
     if not reml:
-        return -0.5 * (k * math.log(2 * math.pi) + float(np.sum(np.log(vt))) + rss)
+        return float(-0.5 * (k * math.log(2 * math.pi) + float(np.sum(np.log(vt))) + rss))
     logdet_xwx = float(np.linalg.slogdet(x.T @ (x * w[:, None]))[1])
     logdet_xx = float(np.linalg.slogdet(x.T @ x)[1])
-    return (
+    return float(
         -0.5 * (k - p) * math.log(2 * math.pi)
         + 0.5 * logdet_xx
         - 0.5 * float(np.sum(np.log(vt)))
