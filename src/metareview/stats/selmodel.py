@@ -19,7 +19,8 @@ Types (``type``) and their weight functions, as metafor's:
   precision measure, scaled to a maximum of 1, as metafor's.
 
 The p-values are one-sided, ``alternative="greater"`` (default) testing yᵢ > 0, ``"less"``, or
-``"two.sided"``. As metafor, a model fitted with another τ² estimator is first refitted by ML; δ is
+``"two.sided"``. (metafor 3.8.1's ``selmodel`` has no ``decreasing`` argument, added in metafor 4.0;
+neither has this one. Its further types ``negexppow`` and the ``*2`` variants are not offered.) As metafor, a model fitted with another τ² estimator is first refitted by ML; δ is
 searched within [``delta_min``, 100] through metafor's logistic mapping, τ² on the log scale; the standard
 errors come from the Hessian of the log-likelihood on the original scale by numDeriv's Richardson
 extrapolation (``d = 0.1``, ``r = 6``; :func:`hessian`), so that they follow metafor even where a parameter
