@@ -3,9 +3,9 @@ and lung cancer, log odds ratios; the ML random-effects model): every parametric
 
 The values are metafor's, printed by ``tests/stats/regenerate_pinned_selmodel.R``: each ``selmodel()`` fitted
 with metafor's defaults and then refitted from those estimates with ``integrate()``'s ``rel.tol = 1e-10`` and
-``optim``'s ``reltol = 1e-14`` (metafor's defaults leave its likelihood ~1e-4 and its Hessian-based SEs up to
-~2% off, from ``integrate()``'s tolerance ε^¼; such a run takes minutes, so the values are pinned rather than
-computed in CI). The step-function model is compared live in ``test_parity_selmodel.py``.
+``optim``'s ``reltol = 1e-14`` (metafor's defaults leave its likelihood ~1e-4 and its Hessian-based SEs up
+to ~2% off here, from ``integrate()``'s tolerance ε^¼; such a run takes minutes, so the values are pinned
+rather than computed in CI). The step-function model is compared live in ``test_parity_selmodel.py``.
 
 Tolerances: the log-likelihood and the LRTs within 1e-7 (metafor's integrals at rel.tol 1e-10); estimates
 within 2e-5 and standard errors within 1e-5 (relative above 1): metafor's BFGS, with its numerical gradient

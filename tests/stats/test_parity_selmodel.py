@@ -4,8 +4,11 @@ Step-function models (the three-parameter model ``steps=[0.025]`` and models wit
 datasets Hypothesis draws from a publication process (studies with p > 0.025 are kept with probability
 0.2–0.8; k 15–40; with and without a moderator; fitted by REML (refitted by ML, as metafor does), ML or EE;
 ``alternative`` greater, less or two-sided). All of them go to metafor in ONE ``Rscript`` run, with
-``optim``'s BFGS run to convergence (``control = list(reltol = 1e-15, ndeps = 1e-6, maxit = 1e4)``: at its
-default ``reltol = 1e-8`` and ``ndeps = 1e-3`` metafor stops ~1e-5 short of the maximum that ours reaches).
+``optim``'s BFGS run to convergence (``control = list(reltol = 1e-15, ndeps = 1e-6, maxit = 1000)``: at its
+default ``reltol = 1e-8`` and ``ndeps = 1e-3`` metafor stops ~1e-5 short of the maximum that ours reaches);
+where that run does not settle in 1000 iterations (an optimum at a bound, where BFGS keeps creeping) metafor
+runs at its defaults and stops short: then our log-likelihood must be at least metafor's and within 5e-3 of it
+(seed 1: 6.09883 against 6.09685 at τ² → 0), the coefficients within 1e-2.
 Every coefficient, SE, z, p, CI, τ² (with SE and CI), δ (with SE, z, p, CI), log-likelihood, both
 likelihood-ratio tests and QM must then agree within 1e-6 (1e-5 for standard errors, which come from a
 numerical Hessian on both sides; relative above 10).
@@ -96,11 +99,14 @@ out <- lapply(cases, function(cs) {
   if (!is.null(cs$x)) { x <- cs$x; args$mods <- ~ x }
   fit <- suppressWarnings(do.call(rma, args))
   npar <- length(coef(fit)) + 1 + length(cs$steps) + 1
-  ctrl <- list(reltol = 1e-15, ndeps = rep(1e-6, npar), maxit = 10000)
-  sel <- suppressWarnings(selmodel(fit, type = "stepfun", steps = cs$steps, alternative = cs$alternative,
-                                   control = ctrl))
-  list(b = c(sel$beta), se = sel$se, zval = sel$zval, pval = sel$pval, ci_lb = sel$ci.lb, ci_ub = sel$ci.ub,
-       tau2 = sel$tau2, se_tau2 = nz(sel$se.tau2), ci_lb_tau2 = nz(sel$ci.lb.tau2),
+  ctrl <- list(reltol = 1e-15, ndeps = rep(1e-6, npar), maxit = 1000)
+  run <- function(control) suppressWarnings(selmodel(fit, type = "stepfun", steps = cs$steps,
+                                                       alternative = cs$alternative, control = control))
+  sel <- tryCatch(run(ctrl), error = function(e) NULL)
+  tight <- !is.null(sel)
+  if (!tight) sel <- run(list())  # BFGS at reltol 1e-15 did not settle (an optimum at a bound): defaults
+  list(tight = tight, b = c(sel$beta), se = sel$se, zval = sel$zval, pval = sel$pval, ci_lb = sel$ci.lb,
+       ci_ub = sel$ci.ub, tau2 = sel$tau2, se_tau2 = nz(sel$se.tau2), ci_lb_tau2 = nz(sel$ci.lb.tau2),
        ci_ub_tau2 = nz(sel$ci.ub.tau2), delta = sel$delta, se_delta = sel$se.delta,
        zval_delta = sel$zval.delta, pval_delta = sel$pval.delta, ci_lb_delta = sel$ci.lb.delta,
        ci_ub_delta = sel$ci.ub.delta, ll = sel$ll, ll0 = sel$ll0, LRT = sel$LRT, LRTdf = sel$LRTdf,
@@ -148,15 +154,24 @@ def test_step_function_models_match_metafor(step_parity: list[tuple[dict[str, An
         bound = (cs["method"] != "EE" and want["tau2"] < 1e-6) or bool(np.any((free < 1e-3) | (free > 99)))
         label = f"case {i} (k={got.k}, {cs['method']}, {cs['alternative']}, steps {cs['steps']})"
         pairs: dict[str, tuple[Any, Any, float]] = {
-            "ll": (got.loglik, want["ll"], 1e-6),
             "ll0": (got.loglik_no_selection, want["ll0"], 1e-6),
-            "LRT": (got.lrt, want["LRT"], 1e-6),
-            "LRTp": (got.lrt_pvalue, want["LRTp"], 1e-6),
-            "LRT_tau2": (got.lrt_tau2, want["LRT_tau2"], 1e-6),
-            "LRTp_tau2": (got.lrt_tau2_pvalue, want["LRTp_tau2"], 1e-6),
             "ptable": (got.ptable, want["ptable"], 0.0),
-            "b": (got.estimates, want["b"], 1e-4 if bound else 1e-6),
         }
+        if want["tight"]:
+            pairs |= {
+                "ll": (got.loglik, want["ll"], 1e-6),
+                "LRT": (got.lrt, want["LRT"], 1e-6),
+                "LRTp": (got.lrt_pvalue, want["LRTp"], 1e-6),
+                "LRT_tau2": (got.lrt_tau2, want["LRT_tau2"], 1e-6),
+                "LRTp_tau2": (got.lrt_tau2_pvalue, want["LRTp_tau2"], 1e-6),
+                "b": (got.estimates, want["b"], 1e-4 if bound else 1e-6),
+            }
+        else:  # metafor at its defaults stopped short at a bound: ours must be at least as high, and close
+            gain = got.loglik - want["ll"]
+            if not -1e-6 <= gain <= 5e-3:
+                failures.append(f"{label} ll: ours {got.loglik} metafor (defaults) {want['ll']}")
+            pairs["b"] = (got.estimates, want["b"], 1e-2)
+            bound = True
         if not bound:
             interior += 1
             pairs |= {

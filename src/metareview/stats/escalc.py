@@ -435,8 +435,10 @@ def _finalise(yi: FloatArray, vi: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _weighted_mean(x: FloatArray, w: FloatArray) -> float:
+    """metafor's ``.wmean(x, w, na.rm = TRUE)``, as a numpy float (its square overflows to inf, as R's,
+    instead of raising OverflowError)."""
     ok = ~(np.isnan(x) | np.isnan(w))
-    return float(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
+    return np.float64(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
 
 
 def _add_to_cells(
