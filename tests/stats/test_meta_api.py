@@ -77,8 +77,11 @@ def test_meta_reg_without_intercept_and_equal_effects() -> None:
     assert no_int.names == ["lat"] and math.isnan(no_int.r2)
     assert no_int.qm_df == 1  # all coefficients tested when there is no intercept
     ee = meta_reg(YI, VI, {"lat": LAT}, method="FE")
-    assert ee.method == "EE" and ee.tau2 == 0.0 and math.isnan(ee.r2)
+    assert ee.method == "EE" and ee.tau2 == 0.0
+    # metafor 3.8.1: rma(yi, vi, mods = ~ lat, method = "FE")$R2 = 77.8651686534 (weighted lm's adjusted R^2)
+    assert ee.r2 == pytest.approx(77.8651686534, abs=1e-9)
     assert "Fixed-Effects with Moderators Model" in str(ee)
+    assert "R^2 (amount of heterogeneity accounted for):            77.87%" in str(ee)
 
 
 def test_meta_reg_needs_enough_studies() -> None:

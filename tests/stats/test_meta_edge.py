@@ -69,7 +69,8 @@ def test_single_study_knha_falls_back_to_z() -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_two_studies_every_estimator_is_defined(method: str) -> None:
-    res = meta([0.1, 0.9], [0.02, 0.05], method=method, pi="riley")
+    weights = [1.0, 2.0] if method == "GENQ" else None  # GENQ needs user weights, as metafor
+    res = meta([0.1, 0.9], [0.02, 0.05], method=method, pi="riley", weights=weights)
     assert res.k == 2 and res.q_df == 1
     assert all(math.isfinite(v) for v in (res.estimate, res.se, res.tau2, res.q, res.i2))
     if method != "EE":  # riley's k - 2 = 0 df is raised to 1, as metafor's predict()
@@ -132,7 +133,7 @@ def test_bad_variances_name_the_index(kwargs: dict[str, list[float]], index: int
         (([0.1, 0.2], [0.1, 0.1]), {"sei": [0.1, 0.1]}, "exactly one"),
         (([], []), {}, "k = 0"),
         (([0.1, 0.2], [0.1, 0.1]), {"method": "XX"}, "unknown method"),
-        (([0.1, 0.2], [0.1, 0.1]), {"test": "t"}, "test must be"),
+        (([0.1, 0.2], [0.1, 0.1]), {"test": "wald"}, "test must be"),
         (([0.1, 0.2], [0.1, 0.1]), {"pi": "normal"}, "pi must be"),
         (([0.1, 0.2], [0.1, 0.1]), {"level": 0.95}, "percentage such as 95"),
         (([0.1, 0.2], [0.1, 0.1]), {"control": {"thresh": 1}}, "unknown control"),

@@ -43,12 +43,15 @@ if TYPE_CHECKING:
     from metareview.stats.influence import InfluenceResult, LeaveOneOutResult, influence, leave_one_out
     from metareview.stats.meta import meta
     from metareview.stats.metareg import SubgroupResult, meta_reg, subgroup
+    from metareview.stats.missing import OmittedWarning
     from metareview.stats.multilevel import MultilevelResult, meta_mv
     from metareview.stats.permutest import PermutestResult, permutest
     from metareview.stats.petpeese import PetPeeseResult, pet_peese
+    from metareview.stats.profile_lik import ProfileResult, profile
     from metareview.stats.results import MetaRegResult, MetaResult
     from metareview.stats.robu import RobuResult, SensitivityResult, robu, robu_sensitivity
     from metareview.stats.robust import RobustResult, robust
+    from metareview.stats.selmodel import SelmodelResult, selmodel
     from metareview.stats.vcalc import vcalc
 
 # public name -> the module that defines it: imported on first use (PEP 562), so that
@@ -98,12 +101,15 @@ _LAZY: dict[str, str] = {
     "SubgroupResult": "metareview.stats.metareg",
     "meta_reg": "metareview.stats.metareg",
     "subgroup": "metareview.stats.metareg",
+    "OmittedWarning": "metareview.stats.missing",
     "MultilevelResult": "metareview.stats.multilevel",
     "meta_mv": "metareview.stats.multilevel",
     "PermutestResult": "metareview.stats.permutest",
     "permutest": "metareview.stats.permutest",
     "PetPeeseResult": "metareview.stats.petpeese",
     "pet_peese": "metareview.stats.petpeese",
+    "ProfileResult": "metareview.stats.profile_lik",
+    "profile": "metareview.stats.profile_lik",
     "MetaRegResult": "metareview.stats.results",
     "MetaResult": "metareview.stats.results",
     "RobuResult": "metareview.stats.robu",
@@ -112,6 +118,8 @@ _LAZY: dict[str, str] = {
     "robu_sensitivity": "metareview.stats.robu",
     "RobustResult": "metareview.stats.robust",
     "robust": "metareview.stats.robust",
+    "SelmodelResult": "metareview.stats.selmodel",
+    "selmodel": "metareview.stats.selmodel",
     "vcalc": "metareview.stats.vcalc",
 }
 
@@ -205,4 +213,9 @@ __all__ = [
     "robu_sensitivity",
     "RobuResult",
     "SensitivityResult",
+    "OmittedWarning",
+    "ProfileResult",
+    "profile",
+    "SelmodelResult",
+    "selmodel",
 ]

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from metareview.stats.errors import StatsInputError, check_effects
+from metareview.stats.errors import StatsInputError, check_effects, check_weights
 from metareview.stats.results import FloatArray, MetaResult, format_table
 from metareview.stats.tau2 import (
     Control,
@@ -38,7 +38,9 @@ from metareview.stats.tau2 import (
     solve_q,
 )
 
-TESTS = ("z", "knha")
+TESTS = ("z", "t", "knha", "adhoc")
+#: the tests with t/F reference distributions and k − p degrees of freedom (metafor's ``ddf``)
+T_TESTS = ("t", "knha", "adhoc")
 PI_METHODS = ("z", "t", "riley")
 _EPS = float(np.finfo(float).eps)
 
@@ -143,6 +145,7 @@ def fit_stack(
     control: Control,
     tau2_est: Tau2Estimate | None = None,
     tau2_ci: bool = True,
+    weights: FloatArray | None = None,
 ) -> StackFit:
     """Fit every model of the stack (metafor's ``rma.uni`` step by step, vectorised over models).
 
@@ -150,6 +153,9 @@ def fit_stack(
     Divisions by zero and invalid operations give inf/NaN silently (degenerate models) and are
     handled where they matter. ``tau2_est`` passes τ² estimated elsewhere (the torch backend);
     ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN), the most expensive part of a fit.
+    ``weights`` (one per row, > 0) are metafor's user ``weights``: β = (X'AX)⁻¹X'Ay with the sandwich
+    variance (X'AX)⁻¹X'A(V + τ²)AX(X'AX)⁻¹; the Knapp–Hartung factor still comes from the
+    inverse-variance fit, as metafor's.
     """
     method = normalize_method(method)
     check_options(test, pi, level)
@@ -157,28 +163,36 @@ def fit_stack(
     k = seg.k
     kf = k.astype(float)
     alpha = 1 - level / 100
-    est = tau2_est if tau2_est is not None else estimate_tau2(y, v, x, seg, method, control)
+    est = tau2_est if tau2_est is not None else estimate_tau2(y, v, x, seg, method, control, weights)
     tau2 = est.tau2
     rows_w = 1.0 / (v + tau2[seg.idx])
     fit = Projection(seg, x, rows_w, y)
     vcov: FloatArray = fit.m.copy()
+    beta = fit.beta
+    if weights is not None:
+        user = Projection(seg, x, weights, y)
+        beta = user.beta
+        meat = seg.cross(x, x, weights * weights * (v + tau2[seg.idx]))
+        vcov = np.einsum("gab,gbc,gcd->gad", user.m, meat, user.m)
     df_res = kf - p
-    knha = (test == "knha") & (df_res > 0)
-    if test == "knha":
+    tdist = (test in T_TESTS) & (df_res > 0)
+    if test in ("knha", "adhoc"):
         rss = fit.ypy()
         s2w = np.where(rss <= _EPS, 0.0, rss / df_res)
-        vcov = np.where(knha[:, None, None], vcov * s2w[:, None, None], vcov)
+        if test == "adhoc":  # metafor's ad hoc correction: the Knapp-Hartung factor, at least 1
+            s2w = np.maximum(s2w, 1.0)
+        vcov = np.where(tdist[:, None, None], vcov * s2w[:, None, None], vcov)
     se = np.sqrt(np.einsum("gaa->ga", vcov))
-    stat = fit.beta / se
-    ddf = np.where(knha, df_res, np.nan)
-    crit = np.where(knha, _t_isf(alpha / 2, np.where(knha, df_res, 1)), _norm_isf(alpha / 2))
+    stat = beta / se
+    ddf = np.where(tdist, df_res, np.nan)
+    crit = np.where(tdist, _t_isf(alpha / 2, np.where(tdist, df_res, 1)), _norm_isf(alpha / 2))
     pval = np.where(
-        knha[:, None],
-        2 * _t_sf(np.abs(stat), np.where(knha, df_res, 1)[:, None]),
+        tdist[:, None],
+        2 * _t_sf(np.abs(stat), np.where(tdist, df_res, 1)[:, None]),
         2 * _norm_sf(np.abs(stat)),
     )
-    ci_lo = fit.beta - crit[:, None] * se
-    ci_hi = fit.beta + crit[:, None] * se
+    ci_lo = beta - crit[:, None] * se
+    ci_hi = beta + crit[:, None] * se
 
     ymc = y - seg.mean(y)[seg.idx]
     fe = Projection(seg, x, 1.0 / v, ymc)
@@ -200,8 +214,8 @@ def fit_stack(
         tlo, thi = _q_profile(y, v, x, seg, tau2, alpha, method, control)
     else:
         tlo, thi = np.full(seg.n, np.nan), np.full(seg.n, np.nan)
-    pi_lo, pi_hi = _prediction_interval(fit.beta, se, tau2, k, p, method, pi, alpha)
-    weights = 100 * rows_w / seg.sum(rows_w)[seg.idx]
+    pi_lo, pi_hi = _prediction_interval(beta, se, tau2, k, p, method, pi, alpha)
+    used = rows_w if weights is None else weights
     return StackFit(
         method=method,
         test=test,
@@ -209,7 +223,7 @@ def fit_stack(
         level=level,
         k=k,
         p=p,
-        beta=fit.beta,
+        beta=beta,
         vcov=vcov,
         se=se,
         statistic=stat,
@@ -237,7 +251,7 @@ def fit_stack(
         h2_ci_upper=thi / vt + 1,
         pi_lower=pi_lo,
         pi_upper=pi_hi,
-        weights=weights,
+        weights=100 * used / seg.sum(used)[seg.idx],
     )
 
 
@@ -311,8 +325,18 @@ def _prediction_interval(
     return beta[:, 0] - half, beta[:, 0] + half
 
 
-def meta_result(fit: StackFit, g: int, y: FloatArray, v: FloatArray, rows: NDArray[np.int64]) -> MetaResult:
-    """The :class:`MetaResult` of model ``g`` of an intercept-only stack; ``rows`` are its rows."""
+def meta_result(
+    fit: StackFit,
+    g: int,
+    y: FloatArray,
+    v: FloatArray,
+    rows: NDArray[np.int64],
+    *,
+    user_weights: FloatArray | None = None,
+    omitted: tuple[int, ...] = (),
+) -> MetaResult:
+    """The :class:`MetaResult` of model ``g`` of an intercept-only stack; ``rows`` are its rows
+    (``user_weights``: the stack's user weights, all rows; ``omitted``: rows left out for missing values)."""
 
     def f(a: FloatArray) -> float:
         return float(a[g])
@@ -353,6 +377,8 @@ def meta_result(fit: StackFit, g: int, y: FloatArray, v: FloatArray, rows: NDArr
         weights=fit.weights[rows],
         converged=bool(fit.converged[g]),
         iterations=int(fit.iterations[g]),
+        user_weights=None if user_weights is None else user_weights[rows],
+        omitted=omitted,
     )
 
 
@@ -399,12 +425,19 @@ class ManyResult:
     """
 
     def __init__(
-        self, fit: StackFit, groups: NDArray[Any], y: FloatArray, v: FloatArray, seg: Segments
+        self,
+        fit: StackFit,
+        groups: NDArray[Any],
+        y: FloatArray,
+        v: FloatArray,
+        seg: Segments,
+        user_weights: FloatArray | None = None,
     ) -> None:
         self.fit = fit
         self.groups = groups
         self.seg = seg
         self._y, self._v = y, v
+        self._w = user_weights
         self._pos = {g.item() if hasattr(g, "item") else g: i for i, g in enumerate(groups)}
         self._order = np.argsort(seg.idx, kind="stable")  # rows grouped by model, in their original order
         self._starts = np.concatenate(([0], np.cumsum(seg.k)[:-1]))
@@ -418,7 +451,8 @@ class ManyResult:
         except KeyError:
             raise KeyError(f"no group {label!r}") from None
         start = self._starts[g]
-        return meta_result(self.fit, g, self._y, self._v, self._order[start : start + int(self.fit.k[g])])
+        rows = self._order[start : start + int(self.fit.k[g])]
+        return meta_result(self.fit, g, self._y, self._v, rows, user_weights=self._w)
 
     def column(self, name: str) -> NDArray[Any]:
         """One field for every group, as an array in the order of :attr:`groups`."""
@@ -494,6 +528,7 @@ def meta_many(
     backend: str = "numpy",
     device: str | None = None,
     tau2_ci: bool = True,
+    weights: ArrayLike | None = None,
 ) -> ManyResult:
     """Fit one meta-analysis per group, all at once (vectorised; same numbers as :func:`meta` per group).
 
@@ -504,6 +539,8 @@ def meta_many(
     ``backend="torch"`` estimates τ² (EE, DL, ML, REML) with PyTorch in float64 on ``device`` (``"cpu"``
     by default, ``"cuda"`` when present; see :mod:`metareview.stats.tau2_torch`), the rest as with
     NumPy: the same numbers to 1e-10. ``tau2_ci=False`` skips the Q-profile CI of τ² (NaN columns).
+    ``weights`` are user weights as in :func:`~metareview.stats.meta` (one per row; ``GENQ`` needs them);
+    ``test`` may be ``"z"``, ``"t"``, ``"knha"`` or ``"adhoc"``.
 
     Example::
 
@@ -512,6 +549,7 @@ def meta_many(
         [[1, 2], [2, 2]]
     """
     y, v = check_effects(yi, vi, sei)
+    w = check_weights(weights, y.size)
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.size != y.size:
         raise StatsInputError(
@@ -542,11 +580,17 @@ def meta_many(
         control=ctrl,
         tau2_est=tau2_est,
         tau2_ci=tau2_ci,
+        weights=w,
     )
-    return ManyResult(fit, uniq, y, v, seg)
+    return ManyResult(fit, uniq, y, v, seg, w)
 
 
 _SCALAR_FIELDS = ("method", "test", "pi_method", "level", "p")
+
+
+def _joined_weights(parts: Sequence[ManyResult]) -> FloatArray | None:
+    weights = [part._w for part in parts if part._w is not None]
+    return np.concatenate(weights) if len(weights) == len(parts) else None
 
 
 def concat_many(parts: Sequence[ManyResult]) -> ManyResult:
@@ -583,7 +627,17 @@ def concat_many(parts: Sequence[ManyResult]) -> ManyResult:
         np.concatenate([part._y for part in parts]),
         np.concatenate([part._v for part in parts]),
         seg,
+        _joined_weights(parts),
     )
 
 
-__all__ = ["ManyResult", "StackFit", "concat_many", "fit_stack", "meta_many", "meta_result"]
+__all__ = [
+    "T_TESTS",
+    "TESTS",
+    "ManyResult",
+    "StackFit",
+    "concat_many",
+    "fit_stack",
+    "meta_many",
+    "meta_result",
+]

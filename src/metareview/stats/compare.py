@@ -54,6 +54,29 @@ def _design(fit: UniFit) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray
     raise StatsInputError(f"needs a meta or meta_reg result, not {type(fit).__name__}", field="fit")
 
 
+def loglik(
+    y: FloatArray, v: FloatArray, x: FloatArray, beta: FloatArray, tau2: float, *, reml: bool
+) -> float:
+    """metafor's ``logLik`` of a ``rma.uni`` model at (β, τ²): the ML log-likelihood, or the REML one with
+    metafor's ``+ ½ log|X'X|`` term (``REMLf = TRUE``). β is the fit's (the GLS estimate, or the user-weighted
+    one: metafor evaluates the likelihood at the fitted β either way)."""
+    k, p = x.shape
+    vt = v + tau2
+    w = 1.0 / vt
+    rss = float(np.sum(w * (y - x @ beta) ** 2))
+    if not reml:
+        return float(-0.5 * (k * math.log(2 * math.pi) + float(np.sum(np.log(vt))) + rss))
+    logdet_xwx = float(np.linalg.slogdet(x.T @ (x * w[:, None]))[1])
+    logdet_xx = float(np.linalg.slogdet(x.T @ x)[1])
+    return float(
+        -0.5 * (k - p) * math.log(2 * math.pi)
+        + 0.5 * logdet_xx
+        - 0.5 * float(np.sum(np.log(vt)))
+        - 0.5 * logdet_xwx
+        - 0.5 * rss
+    )
+
+
 def fitstats(fit: UniFit) -> FitStats:
     """Log-likelihood, deviance, AIC, BIC and AICc of a ``meta``/``meta_reg`` fit, as metafor's ``fitstats``.
 
@@ -67,26 +90,13 @@ def fitstats(fit: UniFit) -> FitStats:
     y, v, x, beta, tau2 = _design(fit)
     k, p = x.shape
     tau2 = 0.0 if fit.method == "EE" else tau2
-    vt = v + tau2
-    w = 1.0 / vt
-    rss = float(np.sum(w * (y - x @ beta) ** 2))
     reml = fit.method == "REML"
     parms = p + (0 if fit.method == "EE" else 1)
-    ll_ml = -0.5 * (k * math.log(2 * math.pi) + float(np.sum(np.log(vt))) + rss)
+    ll = loglik(y, v, x, beta, tau2, reml=reml)
     if reml:
-        logdet_xwx = float(np.linalg.slogdet(x.T @ (x * w[:, None]))[1])
-        logdet_xx = float(np.linalg.slogdet(x.T @ x)[1])
-        ll = (
-            -0.5 * (k - p) * math.log(2 * math.pi)
-            + 0.5 * logdet_xx
-            - 0.5 * float(np.sum(np.log(vt)))
-            - 0.5 * logdet_xwx
-            - 0.5 * rss
-        )
         dev = -2.0 * ll
         n = k - p
     else:
-        ll = ll_ml
         saturated = -0.5 * (k * math.log(2 * math.pi) + float(np.sum(np.log(v))))
         dev = -2.0 * (ll - saturated)
         n = k

@@ -84,3 +84,26 @@ def _vector(values: ArrayLike, field: str) -> NDArray[np.float64]:
     if arr.ndim != 1:
         raise StatsInputError(f"{field} must be one-dimensional, got shape {arr.shape}", field=field)
     return arr
+
+
+def check_weights(weights: ArrayLike | None, k: int) -> NDArray[np.float64] | None:
+    """Validate user weights (metafor's ``weights``): ``k`` finite values >= 0, not all 0; None passes.
+
+    Example::
+
+        >>> check_weights([1, 2.5], 2).tolist()
+        [1.0, 2.5]
+    """
+    if weights is None:
+        return None
+    w = _vector(weights, "weights")
+    if w.size != k:
+        raise StatsInputError(f"weights has {w.size} values but there are {k} effect sizes", field="weights")
+    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+    if bad.size:
+        raise StatsInputError(
+            f"weights must be finite and >= 0, got {w[bad[0]]}", index=int(bad[0]), field="weights"
+        )
+    if not (w > 0).any():
+        raise StatsInputError("weights are all 0", field="weights")
+    return w

@@ -10,22 +10,41 @@ Measures (metafor's codes):
 measure   needs                                       yi
 ========  ==========================================  ======================================
 SMD       m1i, m2i, sd1i, sd2i, n1i, n2i              Hedges' g (exact gamma-function J)
+SMDH      m1i, m2i, sd1i, sd2i, n1i, n2i              SMD with unequal variances (Bonett)
+SMD1      m1i, m2i, sd2i, n1i, n2i                    SMD scaled by group 2's SD (SMD1H: Bonett)
 MD        m1i, m2i, sd1i, sd2i, n1i, n2i              raw mean difference
 ROM       m1i, m2i, sd1i, sd2i, n1i, n2i              log ratio of means
+CVR, VR   m1i, m2i, sd1i, sd2i, n1i, n2i (VR: no m)   log CV ratio, log variability ratio
+D2OR...   m1i, m2i, sd1i, sd2i, n1i, n2i              SMD as log OR (D2ORL logistic, D2ORN normal)
 OR        ai, ci and bi/n1i, di/n2i                   log odds ratio
+OR2D...   ai, ci and bi/n1i, di/n2i                   log OR as SMD (OR2DL logistic, OR2DN normal)
 RR        ai, ci and bi/n1i, di/n2i                   log risk ratio
 RD        ai, ci and bi/n1i, di/n2i                   risk difference
 PETO      ai, ci and bi/n1i, di/n2i                   Peto's log odds ratio
+IRR, IRD  x1i, x2i, t1i, t2i                          log incidence rate ratio, rate difference
+IRSD      x1i, x2i, t1i, t2i                          square-root rate difference
 ZCOR      ri, ni                                      Fisher's r-to-z
 COR       ri, ni                                      raw correlation
 PLO       xi and mi/ni                                logit of a proportion
 PR        xi and mi/ni                                raw proportion
+PLN       xi and mi/ni                                log proportion
+PAS, PFT  xi and mi/ni                                arcsine; Freeman-Tukey double arcsine
+IR, IRLN  xi, ti                                      incidence rate, log rate (IRS sqrt, IRFT FT)
+MN, MNLN  mi, sdi, ni                                 mean, log mean (CVLN, SDLN, SMN)
+MC        m1i, m2i, sd1i, sd2i, ri, ni                mean change (pre/post or matched pairs)
+SMCC      m1i, m2i, sd1i, sd2i, ri, ni                standardised mean change, change-score SD
+SMCR      m1i, m2i, sd1i, ri, ni                      standardised mean change, raw-score SD
+SMCRH     m1i, m2i, sd1i, sd2i, ri, ni                SMCR with unequal variances
+ROMC      m1i, m2i, sd1i, sd2i, ri, ni                log ratio of means, paired (CVRC, VRC)
 GEN       yi and vi/sei                               as given (any other code is kept as label)
 ========  ==========================================  ======================================
 
-Zero cells (OR, RR, RD, PETO, PLO, PR; metafor applies ``add`` to all of these): ``to="only0"``
-adds ``add`` to every cell of a table that has a zero cell, ``"all"`` to every table, ``"if0all"``
-to every table when any has a zero cell, ``"none"`` never. ``drop00=True`` first sets tables with no
+The measures added in issue 13 are computed in :mod:`metareview.stats.escalc_families`.
+
+Zero cells (OR, OR2D*, RR, RD, PETO, PLO, PR, PLN, PAS, PFT, IRR, IRD, IRLN, IR, ...; metafor applies
+``add`` to all of these): ``to="only0"`` adds ``add`` to every cell of a table that has a zero cell,
+``"all"`` to every table, ``"if0all"`` to every table when any has a zero cell, ``"none"`` never.
+``add`` is 0.5 by default, 0 for PAS, PFT, IRSD, IRS and IRFT. ``drop00=True`` first sets tables with no
 events (or no non-events) in both groups to missing.
 
 Missing values (``nan``) in the inputs give ``nan`` in the outputs, as metafor gives ``NA``; so do
@@ -33,7 +52,9 @@ infinite results (metafor recodes them to ``NA``) and negative variances. Imposs
 :class:`~metareview.stats.errors.StatsInputError` naming the argument and the 0-based index.
 Where metafor would quietly return ``NA`` for a whole class of input, this module raises instead:
 ``n1i``/``n2i`` below 2 for SMD, ``|ri| >= 1`` or ``ni <= 3`` for COR/ZCOR, non-positive means for
-ROM, negative ``vi`` or ``sei`` for generic input.
+ROM, negative ``vi`` or ``sei`` for generic input. The measures of :mod:`~metareview.stats.escalc_families`
+raise where metafor stops (negative counts or SDs, sizes or person-times ≤ 0, ``|ri| > 1``, negative
+means for MNLN/CVLN) and give ``nan`` where metafor gives ``NA``.
 
 Example::
 
@@ -56,20 +77,47 @@ from metareview.stats.errors import StatsInputError
 
 FloatArray = NDArray[np.float64]
 
+_MORE_MEANS = ("SMDH", "SMD1", "SMD1H", "D2OR", "D2ORN", "D2ORL", "CVR", "VR")
+_MORE_TABLE = ("OR2D", "OR2DN", "OR2DL")
+_MORE_PROP = ("PLN", "PAS", "PFT")
+_RATES = ("IRR", "IRD", "IRSD")
+_RATE = ("IR", "IRLN", "IRS", "IRFT")
+_MEAN = ("MN", "MNLN", "CVLN", "SDLN", "SMN")
+_CHANGE = ("MC", "SMCC", "SMCR", "SMCRH", "ROMC", "CVRC", "VRC")
+
 #: Measures :func:`escalc` computes from raw data (``GEN`` is the generic ``yi``/``vi`` input).
-MEASURES = ("SMD", "MD", "ROM", "OR", "RR", "RD", "PETO", "ZCOR", "COR", "PLO", "PR", "GEN")
+MEASURES = (
+    ("SMD", "MD", "ROM", *_MORE_MEANS)
+    + ("OR", "RR", "RD", "PETO", *_MORE_TABLE)
+    + ("ZCOR", "COR")
+    + ("PLO", "PR", *_MORE_PROP)
+    + _RATES
+    + _RATE
+    + _MEAN
+    + _CHANGE
+    + ("GEN",)
+)
 
 _TO_OPTIONS = ("only0", "all", "if0all", "none")
+#: na_action of :func:`escalc`: keep rows with a missing result (metafor), drop them, or raise
+ESCALC_NA_ACTIONS = ("pass", "omit", "fail")
+#: measures whose ``add`` defaults to 0, as metafor's (their transformations need no correction)
+_ADD_ZERO = ("PAS", "PFT", "IRSD", "IRS", "IRFT")
 
 #: Variance types per measure (metafor's ``vtype``); the first is the default ``"LS"``.
 _VTYPES: dict[str, tuple[str, ...]] = {
     "SMD": ("LS", "UB", "LS2", "AV"),
+    "SMD1": ("LS", "UB", "LS2", "AV"),
+    "SMDH": ("LS", "LS2"),
     "MD": ("LS", "UB", "HO"),
     "ROM": ("LS", "HO", "AV", "AVHO"),
     "RD": ("LS", "UB", "AV"),
     "COR": ("LS", "AV"),
     "PR": ("LS", "UB", "AV"),
     "PLO": ("LS", "AV"),
+    "PLN": ("LS", "AV"),
+    "SMCC": ("LS", "LS2"),
+    "SMCR": ("LS", "LS2"),
 }
 
 #: The arguments each family of measures reads (anything else given is an error).
@@ -78,6 +126,10 @@ _FAMILY_ARGS: dict[str, tuple[str, ...]] = {
     "table": ("ai", "bi", "ci", "di", "n1i", "n2i"),
     "cor": ("ri", "ni"),
     "prop": ("xi", "mi", "ni"),
+    "rates": ("x1i", "x2i", "t1i", "t2i"),
+    "rate": ("xi", "ti"),
+    "mean": ("mi", "sdi", "ni"),
+    "change": ("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
     "generic": ("yi", "vi", "sei"),
 }
 _FAMILY = {
@@ -85,6 +137,9 @@ _FAMILY = {
     "OR": "table", "RR": "table", "RD": "table", "PETO": "table",
     "ZCOR": "cor", "COR": "cor",
     "PLO": "prop", "PR": "prop",
+    **dict.fromkeys(_MORE_MEANS, "means"), **dict.fromkeys(_MORE_TABLE, "table"),
+    **dict.fromkeys(_MORE_PROP, "prop"), **dict.fromkeys(_RATES, "rates"), **dict.fromkeys(_RATE, "rate"),
+    **dict.fromkeys(_MEAN, "mean"), **dict.fromkeys(_CHANGE, "change"),
 }  # fmt: skip
 
 
@@ -92,7 +147,8 @@ _FAMILY = {
 class EffectSizes:
     """Effect sizes ``yi`` and sampling variances ``vi`` of one measure (metafor's escalc object).
 
-    The arrays are read-only. ``nan`` marks a study whose effect size cannot be computed.
+    The arrays are read-only. ``nan`` marks a study whose effect size cannot be computed. ``omitted``
+    lists the 0-based input rows that ``escalc(..., na_action="omit")`` dropped.
 
     Example::
 
@@ -104,6 +160,7 @@ class EffectSizes:
     measure: str
     yi: FloatArray
     vi: FloatArray
+    omitted: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("yi", "vi"):
@@ -129,7 +186,10 @@ class EffectSizes:
         def plain(arr: FloatArray) -> list[float | None]:
             return [None if np.isnan(v) else float(v) for v in arr]
 
-        return {"measure": self.measure, "yi": plain(self.yi), "vi": plain(self.vi)}
+        out: dict[str, Any] = {"measure": self.measure, "yi": plain(self.yi), "vi": plain(self.vi)}
+        if self.omitted:
+            out["omitted"] = list(self.omitted)
+        return out
 
     def to_frame(self) -> Any:
         """A pandas DataFrame with columns ``yi``, ``vi``, ``sei`` (pandas is imported here)."""
@@ -165,21 +225,33 @@ def escalc(
     mi: ArrayLike | None = None,
     ri: ArrayLike | None = None,
     ni: ArrayLike | None = None,
+    x1i: ArrayLike | None = None,
+    x2i: ArrayLike | None = None,
+    t1i: ArrayLike | None = None,
+    t2i: ArrayLike | None = None,
+    ti: ArrayLike | None = None,
+    sdi: ArrayLike | None = None,
     yi: ArrayLike | None = None,
     vi: ArrayLike | None = None,
     sei: ArrayLike | None = None,
-    add: float = 0.5,
+    add: float | None = None,
     to: str = "only0",
     drop00: bool = False,
     vtype: str = "LS",
+    na_action: str = "pass",
 ) -> EffectSizes:
     """Compute effect sizes ``yi`` and sampling variances ``vi`` (metafor's ``escalc``).
 
     ``measure`` is one of :data:`MEASURES` (case-insensitive); the data arguments it needs are in
     the module's table. If ``yi`` is given the generic path is taken: ``vi`` (or ``sei``, squared)
     is used as is and ``measure`` is kept only as a label. ``add``/``to``/``drop00`` control zero
-    cells of the count measures, ``vtype`` the variance estimator (``"LS"``, metafor's default; also
-    SMD: UB, LS2, AV; MD: UB, HO; ROM: HO, AV, AVHO; RD/PR: UB, AV; COR/PLO: AV).
+    cells of the count measures (``add`` defaults to 0.5, and to 0 for PAS, PFT, IRSD, IRS and IRFT, as
+    metafor's), ``vtype`` the variance estimator (``"LS"``, metafor's default; also SMD/SMD1: UB, LS2,
+    AV; SMDH, SMCC, SMCR: LS2; MD: UB, HO; ROM: HO, AV, AVHO; RD/PR: UB, AV; COR/PLO/PLN: AV).
+    ``na_action``: ``"pass"`` (default, metafor's: a study whose effect size cannot be computed keeps
+    its row, with ``nan``), ``"omit"`` (such rows are dropped with an
+    :class:`~metareview.stats.missing.OmittedWarning` and listed in ``omitted``) or ``"fail"`` (a
+    :class:`StatsInputError` names the first such row).
 
     Example::
 
@@ -190,8 +262,13 @@ def escalc(
     code = str(measure).upper()
     given = {
         "ai": ai, "bi": bi, "ci": ci, "di": di, "n1i": n1i, "n2i": n2i, "m1i": m1i, "m2i": m2i,
-        "sd1i": sd1i, "sd2i": sd2i, "xi": xi, "mi": mi, "ri": ri, "ni": ni, "yi": yi, "vi": vi, "sei": sei,
+        "sd1i": sd1i, "sd2i": sd2i, "xi": xi, "mi": mi, "ri": ri, "ni": ni, "x1i": x1i, "x2i": x2i,
+        "t1i": t1i, "t2i": t2i, "ti": ti, "sdi": sdi, "yi": yi, "vi": vi, "sei": sei,
     }  # fmt: skip
+    if na_action not in ESCALC_NA_ACTIONS:
+        raise StatsInputError(
+            f"na_action must be one of {ESCALC_NA_ACTIONS}, not {na_action!r}", field="na_action"
+        )
     data = {name: as_vector(name, value) for name, value in given.items() if value is not None}
     if "yi" in data:
         family = "generic"
@@ -207,20 +284,64 @@ def escalc(
     if unused:
         raise StatsInputError(f"argument {unused[0]!r} is not used by measure {code}", field=unused[0])
     check_lengths(data)
+    add_value = (0.0 if code in _ADD_ZERO else 0.5) if add is None else add
     if family != "generic":
-        _check_options(code, add, to, vtype)
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 and log(0) become missing below
-        if family == "generic":
-            out_yi, out_vi = _generic(data)
-        elif family == "means":
-            out_yi, out_vi = _from_means(code, data, vtype)
-        elif family == "table":
-            out_yi, out_vi = _from_table(code, data, add, to, drop00, vtype)
-        elif family == "cor":
-            out_yi, out_vi = _from_correlations(code, data, vtype)
-        else:
-            out_yi, out_vi = _from_proportions(code, data, add, to, vtype)
-    return EffectSizes(code, *_finalise(out_yi, out_vi))
+        _check_options(code, add_value, to, vtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # 0/0, log(0): missing below
+        out_yi, out_vi = _compute(code, family, data, add_value, to, drop00, vtype)
+    out_yi, out_vi = _finalise(out_yi, out_vi)
+    return _apply_na_action(code, out_yi, out_vi, na_action)
+
+
+def _compute(
+    code: str, family: str, data: dict[str, FloatArray], add: float, to: str, drop00: bool, vtype: str
+) -> tuple[FloatArray, FloatArray]:
+    if family == "generic":
+        return _generic(data)
+    if family in ("rates", "rate", "mean", "change") or code in _MORE_MEANS:
+        from metareview.stats import escalc_families as more
+
+        if family == "rates":
+            return more.from_rates(code, data, add, to, drop00)
+        if family == "rate":
+            return more.from_rate(code, data, add, to)
+        if family == "mean":
+            return more.from_mean(code, data)
+        if family == "change":
+            return more.from_change(code, data, vtype)
+        return more.from_means_more(code, data, vtype)
+    if family == "means":
+        return _from_means(code, data, vtype)
+    if family == "table":
+        return _from_table(code, data, add, to, drop00, vtype)
+    if family == "cor":
+        return _from_correlations(code, data, vtype)
+    return _from_proportions(code, data, add, to, vtype)
+
+
+def _apply_na_action(code: str, yi: FloatArray, vi: FloatArray, na_action: str) -> EffectSizes:
+    missing = np.isnan(yi) | np.isnan(vi)
+    if na_action == "pass" or not missing.any():
+        return EffectSizes(code, yi, vi)
+    first = int(np.flatnonzero(missing)[0])
+    if na_action == "fail":
+        raise StatsInputError(
+            f"the {code} effect size of row {first} cannot be computed (missing or undefined input)",
+            index=first,
+            field="yi",
+        )
+    import warnings
+
+    from metareview.stats.missing import OmittedWarning
+
+    omitted = tuple(int(i) for i in np.flatnonzero(missing))
+    warnings.warn(
+        f"{len(omitted)} row(s) whose {code} effect size cannot be computed omitted "
+        f"(0-based indices {', '.join(map(str, omitted[:10]))}{', ...' if len(omitted) > 10 else ''})",
+        OmittedWarning,
+        stacklevel=3,
+    )
+    return EffectSizes(code, yi[~missing], vi[~missing], omitted)
 
 
 # --- input handling -------------------------------------------------------------------------
@@ -314,8 +435,10 @@ def _finalise(yi: FloatArray, vi: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _weighted_mean(x: FloatArray, w: FloatArray) -> float:
+    """metafor's ``.wmean(x, w, na.rm = TRUE)``, as a numpy float (its square overflows to inf, as R's,
+    instead of raising OverflowError)."""
     ok = ~(np.isnan(x) | np.isnan(w))
-    return float(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
+    return np.float64(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
 
 
 def _add_to_cells(
@@ -433,8 +556,14 @@ def _from_table(
     a, b, c, d = _add_to_cells([a, b, c, d], add, to, drop)
     n1, n2 = a + b, c + d
     p1, p2 = a / n1, c / n2
-    if code == "OR":
-        return np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d
+    if code in ("OR", *_MORE_TABLE):
+        log_or, var = np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d
+        if code == "OR":
+            return log_or, var
+        # log OR to SMD: the logistic distribution's sqrt(3)/pi (OR2D, OR2DL) or Cox's 1/1.65 (OR2DN)
+        if code == "OR2DN":
+            return log_or / 1.65, var / 1.65**2
+        return np.sqrt(3) / np.pi * log_or, 3 / np.pi**2 * var
     if code == "RR":
         return np.log(p1) - np.log(p2), 1 / a - 1 / n1 + 1 / c - 1 / n2
     if code == "RD":
@@ -472,6 +601,15 @@ def _from_proportions(
     x, m = _add_to_cells([x, m], add, to)
     n = x + m
     p = x / n
+    if code == "PAS":
+        return np.arcsin(np.sqrt(p)), 1 / (4 * n)
+    if code == "PFT":  # Freeman-Tukey double arcsine
+        yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
+        return yi, 1 / (4 * n + 2)
+    if code == "PLN":
+        if vtype == "AV":
+            return np.log(p), 1 / (_weighted_mean(p, n) * n) - 1 / n
+        return np.log(p), 1 / x - 1 / n
     if code == "PLO":
         if vtype == "AV":
             pbar = _weighted_mean(p, n)

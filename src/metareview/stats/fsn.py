@@ -89,7 +89,9 @@ def fsn(
             return FsnResult(type, math.inf, alpha, nan, mean, tgt, k)
         if np.sign(tgt) != np.sign(mean):
             tgt = -tgt
-        return FsnResult(type, math.ceil(max(0.0, k * (mean - tgt) / tgt)), alpha, nan, mean, tgt, k)
+        # k (mean - target) / target, written k (mean / target - 1): exactly k for the default target mean / 2
+        # (metafor's form can land one ulp above k and round up to k + 1, as metafor's own does at times)
+        return FsnResult(type, math.ceil(max(0.0, k * (mean / tgt - 1))), alpha, nan, mean, tgt, k)
     w = 1 / v
     mean = float(np.sum(w * y) / np.sum(w))
     zval = mean / math.sqrt(1 / float(np.sum(w)))

@@ -145,7 +145,7 @@ class LeaveOneOutResult:
         return _frame(self._columns())
 
     def __str__(self) -> str:
-        stat = "tval" if self.test == "knha" else "zval"
+        stat = "tval" if self.test in ("t", "knha", "adhoc") else "zval"
         header = ["", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "Q", "Qp", "tau2", "I2", "H2"]
         rows = [
             [str(i + 1)] + [float(col[i]) for col in self._columns().values()]

@@ -14,7 +14,8 @@ from scipy import stats as sps
 
 from metareview.stats.batch import ManyResult, fit_stack, meta_many
 from metareview.stats.design import INTERCEPT, Mods, model_matrix
-from metareview.stats.errors import StatsInputError, check_effects
+from metareview.stats.errors import StatsInputError, check_effects, check_weights
+from metareview.stats.missing import rows_to_keep, take
 from metareview.stats.results import MetaRegResult, format_table, p_clause
 from metareview.stats.tau2 import Control, Segments, estimate_tau2, normalize_method
 
@@ -30,16 +31,21 @@ def meta_reg(
     test: str = "z",
     level: float = 95.0,
     control: Mapping[str, float] | None = None,
+    weights: ArrayLike | None = None,
+    na_action: str = "fail",
 ) -> MetaRegResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = ~ ...)``.
 
     ``mods`` is a mapping of named columns (numeric or categorical, see
     :func:`~metareview.stats.design.design_matrix`) or a numeric array (columns named ``mods`` /
     ``mods1``, ``mods2``, ...). τ² is the residual heterogeneity (any :func:`meta` estimator);
-    coefficients are tested with z or, under ``test="knha"``, with t (k − p df) and the omnibus
-    QM becomes an F(m, k − p) test. R² is metafor's: max(0, 100·(τ²₀ − τ²)/τ²₀), τ²₀ from the same
-    estimator without moderators (0 when τ²₀ = 0; NaN when that fit does not converge). The Q-profile CI
-    of the residual τ² is included.
+    coefficients are tested with z or, under ``test="t"``, ``"knha"`` or ``"adhoc"`` (see
+    :func:`meta`), with t (k − p df) and the omnibus QM becomes an F(m, k − p) test. R² is metafor's:
+    max(0, 100·(τ²₀ − τ²)/τ²₀), τ²₀ from the same estimator without moderators (0 when τ²₀ = 0; NaN
+    when that fit does not converge); for ``EE`` metafor's max(0, 100 × adjusted R²) of the weighted
+    least-squares regression of yi on the moderators (weights 1/vi, or the user ``weights``), 0 when
+    all yi are equal. The Q-profile CI of the residual τ² is included. ``weights`` and
+    ``na_action`` as in :func:`meta` (a study with a missing moderator value is omitted too).
     Needs k ≥ p + 1 (k ≥ p for EE).
 
     Example::
@@ -49,7 +55,10 @@ def meta_reg(
         >>> res.names, res.qm_df
         (['intrcpt', 'dose'], 1)
     """
+    keep, omitted = rows_to_keep(na_action, {"yi": yi, "vi": vi, "sei": sei, "weights": weights}, mods)
+    yi, vi, sei, weights, mods = (take(a, keep) for a in (yi, vi, sei, weights, mods))
     y, v = check_effects(yi, vi, sei)
+    w = check_weights(weights, y.size)
     method = normalize_method(method)
     x, names = model_matrix(mods, y.size, intercept)
     k, p = x.shape
@@ -61,13 +70,13 @@ def meta_reg(
         )
     ctrl = Control.from_mapping(control)
     seg = Segments.single(k)
-    fit = fit_stack(y, v, x, seg, method=method, test=test, pi="z", level=level, control=ctrl)
+    fit = fit_stack(y, v, x, seg, method=method, test=test, pi="z", level=level, control=ctrl, weights=w)
     btt = [j for j, n in enumerate(names) if n != INTERCEPT]
     qm, qm_df, qm_df2, qm_p = _omnibus(fit.beta[0], fit.vcov[0], btt, float(fit.ddf[0]))
     tau2 = float(fit.tau2[0])
     r2 = math.nan
-    if intercept and p > 1 and method != "EE":
-        r2 = _r2(y, v, tau2, seg, method, ctrl)
+    if intercept and p > 1:
+        r2 = _r2_ee(y, v, x, w) if method == "EE" else _r2(y, v, tau2, seg, method, ctrl, w)
     return MetaRegResult(
         k=k,
         method=method,
@@ -102,11 +111,47 @@ def meta_reg(
         vi=v,
         converged=bool(fit.converged[0]),
         iterations=int(fit.iterations[0]),
+        user_weights=w,
+        omitted=omitted,
     )
 
 
+def _r2_ee(
+    y: NDArray[np.float64], v: NDArray[np.float64], x: NDArray[np.float64], w: NDArray[np.float64] | None
+) -> float:
+    """metafor's R² of an equal-effects meta-regression: max(0, 100 × adjusted R²) of R's
+    ``lm(yi ~ X, weights = wi)`` (wi = 1/vi, or the user weights); 0 when var(yi) is exactly 0.
+
+    Weighted R² = 1 − RSS/TSS with TSS about the weighted mean; adjusted with n − 1 and n − p degrees of
+    freedom, n counting the non-zero weights (``summary.lm``).
+    """
+    if np.all(y == y[0]):  # metafor: identical(var(yi), 0)
+        return 0.0
+    wt = 1.0 / v if w is None else w
+    used = wt > 0
+    n = int(used.sum())
+    p = x.shape[1]
+    if n <= p:
+        return math.nan
+    sw = np.sqrt(wt[used])
+    beta, *_ = np.linalg.lstsq(x[used] * sw[:, None], y[used] * sw, rcond=None)
+    fitted = x[used] @ beta
+    mean = float(np.sum(wt[used] * fitted) / np.sum(wt[used]))
+    mss = float(np.sum(wt[used] * (fitted - mean) ** 2))
+    rss = float(np.sum(wt[used] * (y[used] - fitted) ** 2))
+    r2 = mss / (mss + rss)
+    adj = 1 - (1 - r2) * (n - 1) / (n - p)
+    return float(max(0.0, 100 * adj))
+
+
 def _r2(
-    y: NDArray[np.float64], v: NDArray[np.float64], tau2: float, seg: Segments, method: str, ctrl: Control
+    y: NDArray[np.float64],
+    v: NDArray[np.float64],
+    tau2: float,
+    seg: Segments,
+    method: str,
+    ctrl: Control,
+    w: NDArray[np.float64] | None = None,
 ) -> float:
     """metafor's R² = max(0, 100·(τ²₀ − τ²)/τ²₀), τ²₀ from the model without moderators (0 when τ²₀ = 0).
 
@@ -115,7 +160,7 @@ def _r2(
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        null = estimate_tau2(y, v, np.ones((y.size, 1)), seg, method, ctrl)
+        null = estimate_tau2(y, v, np.ones((y.size, 1)), seg, method, ctrl, w)
     if not null.converged[0]:
         return math.nan
     tau2_0 = float(null.tau2[0])

@@ -160,7 +160,9 @@ def _signflip(
         rng = np.random.default_rng(used_seed)
         signs = rng.choice(np.array([-1.0, 1.0]), size=(iter, k)).astype(np.int8)
         signs[0] = 1
-    beta, stat, qm = _refit(y, v, None, signs, [0], fit.method, fit.test, fit.level, ctrl, client)
+    beta, stat, qm = _refit(
+        y, v, None, signs, [0], fit.method, fit.test, fit.level, ctrl, client, fit.user_weights
+    )
     obs_stat = np.array([fit.statistic])
     obs_qm = fit.statistic**2
     return _result(
@@ -189,7 +191,9 @@ def _rowperm(
         rows[0] = np.arange(k)
         table = x
     btt = [j for j, name in enumerate(fit.names) if name != INTERCEPT]
-    beta, stat, qm = _refit(y, v, table, rows, btt, fit.method, fit.test, fit.level, ctrl, client)
+    beta, stat, qm = _refit(  # user weights stay with (yi, vi)
+        y, v, table, rows, btt, fit.method, fit.test, fit.level, ctrl, client, fit.user_weights
+    )
     return _result(
         list(fit.names),
         fit.estimates,
@@ -234,18 +238,20 @@ def _refit(
     level: float,
     ctrl: Control,
     client: Any = None,
+    weights: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Refit every permuted data set: coefficients, z/t values and QM per data set.
 
     ``perms`` has one row per data set: the signs of ``y`` (``table`` None: intercept-only) or the rows
     of ``table`` that make its model matrix. The data sets are fitted in blocks of about
     ``_CHUNK_ROWS`` rows, here or (``client``) on a Dask cluster's workers; the blocks are the same
-    either way, so are the results.
+    either way, so are the results. ``weights``: the fit's user weights, one per study (None: inverse
+    variance).
     """
     n, k = perms.shape
     step = max(1, _CHUNK_ROWS // k)
     jobs = [
-        (y, v, table, perms[lo : min(n, lo + step)], btt, method, test, level, ctrl)
+        (y, v, table, perms[lo : min(n, lo + step)], btt, method, test, level, ctrl, weights)
         for lo in range(0, n, step)
     ]
     if client is None:
@@ -260,7 +266,7 @@ def _refit(
 
 def _refit_block(job: tuple[Any, ...]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Fit one block of permuted data sets (a job of :func:`_refit`; module level, so picklable)."""
-    y, v, table, perms, btt, method, test, level, ctrl = job
+    y, v, table, perms, btt, method, test, level, ctrl, w = job
     m, k = perms.shape
     if table is None:
         ys = (perms * y).reshape(-1)
@@ -273,7 +279,7 @@ def _refit_block(job: tuple[Any, ...]) -> tuple[FloatArray, FloatArray, FloatArr
         warnings.simplefilter("ignore", RuntimeWarning)
         f = fit_stack(
             ys, np.tile(v, m), xs, seg, method=method, test=test, pi="z", level=level,
-            control=ctrl, tau2_ci=False,
+            control=ctrl, tau2_ci=False, weights=None if w is None else np.tile(w, m),
         )  # fmt: skip
         ok: NDArray[np.bool_] = f.converged & np.isfinite(f.statistic).all(axis=1)
         beta = np.where(ok[:, None], f.beta, np.nan)

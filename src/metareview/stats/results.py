@@ -190,11 +190,16 @@ class MetaResult:
     converged: bool
     iterations: int
     ddf: float = math.nan
+    user_weights: FloatArray | None = None
+    omitted: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """All scalar fields as plain Python values (the arrays ``yi``, ``vi``, ``weights`` left out)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        return {name: val for name, val in values.items() if not isinstance(val, np.ndarray)}
+        """All scalar fields as plain Python values (the arrays ``yi``, ``vi``, ``weights``,
+        ``user_weights`` left out; ``omitted`` as a list)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "user_weights"}
+        out = {name: val for name, val in values.items() if not isinstance(val, np.ndarray)}
+        out["omitted"] = list(self.omitted)
+        return out
 
     def to_frame(self) -> Any:
         """A one-row :class:`pandas.DataFrame` of :meth:`to_dict`."""
@@ -255,8 +260,9 @@ class MetaRegResult:
     ``names``/``estimates``/``se``/... are per coefficient; ``qm`` tests all coefficients but the
     intercept (a chi-square with ``qm_df`` df, or under Knapp–Hartung an F with ``qm_df`` and
     ``qm_df2`` df); ``qe`` is the test for residual heterogeneity; ``r2`` is metafor's pseudo-R²
-    in percent, max(0, 100·(τ²₀ − τ²)/τ²₀) with τ²₀ from the model without moderators (NaN
-    without an intercept or for EE). I²/H² are the residual ones.
+    in percent, max(0, 100·(τ²₀ − τ²)/τ²₀) with τ²₀ from the model without moderators, and for an
+    equal-effects (``EE``) model metafor's max(0, 100 × the adjusted R² of the weighted least-squares
+    regression of yi on the moderators) (NaN without an intercept). I²/H² are the residual ones.
 
     Example::
 
@@ -299,6 +305,8 @@ class MetaRegResult:
     vi: FloatArray
     converged: bool
     iterations: int
+    user_weights: FloatArray | None = None
+    omitted: tuple[int, ...] = ()
 
     def coefficients(self) -> list[dict[str, Any]]:
         """One dict per coefficient: name, estimate, se, statistic, pvalue, ci_lower, ci_upper."""
@@ -320,8 +328,9 @@ class MetaRegResult:
         out: dict[str, Any] = {}
         for f in fields(self):
             val = getattr(self, f.name)
-            if not isinstance(val, np.ndarray | list):
+            if not isinstance(val, np.ndarray | list | tuple) and f.name != "user_weights":
                 out[f.name] = val
+        out["omitted"] = list(self.omitted)
         out["coefficients"] = self.coefficients()
         return out
 
@@ -336,6 +345,15 @@ class MetaRegResult:
         if self.method != "EE":
             lines += _tau2_block(self.tau2, self.se_tau2, self.tau, self.i2, self.h2, self.r2)
             lines.append("")
+        else:  # metafor prints I^2, H^2 and (with an intercept) R^2 for fixed-effects meta-regression too
+            items = [
+                ("I^2 (residual heterogeneity / unaccounted variability):", f"{self.i2:.2f}%"),
+                ("H^2 (unaccounted variability / sampling variability):", f"{self.h2:.2f}"),
+            ]
+            if not math.isnan(self.r2):
+                items.append(("R^2 (amount of heterogeneity accounted for):", f"{self.r2:.2f}%"))
+            width = max(len(label) for label, _ in items) + 1
+            lines += [label.ljust(width) + value for label, value in items] + [""]
         lines += [
             "Test for Residual Heterogeneity:",
             f"QE(df = {self.qe_df}) = {self.qe:.4f}, {p_clause(self.qe_pvalue)}",

@@ -9,14 +9,17 @@ The estimators and their defaults are metafor's (``rma.uni``, version 3.8-1; Vie
 J Stat Softw 36(3)):
 
 * ``EE`` (alias ``FE``): τ² = 0.
-* ``DL`` DerSimonian–Laird, ``HE`` Hedges (OLS moment), ``HS`` Hunter–Schmidt, ``SJ`` Sidik–Jonkman
-  (started from the variance of the yi with divisor k): closed forms.
+* ``DL`` DerSimonian–Laird, ``HE`` Hedges (OLS moment), ``HS`` Hunter–Schmidt, ``HSk`` Hunter–Schmidt
+  with the small-sample factor k/(k − p) on Q, ``SJ`` Sidik–Jonkman (started from the variance of the yi
+  with divisor k): closed forms.
+* ``GENQ`` the generalised Q-statistic (method-of-moments) estimator with user weights ``a``
+  (DerSimonian & Kacker 2007): (Q_a − tr(P_a V)) / tr(P_a); needs ``weights``, as metafor.
 * ``ML``, ``REML``, ``EB`` (empirical Bayes): Fisher scoring started from the truncated HE value,
   with step halving at the τ² = 0 boundary; stop when the change is ≤ ``threshold`` (1e-5), at most
   ``maxiter`` (100) steps; for ML/REML the final value is checked against τ² = 0 (metafor's
   ``ll0check``).
 * ``PM`` Paule–Mandel: the root of the generalised Q-statistic Q(τ²) = k − p, searched on
-  [0, max(100, 10·mad(y)²)].
+  [0, max(100, 10·mad(y)²)]; ``PMM`` the median-unbiased variant: Q(τ²) = the median of χ²(k − p).
 
 Root finding (PM and the Q-profile interval) uses a safeguarded Newton iteration on Q(τ²), whose
 derivative is −y'P²y; it is solved to a relative tolerance of ``tol`` (1e-12), tighter than
@@ -43,6 +46,7 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 from metareview.stats.errors import StatsInputError
 
@@ -50,15 +54,16 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+METHODS = ("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ")
 _ALIASES = {"FE": "EE"}
+_BY_UPPER = {m.upper(): m for m in METHODS}
 # metafor's ``.Machine$double.eps^0.25``: the ll0check tolerance
 _LL_TOL = float(np.finfo(float).eps ** 0.25)
 
 
 def normalize_method(method: str) -> str:
     """Return the canonical method code (``"FE"`` -> ``"EE"``); raise on an unknown code."""
-    code = _ALIASES.get(method.upper(), method.upper())
+    code = _ALIASES.get(method.upper(), _BY_UPPER.get(method.upper(), method))
     if code not in METHODS:
         raise StatsInputError(
             f"unknown method {method!r}; use one of {', '.join(METHODS)} (or FE)", field="method"
@@ -289,21 +294,36 @@ def _centered(seg: Segments, y: FloatArray) -> FloatArray:
 
 
 def estimate_tau2(
-    y: FloatArray, v: FloatArray, x: FloatArray, seg: Segments, method: str, control: Control | None = None
+    y: FloatArray,
+    v: FloatArray,
+    x: FloatArray,
+    seg: Segments,
+    method: str,
+    control: Control | None = None,
+    weights: FloatArray | None = None,
 ) -> Tau2Estimate:
     """Estimate τ² for every model of the stack with ``method`` (a code of :data:`METHODS`).
 
     As metafor does, the yi are centred (per model) before τ² is estimated, and models with a
-    single study get τ² = 0 (no estimate, ``se_tau2`` NaN).
+    single study get τ² = 0 (no estimate, ``se_tau2`` NaN). ``weights`` (one per row) are the
+    user weights ``a`` of ``GENQ``, which needs them; the other estimators ignore them, as metafor's.
     """
     control = control or Control()
     method = normalize_method(method)
+    if method == "GENQ" and weights is None:
+        raise StatsInputError("method='GENQ' needs weights (metafor's 'weights' argument)", field="weights")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _estimate(y, v, x, seg, method, control)
+        return _estimate(y, v, x, seg, method, control, weights)
 
 
 def _estimate(
-    y: FloatArray, v: FloatArray, x: FloatArray, seg: Segments, method: str, control: Control
+    y: FloatArray,
+    v: FloatArray,
+    x: FloatArray,
+    seg: Segments,
+    method: str,
+    control: Control,
+    weights: FloatArray | None = None,
 ) -> Tau2Estimate:
     n = seg.n
     p = x.shape[1]
@@ -316,14 +336,27 @@ def _estimate(
     if method == "EE":
         return Tau2Estimate(np.zeros(n), nan, conv, iters)
     wi = 1.0 / v
-    if method in ("DL", "HS"):
+    if method in ("DL", "HS", "HSk"):
         fe = Projection(seg, x, wi, ymc)
         trp = fe.tr_p()
         sw = seg.sum(wi)
-        tau2 = (fe.ypy() - (k - p)) / trp if method == "DL" else (fe.ypy() - k) / sw
+        if method == "DL":
+            tau2 = (fe.ypy() - (k - p)) / trp
+        elif method == "HS":
+            tau2 = (fe.ypy() - k) / sw
+        else:
+            tau2 = (k / (k - p) * fe.ypy() - k) / sw
         tau2 = _finish(tau2, single)
         extra = 2 * (k - p) + 4 * tau2 * trp + 2 * tau2**2 * fe.tr_pp()
         se = np.sqrt(extra / (trp**2 if method == "DL" else sw**2))
+        if method == "HSk":
+            se = k / (k - p) * se
+    elif method == "GENQ":
+        assert weights is not None
+        gq = Projection(seg, x, weights, ymc)
+        trp = gq.tr_p()
+        tau2 = _finish((gq.ypy() - gq.tr_pd(v)) / trp, single)
+        se = np.sqrt((2 * gq.tr_pdpd(v) + 4 * tau2 * gq.tr_dpp(v) + 2 * tau2**2 * gq.tr_pp()) / trp**2)
     elif method == "HE":
         tau2 = _finish(_he(seg, x, ymc, v, k, p)[0], single)
         se = _he(seg, x, ymc, v, k, p, tau2)[1]
@@ -334,8 +367,10 @@ def _estimate(
         se = np.sqrt(
             tau0**2 / (k - p) ** 2 * (2 * sj.tr_pdpd(v) + 4 * tau2 * sj.tr_dpp(v) + 2 * tau2**2 * sj.tr_pp())
         )
-    elif method == "PM":
-        tau2, conv = _paule_mandel(seg, x, y, ymc, v, k - p, ~single, control)
+    elif method in ("PM", "PMM"):
+        # PMM: the median of chi^2(k - p) as the target (metafor's qchisq(0.5, df = k - p))
+        target = k - p if method == "PM" else _f64(special.chdtri(np.maximum(k - p, 1.0), 0.5))
+        tau2, conv = _paule_mandel(seg, x, y, ymc, v, target, ~single, control)
         tau2 = _finish(tau2, single)
         se = np.sqrt(2 * k**2 / (k - p) / seg.sum(1.0 / (v + tau2[seg.idx])) ** 2)
     else:
@@ -350,6 +385,10 @@ def _estimate(
             se = np.sqrt(2 * k**2 / (k - p) / seg.sum(proj.w) ** 2)
     se = np.where(single, np.nan, se)
     return Tau2Estimate(tau2, se, conv, iters)
+
+
+def _f64(value: object) -> FloatArray:
+    return np.asarray(value, dtype=np.float64)
 
 
 def _finish(tau2: FloatArray, single: BoolArray) -> FloatArray:
@@ -398,7 +437,8 @@ def _paule_mandel(
     tau2 = np.where(search, root, np.where(too_low, upper, 0.0))
     if too_low.any():
         warnings.warn(
-            "Paule-Mandel: Q(tau2.max) is still above k - p; returning tau2.max "
+            "Paule-Mandel: Q(tau2.max) is still above its target (k - p, or the chi-square median for PMM); "
+            "returning tau2.max "
             f"for {int(too_low.sum())} model(s) (converged=False)",
             RuntimeWarning,
             stacklevel=3,
