@@ -26,9 +26,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--sei", help="column of standard errors (instead of --vi)")
         ] = None,
         method: Annotated[
-            str, typer.Option(help="tau^2 estimator: EE/FE, DL, HE, HS, SJ, ML, REML, EB, PM")
+            str, typer.Option(help="tau^2 estimator: EE/FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM")
         ] = "REML",
-        test: Annotated[str, typer.Option(help="z or knha (Knapp-Hartung)")] = "z",
+        test: Annotated[
+            str, typer.Option(help="z, t, knha (Knapp-Hartung) or adhoc (knha, its factor floored at 1)")
+        ] = "z",
         pi: Annotated[
             str, typer.Option("--pi", help="prediction interval: z, t (k-1 df) or riley (k-2 df)")
         ] = "z",
