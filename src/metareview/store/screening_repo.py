@@ -116,12 +116,13 @@ def _flagged_duplicates() -> Any:
 
 
 def is_screenable(session: Session, record_id: int) -> bool:
-    """True when the record exists and is not a flagged duplicate."""
-    found = session.scalar(
-        select(StoredRecord.id).where(
-            StoredRecord.id == record_id, StoredRecord.id.not_in(_flagged_duplicates())
-        )
+    """True when the record exists and is not a flagged duplicate (two primary-key lookups)."""
+    flagged = (
+        select(ClusterMember.record_id)
+        .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
+        .where(ClusterMember.record_id == record_id, DuplicateCluster.kept_record_id != record_id)
     )
+    found = session.scalar(select(StoredRecord.id).where(StoredRecord.id == record_id, ~flagged.exists()))
     return found is not None
 
 

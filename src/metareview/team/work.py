@@ -9,7 +9,6 @@ Blind mode holds: nothing here returns another reviewer's vote on a record. Exam
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
-from metareview.store import queue_repo
 from metareview.store import screening_repo as srepo
 from metareview.store import team_repo as repo
 
@@ -47,8 +45,10 @@ def decide_once(
         answer = {"record_id": record_id, "stage": stage, "decision": decision, "repeated": False}
         if key:
             repo.save_idempotent_response(s, key, answer)
-    st = sd.state(review, record_id, stage, reviewer)
-    return {**answer, "status": st.status}
+        # the record's status after this vote, read in the same transaction (the record is locked)
+        d = sd._derive(srepo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        status = sd._state(review.protocol, record_id, stage, d, reviewer).status
+    return {**answer, "status": status}
 
 
 @dataclass(frozen=True)
@@ -123,20 +123,22 @@ def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
 
 
 def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
-    """stage -> reviewer -> number of records they have voted on (counts only, aggregated in SQL)."""
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    with review.session() as s:
-        for stage, reviewer, n in queue_repo.voted_counts(s):
-            out[stage][reviewer] = n
-    return {st: dict(sorted(by.items())) for st, by in out.items()}
+    """stage -> reviewer -> number of records they have a current vote on (counts only; a retracted
+    vote is not counted), from the review's screening state (:mod:`metareview.screening.live`)."""
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return now.voted_counts()
 
 
 def inclusion_curve(review: Review) -> list[tuple[int, int]]:
     """(records decided, records included so far) at title/abstract, in the order records were first
     voted on: the review's recall curve so far (it flattens as the relevant records run out)."""
+    from metareview.screening import live
+
     final = sd.final_decisions(review, TITLE_ABSTRACT)
-    with review.session() as s:
-        order = list(dict.fromkeys(e.record_id for e in srepo.events(s, stage=TITLE_ABSTRACT)))
+    with live.view(review) as now:
+        order = [rid for rid, _ in now.records(TITLE_ABSTRACT)]
     out: list[tuple[int, int]] = []
     found = 0
     for rid in order:

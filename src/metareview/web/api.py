@@ -128,7 +128,7 @@ def _state(st: sd.RecordState) -> StateOut:
 
 def _next(request: Request, slug: str, account: Account, stage: str) -> NextOut:
     review = server_of(request).review(slug)
-    nxt = next_record(review, account.name, stage)
+    nxt = next_record(review, account.name, stage, background=True)
     if nxt is None:
         return NextOut(record=None, remaining=0)
     view = work.record_view(review, nxt.record_id)

@@ -280,7 +280,7 @@ def screen(request: Request, account: User, slug: str, stage: str = TITLE_ABSTRA
     me = account.name
     rid, remaining, mine_now = record, None, None
     if rid is None:
-        nxt = next_record(review, me, stage)
+        nxt = next_record(review, me, stage, background=True)
         rid = nxt.record_id if nxt else None
         remaining = nxt.remaining if nxt else 0
     view = work.record_view(review, rid) if rid is not None else None
