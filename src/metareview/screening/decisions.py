@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +246,7 @@ def _is_candidate(session: Session, protocol: Protocol, record_id: int, stage: s
     if stage == TITLE_ABSTRACT or TITLE_ABSTRACT not in protocol.screening.stages:
         return True
     ta = _final_decisions(
-        protocol, repo.events(session, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+        protocol, repo.record_events(session, TITLE_ABSTRACT, record_id), TITLE_ABSTRACT
     )
     retrieval = repo.retrieval_events(session, record_id)
     return ta.get(record_id) == INCLUDE and not (retrieval and retrieval[-1].status == NOT_RETRIEVED)
@@ -274,7 +274,9 @@ def _decide(
     reason: str | None,
     note: str | None,
     lock: bool = True,
-) -> None:
+) -> _Derived:
+    """Check the rules and append the vote; returns the record's derived state with the vote (its
+    time is this call's, not the stored one: for the status only)."""
     reviewer = canonical_reviewer(protocol, reviewer)
     check_stage(stage, protocol)
     decision = check_decision(decision)
@@ -289,7 +291,7 @@ def _decide(
             else "not included at title/abstract or not retrieved"
         )
         raise InputError(f"record {record_id} is {where} (stage {stage})", field="record")
-    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
+    d = _derive(repo.record_events(session, stage, record_id))[(record_id, stage)]
     if d.resolution is not None:
         raise _resolved_error(record_id, stage, d.resolution, "votes can no longer change")
     required = protocol.screening.reviewers_per_record
@@ -300,6 +302,7 @@ def _decide(
             field="reviewer",
         )
     previous = d.votes[reviewer].decision if reviewer in d.votes else None
+    d.votes[reviewer] = Vote(reviewer, decision, reason, note, datetime.now(UTC))
     repo.add_events(
         session,
         [
@@ -315,6 +318,7 @@ def _decide(
             }
         ],
     )
+    return d
 
 
 def decide(
@@ -349,7 +353,7 @@ def retract(
     note = check_text(note, "note")
     with review.session() as s:
         repo.lock_records(s, [record_id])
-        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        d = _derive(repo.record_events(s, stage, record_id))[(record_id, stage)]
         if d.resolution is not None:
             raise _resolved_error(record_id, stage, d.resolution, "votes can no longer be retracted")
         if name not in d.votes:
@@ -403,7 +407,7 @@ def _resolve(
         raise InputError(f"method must be one of {', '.join(RESOLUTION_METHODS)}", field="method")
     if lock:
         repo.lock_records(session, [record_id])
-    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
+    d = _derive(repo.record_events(session, stage, record_id))[(record_id, stage)]
     previous: str | None = None
     if correct:
         if d.resolution is None:
@@ -497,7 +501,7 @@ def mark_retrieval(
     with review.session() as s:
         repo.lock_records(s, [record_id])
         included = _final_decisions(
-            review.protocol, repo.events(s, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+            review.protocol, repo.record_events(s, TITLE_ABSTRACT, record_id), TITLE_ABSTRACT
         )
         if included.get(record_id) != INCLUDE:
             raise InputError(
@@ -521,7 +525,7 @@ def state(
     check_stage(stage, review.protocol)
     asker = _asker(review.protocol, reviewer)
     with review.session() as s:
-        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        d = _derive(repo.record_events(s, stage, record_id))[(record_id, stage)]
     return _state(review.protocol, record_id, stage, d, asker)
 
 

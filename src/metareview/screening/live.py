@@ -149,7 +149,7 @@ class LiveState:
     def refresh(self, review: Review) -> None:
         """Apply the events committed since the last call (rebuild when the corpus changed)."""
         with review.session() as s:
-            token = queue_repo.corpus_token(s)
+            token, last_event, last_retrieval = queue_repo.corpus_token_and_last_ids(s)
             if self.stale or token != self.token:
                 self._reset()
                 ids = queue_repo.screenable_ids(s)
@@ -159,8 +159,14 @@ class LiveState:
                 self._build(ids)
                 self._apply(events, retrievals, BUILD_GAP_WINDOW)
                 return
-            events = queue_repo.events_since(s, self.events.mark, list(self.events.gaps))
-            retrievals = queue_repo.retrievals_since(s, self.retrievals.mark, list(self.retrievals.gaps))
+            events = (  # only asked for when there is something new, or ids skipped earlier
+                queue_repo.events_since(s, self.events.mark, list(self.events.gaps))
+                if last_event > self.events.mark or self.events.gaps else []
+            )
+            retrievals = (
+                queue_repo.retrievals_since(s, self.retrievals.mark, list(self.retrievals.gaps))
+                if last_retrieval > self.retrievals.mark or self.retrievals.gaps else []
+            )
             self._apply(events, retrievals)
             if time.monotonic() - self.verified_at >= VERIFY_EVERY_S:
                 self.verified_at = time.monotonic()

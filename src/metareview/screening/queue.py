@@ -252,45 +252,65 @@ def _walk(state: live.LiveState, corpus: _Corpus, fit: _Fit, stage: str, reviewe
     return None
 
 
+def _due(
+    fit: _Fit | None, ctoken: tuple[int, ...], events: int, refit_every: int, refit_after_s: float
+) -> bool:
+    """Whether ``fit`` must be refitted: none yet, another corpus, or decisions arrived since (enough of
+    them, or long enough ago, or the ranker was not trained yet)."""
+    return fit is None or fit.corpus != ctoken or (
+        events != fit.events
+        and (not 0 < events - fit.events < refit_every or time.monotonic() - fit.at >= refit_after_s
+             or not fit.trained)
+    )
+
+
 def _cached_next(
     review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float,
     background: bool,
 ) -> NextRecord | None:
     blind = review.protocol.screening.blind
+    where = live.where(review)
+    key = (where, stage, reviewer, model, blind)
+    walked = False
     with live.view(review) as state:
         remaining = state.remaining(stage, reviewer)
         if not remaining:
             return None
         ctoken = state.token
+        assert ctoken is not None
         events = state.events_count(stage, reviewer if blind else None)
-    assert ctoken is not None
-    corpus = _corpus(review, model, ctoken)
-    key = (live.where(review), stage, reviewer, model, blind)
-    with _LOCK:
-        fit = _FITS.get(key)
-        lock = _FIT_LOCKS.setdefault(key, threading.Lock())
-    due = fit is None or fit.corpus != ctoken or (
-        events != fit.events
-        and (not 0 < events - fit.events < refit_every or time.monotonic() - fit.at >= refit_after_s
-             or not fit.trained)
-    )
-    if due:
-        # a cached order of this corpus exists: serve it rather than wait for a refit under way
-        stale_ok = fit is not None and fit.corpus == ctoken
-        if stale_ok and background:
-            _refit_in_background(review, corpus, stage, reviewer, model, key, lock)
-        elif lock.acquire(blocking=not stale_ok):
-            try:
-                fit = _fit(review, corpus, stage, reviewer, model)
-                with _LOCK:
-                    _FITS[key] = fit
-            finally:
-                lock.release()
-    assert fit is not None
-    with live.view(review) as state:
-        found = _walk(state, corpus, fit, stage, reviewer, state.remaining(stage, reviewer))
-    if found is not None:
-        return found
+        with _LOCK:
+            fit = _FITS.get(key)
+            corpus = _CORPORA.get((where, model))
+            lock = _FIT_LOCKS.setdefault(key, threading.Lock())
+        if fit is not None and corpus is not None and fit.corpus == ctoken == corpus.token:
+            # the usual request: a cached order of this corpus, walked against the state just read
+            due = _due(fit, ctoken, events, refit_every, refit_after_s)
+            if due and background:
+                _refit_in_background(review, corpus, stage, reviewer, model, key, lock)
+            if not due or background or lock.locked():  # (a refit under way: serve the cached order)
+                found = _walk(state, corpus, fit, stage, reviewer, remaining)
+                if found is not None:
+                    return found
+                walked = True
+    if not walked:
+        corpus = _corpus(review, model, ctoken)
+        with _LOCK:
+            fit = _FITS.get(key)
+        if _due(fit, ctoken, events, refit_every, refit_after_s):
+            stale_ok = fit is not None and fit.corpus == ctoken
+            if lock.acquire(blocking=not stale_ok):
+                try:
+                    fit = _fit(review, corpus, stage, reviewer, model)
+                    with _LOCK:
+                        _FITS[key] = fit
+                finally:
+                    lock.release()
+        assert fit is not None
+        with live.view(review) as state:
+            found = _walk(state, corpus, fit, stage, reviewer, state.remaining(stage, reviewer))
+        if found is not None:
+            return found
     # a record the cached order lacks (labelled at the fit, open again now): recompute in full
     return _full_next(review, reviewer, stage, model)
 

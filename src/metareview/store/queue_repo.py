@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
@@ -31,11 +31,7 @@ from metareview.store.screening_repo import _flagged_duplicates
 _IN_CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
 
 
-def corpus_token(session: Session) -> tuple[int, int, int, int, int]:
-    """(number of records, largest record id, number / sum / largest id of the records flagged as
-    duplicates): changes when records are imported or the duplicate flags change (records are never
-    deleted or edited in place). Costs a count of the records table's smallest index and an aggregate
-    over the duplicate clusters, not a scan of the records' text."""
+def _corpus_token_query() -> Any:
     flagged = (
         select(
             func.count().label("n"),
@@ -48,8 +44,27 @@ def corpus_token(session: Session) -> tuple[int, int, int, int, int]:
     )
     n = select(func.count()).select_from(StoredRecord).scalar_subquery()
     top = select(func.max(StoredRecord.id)).scalar_subquery()
-    row = session.execute(select(n, top, flagged.c.n, flagged.c.s, flagged.c.m)).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    last_event = select(func.max(ScreeningEvent.id)).scalar_subquery()
+    last_retrieval = select(func.max(RetrievalEvent.id)).scalar_subquery()
+    return select(n, top, flagged.c.n, flagged.c.s, flagged.c.m, last_event, last_retrieval)
+
+
+# statements built once: building them costs more Python time than running them on a small change
+_CORPUS_TOKEN = _corpus_token_query()
+
+
+def corpus_token(session: Session) -> tuple[int, int, int, int, int]:
+    """(number of records, largest record id, number / sum / largest id of the records flagged as
+    duplicates): changes when records are imported or the duplicate flags change (records are never
+    deleted or edited in place). Costs a count of the records table's smallest index and an aggregate
+    over the duplicate clusters, not a scan of the records' text."""
+    return corpus_token_and_last_ids(session)[0]
+
+
+def corpus_token_and_last_ids(session: Session) -> tuple[tuple[int, int, int, int, int], int, int]:
+    """(:func:`corpus_token`, largest decision event id, largest retrieval event id) in one query."""
+    row = [int(v or 0) for v in session.connection().execute(_CORPUS_TOKEN).one()]
+    return (row[0], row[1], row[2], row[3], row[4]), row[5], row[6]
 
 
 def screenable_ids(session: Session) -> list[int]:
@@ -75,25 +90,34 @@ _EVENT_COLUMNS = (
 _RETRIEVAL_COLUMNS = (RetrievalEvent.id, RetrievalEvent.record_id, RetrievalEvent.status)
 
 
-def _since(session: Session, columns: Sequence[Any], pk: Any, after: int, also: Sequence[int]) -> list[Any]:
+_EVENTS_AFTER = (
+    select(*_EVENT_COLUMNS).where(ScreeningEvent.id > bindparam("after")).order_by(ScreeningEvent.id)
+)
+_RETRIEVALS_AFTER = (
+    select(*_RETRIEVAL_COLUMNS).where(RetrievalEvent.id > bindparam("after")).order_by(RetrievalEvent.id)
+)
+
+
+def _since(session: Session, after_q: Any, columns: Sequence[Any], pk: Any, after: int,
+           also: Sequence[int]) -> list[Any]:
     conn = session.connection()  # Core rows: no ORM objects for thousands of events
-    rows = list(conn.execute(select(*columns).where(pk > after).order_by(pk)))
+    rows = list(conn.execute(after_q, {"after": after}))
     wanted = sorted(i for i in set(also) if i <= after)
     for start in range(0, len(wanted), _IN_CHUNK):
         rows.extend(conn.execute(select(*columns).where(pk.in_(wanted[start : start + _IN_CHUNK]))))
-    rows.sort(key=lambda r: r[0])
+        rows.sort(key=lambda r: r[0])
     return rows
 
 
 def events_since(session: Session, after: int = 0, also: Sequence[int] = ()) -> list[Any]:
     """Decision events with an id above ``after`` or in ``also``, in id order, as rows with the
     attributes ``id, record_id, stage, reviewer, kind, decision, reason, note, method, created_at``."""
-    return _since(session, _EVENT_COLUMNS, ScreeningEvent.id, after, also)
+    return _since(session, _EVENTS_AFTER, _EVENT_COLUMNS, ScreeningEvent.id, after, also)
 
 
 def retrievals_since(session: Session, after: int = 0, also: Sequence[int] = ()) -> list[Any]:
     """Retrieval events (``id, record_id, status``) with an id above ``after`` or in ``also``, by id."""
-    return _since(session, _RETRIEVAL_COLUMNS, RetrievalEvent.id, after, also)
+    return _since(session, _RETRIEVALS_AFTER, _RETRIEVAL_COLUMNS, RetrievalEvent.id, after, also)
 
 
 def _count_upto(session: Session, pk: Any, upto: int, excluding: Sequence[int]) -> int:

@@ -41,13 +41,11 @@ def decide_once(
             seen = repo.idempotent_response(s, key)
             if seen is not None:
                 return {**seen, "repeated": True}
-        sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note, lock=False)
+        d = sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note, lock=False)
         answer = {"record_id": record_id, "stage": stage, "decision": decision, "repeated": False}
         if key:
             repo.save_idempotent_response(s, key, answer)
-        # the record's status after this vote, read in the same transaction (the record is locked)
-        d = sd._derive(srepo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
-        status = sd._state(review.protocol, record_id, stage, d, reviewer).status
+        status = sd._status(d, review.protocol.screening.reviewers_per_record, stage)[0]
     return {**answer, "status": status}
 
 
@@ -106,7 +104,7 @@ def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) ->
 def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
     """The bibliographic fields shown while screening."""
     with review.session() as s:
-        rec = srepo.record_by_id(s, record_id)
+        rec = srepo.record_fields(s, record_id)
         if rec is None:
             return None
         return {
