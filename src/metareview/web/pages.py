@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from metareview.errors import InputError, MetareviewError
 from metareview.records import dedup
@@ -143,15 +144,16 @@ async def accept_invitation(
     request: Request, secret: str, name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
 ) -> Response:
     server = server_of(request)
-    account, by_token = identify(request)
+    account, by_token = await run_in_threadpool(identify, request)
     if account is not None:
         from metareview.web.security import check_csrf
 
         await check_csrf(request, account, by_token)
-    joined, slug = members.accept(server, secret, account, name, password)
+    # password hashing and the database off the event loop
+    joined, slug = await run_in_threadpool(members.accept, server, secret, account, name, password)
     response = _see_other(f"/r/{slug}/")
     if account is None:
-        sid, _ = accounts.authenticate(server, name, password, _client(request))
+        sid, _ = await run_in_threadpool(accounts.authenticate, server, name, password, _client(request))
         _set_cookie(request, response, sid)
     return response
 
@@ -243,8 +245,10 @@ async def import_upload(
     review = server_of(request).review(slug)
     with tempfile.TemporaryDirectory() as tmp:
         path = await files.save_upload(file, Path(tmp), files.IMPORT_SUFFIXES, files.MAX_IMPORT)
-        result = import_file(review, path, database, searched=searched or None, query=query or None)
-    dd = dedup.deduplicate(review)
+        result = await run_in_threadpool(  # parsing and deduplication off the event loop
+            import_file, review, path, database, searched=searched or None, query=query or None
+        )
+    dd = await run_in_threadpool(dedup.deduplicate, review)
     msg = f"{result.added} records added; {dd.duplicates} duplicates; {dd.uncertain_open} pairs to check"
     from urllib.parse import quote
 
@@ -364,7 +368,7 @@ async def upload_fulltext(request: Request, account: User, slug: str, record_id:
     server = server_of(request)
     review = server.review(slug)
     await files.save_fulltext(server, slug, record_id, file)
-    sd.mark_retrieval(review, record_id, account.name, True, note="PDF uploaded")
+    await run_in_threadpool(sd.mark_retrieval, review, record_id, account.name, True, note="PDF uploaded")
     return _see_other(f"/r/{slug}/screen?stage={FULL_TEXT}&record={record_id}")
 
 
