@@ -56,7 +56,7 @@ from metareview.screening.decisions import (
     _vote,
 )
 from metareview.screening.stages import FULL_TEXT, INCLUDE, TITLE_ABSTRACT
-from metareview.store import queue_repo
+from metareview.store import queue_repo, screening_repo
 
 GAP_TTL_S = 5.0
 """How long an event id skipped by a read (PostgreSQL: a transaction still open) is looked for again;
@@ -118,6 +118,8 @@ class LiveState:
         self.stages = tuple(stages)
         self.token: tuple[int, ...] | None = None
         self.stale = True
+        # (stage, record) -> reviewer -> until when the record is held for them (served, not voted yet)
+        self.holds: dict[tuple[str, int], dict[str, float]] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -148,7 +150,7 @@ class LiveState:
 
     def refresh(self, review: Review) -> None:
         """Apply the events committed since the last call (rebuild when the corpus changed)."""
-        with review.session() as s:
+        with screening_repo.reading(review.engine) as s:  # independent reads: no transaction needed
             token, last_event, last_retrieval = queue_repo.corpus_token_and_last_ids(s)
             if self.stale or token != self.token:
                 self._reset()
@@ -258,6 +260,9 @@ class LiveState:
                 d.votes[e.reviewer] = _vote(e)
             self.events_at[stage] += 1
             self.events_by[(stage, e.reviewer)] += 1
+            held = self.holds.get((stage, rid))
+            if held:
+                held.pop(e.reviewer, None)  # their vote (or resolution) ends their hold
         for (stage, rid), old in before.items():
             new = frozenset(self.derived[stage][rid].votes)
             counter = self.voted.setdefault(stage, Counter())
@@ -303,6 +308,23 @@ class LiveState:
         """Whether ``rid`` still needs votes at ``stage`` and ``reviewer`` has not voted on it."""
         c = self.contribution(stage, rid)
         return c is not None and c[0] == PENDING and reviewer not in c[1]
+
+    def hold(self, stage: str, rid: int, reviewer: str, seconds: float) -> None:
+        """Note that ``rid`` was served to ``reviewer`` (held for them for ``seconds`` or until they vote)."""
+        now = time.monotonic()
+        held = self.holds.setdefault((stage, rid), {})
+        for name in [n for n, until in held.items() if until <= now]:
+            del held[name]
+        held[reviewer] = now + seconds
+
+    def held_by_others(self, stage: str, rid: int, reviewer: str) -> bool:
+        """Whether the votes on ``rid`` plus the holds of other reviewers (not yet voted) fill it."""
+        c = self.contribution(stage, rid)
+        voters = c[1] if c is not None else _EMPTY
+        now = time.monotonic()
+        others = sum(1 for name, until in self.holds.get((stage, rid), {}).items()
+                     if until > now and name != reviewer and name not in voters)
+        return others > 0 and len(voters) + others >= self.required
 
     def remaining(self, stage: str, reviewer: str) -> int:
         """How many candidate records at ``stage`` are open for ``reviewer``."""

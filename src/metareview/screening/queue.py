@@ -95,6 +95,8 @@ REFIT_EVERY = 10
 """Default: refit a cached ranking once this many decision events at the stage arrived since its fit."""
 REFIT_AFTER_S = 30.0
 """Default: refit a cached ranking this many seconds after its fit when any decision arrived since."""
+HOLD_S = 300.0
+"""How long the team server holds a served record for its reviewer (``next_record(hold=...)``)."""
 
 
 @dataclass
@@ -236,20 +238,38 @@ def _refit_in_background(review: Review, corpus: _Corpus, stage: str, reviewer: 
 
 
 def _walk(state: live.LiveState, corpus: _Corpus, fit: _Fit, stage: str, reviewer: str,
-          remaining: int) -> NextRecord | None:
-    """The first record of the cached order still open for ``reviewer`` (None: the order has none)."""
+          remaining: int, hold: float) -> NextRecord | None:
+    """The first record of the cached order still open for ``reviewer`` (None: the order has none).
+
+    With ``hold`` > 0 a record that other reviewers were served and have not voted on yet, enough of
+    them to give it all its votes, is passed over while another is open (and the record served is held
+    for ``reviewer`` for ``hold`` seconds): a third reviewer is not sent to read a record that two
+    colleagues are deciding. The holds are kept in this process only."""
     mark = state.reopen_mark
     start = fit.cursor if fit.cursor_mark == mark else 0
     order = fit.order
+    first_open = None
+    chosen = None
     for rank in range(start, order.size):
-        i = int(order[rank])
-        rid = corpus.ids[i]
-        if state.is_open(stage, reviewer, rid):
-            fit.cursor, fit.cursor_mark = rank, mark
-            title, abstract = corpus.rows[i][1], corpus.rows[i][2]
-            score = float(fit.scores[rank]) if fit.trained else None
-            return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
-    return None
+        rid = corpus.ids[int(order[rank])]
+        if not state.is_open(stage, reviewer, rid):
+            continue
+        if first_open is None:
+            first_open = rank
+        if hold <= 0 or not state.held_by_others(stage, rid, reviewer):
+            chosen = rank
+            break
+    if first_open is None:
+        return None
+    fit.cursor, fit.cursor_mark = first_open, mark
+    rank = first_open if chosen is None else chosen
+    i = int(order[rank])
+    rid = corpus.ids[i]
+    if hold > 0:
+        state.hold(stage, rid, reviewer, hold)
+    title, abstract = corpus.rows[i][1], corpus.rows[i][2]
+    score = float(fit.scores[rank]) if fit.trained else None
+    return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
 
 
 def _due(
@@ -266,7 +286,7 @@ def _due(
 
 def _cached_next(
     review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float,
-    background: bool,
+    background: bool, hold: float,
 ) -> NextRecord | None:
     blind = review.protocol.screening.blind
     where = live.where(review)
@@ -289,7 +309,7 @@ def _cached_next(
             if due and background:
                 _refit_in_background(review, corpus, stage, reviewer, model, key, lock)
             if not due or background or lock.locked():  # (a refit under way: serve the cached order)
-                found = _walk(state, corpus, fit, stage, reviewer, remaining)
+                found = _walk(state, corpus, fit, stage, reviewer, remaining, hold)
                 if found is not None:
                     return found
                 walked = True
@@ -308,7 +328,7 @@ def _cached_next(
                     lock.release()
         assert fit is not None
         with live.view(review) as state:
-            found = _walk(state, corpus, fit, stage, reviewer, state.remaining(stage, reviewer))
+            found = _walk(state, corpus, fit, stage, reviewer, state.remaining(stage, reviewer), hold)
         if found is not None:
             return found
     # a record the cached order lacks (labelled at the fit, open again now): recompute in full
@@ -325,6 +345,7 @@ def next_record(
     refit_every: int = REFIT_EVERY,
     refit_after_s: float = REFIT_AFTER_S,
     background: bool = False,
+    hold: float = 0.0,
 ) -> NextRecord | None:
     """The next record ``reviewer`` should screen at ``stage`` (None when nothing is left for them).
 
@@ -336,12 +357,15 @@ def next_record(
     train their ranker); in between, the cached order is served. With ``background=True`` (the team
     server) a due refit of an existing ranking runs on a background thread and this call serves the
     cached order. The corpus features are computed once per set of screenable records.
+    ``hold`` > 0 (the team server): the record served is held for ``reviewer`` for that many seconds
+    or until they vote, and a record held by enough other reviewers to fill its votes is served to a
+    further one only when nothing else is open (holds are kept per process).
     ``cache=False`` recomputes everything from the event log (the reference behaviour).
     """
     check_stage(stage, review.protocol)
     if not cache:
         return _full_next(review, reviewer, stage, model)
-    return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s, background)
+    return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s, background, hold)
 
 
 def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRecord | None:

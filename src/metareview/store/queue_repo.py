@@ -3,7 +3,7 @@ screening state current in a process without loading the event log on every requ
 resolution stays an appended :class:`ScreeningEvent`; these only read them.
 
 * :func:`corpus_token` — a cheap fingerprint of the screenable records (changes with an import or a
-  change of the duplicate flags);
+  change of the duplicate flags; reads no record);
 * :func:`screenable_ids` — the ids of the screenable records;
 * :func:`events_since` / :func:`retrievals_since` — the decision (retrieval) events appended after an
   id, plus those with the given ids (ids skipped by an earlier read), as plain rows in id order;
@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, cast, func, select, true
 from sqlalchemy.orm import Session
 
-from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
+from metareview.store.records_models import ClusterMember, DuplicateCluster, Search, StoredRecord
 from metareview.store.screening_models import RetrievalEvent, ScreeningEvent
 from metareview.store.screening_repo import _flagged_duplicates
 
@@ -32,21 +32,24 @@ _IN_CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
 
 
 def _corpus_token_query() -> Any:
+    rid = ClusterMember.record_id
     flagged = (
         select(
             func.count().label("n"),
-            func.coalesce(func.sum(ClusterMember.record_id), 0).label("s"),
-            func.coalesce(func.max(ClusterMember.record_id), 0).label("m"),
+            func.coalesce(func.sum(cast(rid, BigInteger)), 0).label("s"),
+            func.coalesce(func.sum(cast(rid, BigInteger) * cast(rid, BigInteger)), 0).label("q"),
         )
         .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
-        .where(ClusterMember.record_id != DuplicateCluster.kept_record_id)
+        .where(rid != DuplicateCluster.kept_record_id)
         .subquery()
     )
-    n = select(func.count()).select_from(StoredRecord).scalar_subquery()
-    top = select(func.max(StoredRecord.id)).scalar_subquery()
+    searches = select(func.count(), func.max(Search.id)).subquery()
     last_event = select(func.max(ScreeningEvent.id)).scalar_subquery()
     last_retrieval = select(func.max(RetrievalEvent.id)).scalar_subquery()
-    return select(n, top, flagged.c.n, flagged.c.s, flagged.c.m, last_event, last_retrieval)
+    both = searches.join(flagged, true())  # two one-row aggregates side by side
+    return select(*searches.c, flagged.c.n, flagged.c.s, flagged.c.q, last_event, last_retrieval).select_from(
+        both
+    )
 
 
 # statements built once: building them costs more Python time than running them on a small change
@@ -54,10 +57,11 @@ _CORPUS_TOKEN = _corpus_token_query()
 
 
 def corpus_token(session: Session) -> tuple[int, int, int, int, int]:
-    """(number of records, largest record id, number / sum / largest id of the records flagged as
-    duplicates): changes when records are imported or the duplicate flags change (records are never
-    deleted or edited in place). Costs a count of the records table's smallest index and an aggregate
-    over the duplicate clusters, not a scan of the records' text."""
+    """A fingerprint of the set of screenable records: (number of searches, largest search id;
+    number, sum and sum of squares of the ids of the records flagged as duplicates). Records come
+    only with a new search (one per imported file, in the import's transaction) and are never deleted,
+    so it changes with every import and every change of the duplicate flags. It reads the searches
+    table (one row per file) and the duplicate clusters, never the records."""
     return corpus_token_and_last_ids(session)[0]
 
 

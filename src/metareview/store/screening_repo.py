@@ -11,11 +11,12 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
@@ -23,6 +24,14 @@ from metareview.store.screening_models import RecordEmbedding, RetrievalEvent, S
 
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
 _EVENT_FIELDS = ("reason", "note", "method", "previous_decision")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for reads that need no common snapshot: each statement runs on its own (autocommit),
+    which spares the BEGIN and COMMIT round trips of a transaction on PostgreSQL. Never write in it."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, Session(bind=conn) as s:
+        yield s
 
 
 def _now() -> datetime:

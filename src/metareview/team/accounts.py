@@ -164,15 +164,16 @@ be a write to the server database)."""
 
 def token_account(server: Server, secret: str) -> Account | None:
     """The account behind a personal API token (None when unknown or revoked)."""
-    with server.session() as s:
+    with server.reading() as s:
         found = repo.token_user(s, digest(secret))
-        if found is None:
-            return None
-        token_id, last_used, user_id, name, is_admin = found
-        now = repo.now()
-        if last_used is None or now - repo.aware(last_used) >= TOKEN_USE_PRECISION:
+    if found is None:
+        return None
+    token_id, last_used, user_id, name, is_admin = found
+    now = repo.now()
+    if last_used is None or now - repo.aware(last_used) >= TOKEN_USE_PRECISION:
+        with server.session() as s:
             repo.touch_token(s, token_id, now)
-        return Account(user_id, name, is_admin)
+    return Account(user_id, name, is_admin)
 
 
 def list_tokens(server: Server, user_id: int) -> list[dict[str, object]]:

@@ -35,7 +35,7 @@ class HostedView:
 
 def require(server: Server, slug: str, account: Account, at_least: str = VIEWER) -> str:
     """``account``'s role in review ``slug``; :class:`Forbidden` when not a member or the role is lower."""
-    with server.session() as s:
+    with server.reading() as s:
         role = repo.role_in(s, slug, account.id)
     if role is None or _RANK[role] < _RANK[at_least]:
         raise Forbidden("no such review, or you may not do that here")

@@ -103,7 +103,7 @@ def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) ->
 
 def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
     """The bibliographic fields shown while screening."""
-    with review.session() as s:
+    with srepo.reading(review.engine) as s:
         rec = srepo.record_fields(s, record_id)
         if rec is None:
             return None

@@ -16,7 +16,7 @@ from metareview.errors import InputError, MetareviewError
 from metareview.records import dedup
 from metareview.records.importer import import_file
 from metareview.screening import decisions as sd
-from metareview.screening.queue import next_record, review_agreement, stopping_status
+from metareview.screening.queue import HOLD_S, next_record, review_agreement, stopping_status
 from metareview.screening.stages import FULL_TEXT, TITLE_ABSTRACT
 from metareview.team import accounts, members, work
 from metareview.team.accounts import Account
@@ -284,7 +284,7 @@ def screen(request: Request, account: User, slug: str, stage: str = TITLE_ABSTRA
     me = account.name
     rid, remaining, mine_now = record, None, None
     if rid is None:
-        nxt = next_record(review, me, stage, background=True)
+        nxt = next_record(review, me, stage, background=True, hold=HOLD_S)
         rid = nxt.record_id if nxt else None
         remaining = nxt.remaining if nxt else 0
     view = work.record_view(review, rid) if rid is not None else None
