@@ -62,6 +62,65 @@ def ris(n: int, seed: int = 1) -> str:
     return "\n".join(out)
 
 
+def _cpu_s(pid: int) -> float | None:
+    """utime + stime of a process in seconds (None when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler(threading.Thread):
+    """Samples the CPU time of the app processes (the server's process group) and of the PostgreSQL
+    backends serving the bench database, twice a second; ``used()`` is the CPU time they used while
+    sampled (a process's time before its first sample is counted only for processes that were seen
+    starting, i.e. the app workers restarted after a kill)."""
+
+    def __init__(self, pgids: list[int], admin: sa.Engine, database: str) -> None:
+        super().__init__(daemon=True)
+        self.pgids, self.admin, self.database = pgids, admin, database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
+        self.rounds = 0
+        self.stop = threading.Event()
+
+    def _app_pids(self) -> list[int]:
+        out = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    pgid = os.getpgid(int(d.name))
+                except OSError:
+                    continue
+                if pgid in self.pgids:
+                    out.append(int(d.name))
+        return out
+
+    def _pg_pids(self) -> list[int]:
+        with self.admin.connect() as con:
+            rows = con.execute(sa.text("select pid from pg_stat_activity where datname = :d"),
+                               {"d": self.database})
+            return [int(r[0]) for r in rows]
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for kind, pids in (("app", self._app_pids()), ("postgres", self._pg_pids())):
+                for pid in pids:
+                    t = _cpu_s(pid)
+                    if t is None:
+                        continue
+                    self.first.setdefault(pid, 0.0 if kind == "app" and self.rounds else t)
+                    self.last[pid] = t
+                    self.kind[pid] = kind
+            self.rounds += 1
+            self.stop.wait(0.5)
+
+    def used(self, kind: str) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last if self.kind[p] == kind)
+
+
 def start(data: Path, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
@@ -184,6 +243,10 @@ def main() -> None:
                         nxt = {"id": body["record_id"]}
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    pgids = [proc[0].pid]
+    sampler = CpuSampler(pgids, admin, name)
+    sampler.start()
+    own_cpu = time.process_time()
     t_run = time.perf_counter()
     for t in threads:
         t.start()
@@ -199,6 +262,7 @@ def main() -> None:
             proc[0].wait()
             counts["kills"] += 1
             proc[0] = start(data, url, port, args.workers)
+            pgids.append(proc[0].pid)
 
     kt = threading.Thread(target=killer)
     kt.start()
@@ -207,6 +271,9 @@ def main() -> None:
     done.set()
     kt.join()
     run_s = time.perf_counter() - t_run
+    own_cpu = time.process_time() - own_cpu
+    sampler.stop.set()
+    sampler.join()
     try:
         os.killpg(proc[0].pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -257,6 +324,9 @@ def main() -> None:
         f"| decide + next record, p95 (ms) | {p95:.0f} |",
         f"| decide + next record, p99 / max (ms) | {p99:.0f} / {lat[-1] * 1000:.0f} |",
         f"| decisions per second (acknowledged / wall time) | {len(acked) / run_s:.1f} |",
+        f"| CPU time per acknowledged decision, ms: app processes (with restarts) / PostgreSQL "
+        f"backends / bench clients | {sampler.used('app') / len(acked) * 1000:.1f} / "
+        f"{sampler.used('postgres') / len(acked) * 1000:.1f} / {own_cpu / len(acked) * 1000:.1f} |",
         f"| wall time of the run (s) | {run_s:.1f} |",
         f"| setup: accounts, import (s) | {setup_s:.1f} |",
         "<!-- /latest run -->",

@@ -21,7 +21,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,12 +30,14 @@ from metareview.errors import InputError
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening import live
-from metareview.screening.agreement import Agreement, cohen_kappa, counts_from_ratings, fleiss_kappa
 from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT, check_stage
-from metareview.screening.stopping import StoppingResult
 from metareview.store import screening_repo as repo
+
+if TYPE_CHECKING:  # scipy.stats: imported by the functions that use it
+    from metareview.screening.agreement import Agreement
+    from metareview.screening.stopping import StoppingResult
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +425,8 @@ def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float =
     out), named by ``rater_names``; then Fleiss' kappa over the records with the most common number
     (2+) of raters (its raters need not be the same people on every record). An aggregate: computed
     from every vote, it shows no single vote."""
+    from metareview.screening.agreement import cohen_kappa, counts_from_ratings, fleiss_kappa
+
     table = sd._votes_by_rater(review, stage)
     sizes = pd.Series([len(v) for v in table.values() if len(v) >= 2])
     if sizes.empty:

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ SESSION_DAYS = 14
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown name (the same time as a known one); made on first use,
+    not when the module is imported (argon2 is slow by design)."""
+    return _HASHER.hash("not a password of anyone")
 
 
 class SigninRefused(MetareviewError):
@@ -112,7 +119,7 @@ def authenticate(server: Server, name: str, password: str, client: str = "") -> 
         user = repo.user_by_name(s, normalise_name(name))
         ok = False
         try:
-            ok = _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+            ok = _HASHER.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         except (VerificationError, InvalidHashError):
             ok = False
     if not ok or user is None:
