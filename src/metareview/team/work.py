@@ -129,6 +129,15 @@ def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
         return now.voted_counts()
 
 
+def own_progress(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) -> tuple[int, int]:
+    """(records ``reviewer`` has a current vote on, records still open for them) at ``stage``: their own
+    share of the work (in blind dual screening a record stays pending until the second vote)."""
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return now.voted_counts().get(stage, {}).get(reviewer, 0), now.remaining(stage, reviewer)
+
+
 def inclusion_curve(review: Review) -> list[tuple[int, int]]:
     """(records decided, records included so far) at title/abstract, in the order records were first
     voted on: the review's recall curve so far (it flattens as the relevant records run out)."""
