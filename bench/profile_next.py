@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--votes", type=int, default=300)
     ap.add_argument("--pg", action="store_true", help="a temporary PostgreSQL database, not SQLite")
     ap.add_argument("--requests", type=int, default=50)
-    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--top", type=int, default=25, help="lines of cProfile's listing (0: skip profiling)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -49,11 +49,11 @@ def main() -> None:
         import sqlalchemy as sa
 
         pg = os.environ.get("METAREVIEW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-        name = "mr_profile_" + uuid.uuid4().hex[:8]
+        dbname = "mr_profile_" + uuid.uuid4().hex[:8]
         admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
         with admin.connect() as con:
-            con.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        db = sa.engine.make_url(pg).set(database=name).render_as_string(hide_password=False)
+            con.execute(sa.text(f'CREATE DATABASE "{dbname}"'))
+        db = sa.engine.make_url(pg).set(database=dbname).render_as_string(hide_password=False)
     server = Server.open(tmp / "server", db)
     owner = accounts.create_user(server, "owner", "bench password 1", admin=True)
     hosted = server.create_review("Profile review", owner.id)
@@ -95,6 +95,12 @@ def main() -> None:
           f"{'PostgreSQL' if db else 'SQLite'}: wall median {pct(wall, .5):.1f} ms, p95 "
           f"{pct(wall, .95):.1f} ms, max {wall[-1] * 1000:.1f} ms; CPU median {pct(cpu, .5):.1f} ms, p95 "
           f"{pct(cpu, .95):.1f} ms")
+    if args.top <= 0:
+        server.close()
+        if db:
+            with admin.connect() as con:
+                con.execute(sa.text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        return
     # the route's work, called directly (cProfile does not follow the TestClient's server thread)
     prof = cProfile.Profile()
     for _ in range(args.requests):
@@ -109,7 +115,7 @@ def main() -> None:
     server.close()
     if db:
         with admin.connect() as con:
-            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

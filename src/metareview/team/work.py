@@ -9,6 +9,8 @@ Blind mode holds: nothing here returns another reviewer's vote on a record. Exam
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -101,23 +103,42 @@ def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) ->
     return mine[0].record_id if mine else None
 
 
+_VIEWS: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+VIEW_CACHE_SIZE = 20_000
+"""Records whose shown fields each server process keeps (records are never edited in place)."""
+
+
 def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
-    """The bibliographic fields shown while screening."""
+    """The bibliographic fields shown while screening (kept per process: a record is never changed)."""
+    from metareview.screening.live import where
+
+    key = (where(review), int(record_id))
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(key)
+        if found is not None:
+            _VIEWS.move_to_end(key)
+            return dict(found)
     with srepo.reading(review.engine) as s:
         rec = srepo.record_fields(s, record_id)
-        if rec is None:
-            return None
-        return {
-            "id": rec.id,
-            "title": rec.title,
-            "abstract": rec.abstract,
-            "authors": list(rec.authors or []),
-            "journal": rec.journal,
-            "year": rec.year,
-            "keywords": list(rec.keywords or []),
-            "doi": rec.doi,
-            "pmid": rec.pmid,
-        }
+    if rec is None:
+        return None
+    view = {
+        "id": rec.id,
+        "title": rec.title,
+        "abstract": rec.abstract,
+        "authors": list(rec.authors or []),
+        "journal": rec.journal,
+        "year": rec.year,
+        "keywords": list(rec.keywords or []),
+        "doi": rec.doi,
+        "pmid": rec.pmid,
+    }
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEW_CACHE_SIZE:
+            _VIEWS.popitem(last=False)
+    return dict(view)
 
 
 def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
