@@ -204,3 +204,45 @@ def test_events_committed_out_of_id_order_are_found(tmp_path: Path, postgres_url
         with admin.begin() as con:
             con.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_live_state_under_concurrent_readers_and_writers(tmp_path: Path, store_url: str) -> None:
+    """Threads vote and read the state at once (each read goes to the store without the state's lock,
+    then applies what it found): afterwards the state equals a replay of the log."""
+    import threading
+
+    live.clear()
+    review = make_review(tmp_path / "rv", store_url, blind=True)
+    _more = [f"Extra record {i} about internet support" for i in range(24)]
+    with review.session() as s:
+        from metareview.records.model import Record
+
+        search = records_repo.add_search(s, database="Embase", file_name="y.ris", file_hash="h2",
+                                         file_format="ris")
+        records_repo.insert_records(s, search.id, 0, [Record(title=t, abstract=t) for t in _more])
+        records_repo.finish_search(s, search, len(_more))
+    errors: list[BaseException] = []
+
+    def worker(who: str, seed: int) -> None:
+        rnd = random.Random(seed)
+        try:
+            for _ in range(25):
+                rid = rnd.randint(1, 30)
+                try:
+                    sd.decide(review, rid, who, rnd.choice(["include", "exclude"]))
+                except InputError:
+                    pass
+                sd.progress(review)
+                with live.view(review) as now:
+                    now.remaining(TITLE_ABSTRACT, who)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(who, i)) for i, who in enumerate(PEOPLE)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    _check(review)
+    review.close()

@@ -85,6 +85,11 @@ class _Poll:
         self.gaps: dict[int, float] = {}  # skipped id -> when first skipped
         self.applied = 0  # events applied (all have ids <= mark)
 
+    def unseen(self, rows: Sequence[Any]) -> list[Any]:
+        """Those of ``rows`` (read by one request) that are not applied yet (another request may have
+        read and applied some of them meanwhile)."""
+        return [r for r in rows if r[0] > self.mark or r[0] in self.gaps]
+
     def take(self, rows: Sequence[Any], window: int | None = None) -> None:
         """Note the ids of ``rows`` (one read); ids skipped below the newest become gaps (on a first
         read, only the ``window`` ids below the newest: older holes are rolled-back transactions)."""
@@ -149,35 +154,51 @@ class LiveState:
     # --- reading the store -------------------------------------------------------------------------
 
     def refresh(self, review: Review) -> None:
-        """Apply the events committed since the last call (rebuild when the corpus changed)."""
+        """Apply the events committed since the last call (rebuild when the corpus changed).
+
+        The store is read without holding the state's lock (other requests of the process go on using
+        the state meanwhile); what was read is then applied under the lock, skipping any event that
+        another request applied in between."""
+        with self.lock:
+            stale, known = self.stale, self.token
+            ev_mark, ev_gaps = self.events.mark, list(self.events.gaps)
+            rt_mark, rt_gaps = self.retrievals.mark, list(self.retrievals.gaps)
+        events: list[Any] = []
+        retrievals: list[Any] = []
         with screening_repo.reading(review.engine) as s:  # independent reads: no transaction needed
             token, last_event, last_retrieval = queue_repo.corpus_token_and_last_ids(s)
-            if self.stale or token != self.token:
-                self._reset()
-                ids = queue_repo.screenable_ids(s)
-                events = queue_repo.events_since(s, 0)
-                retrievals = queue_repo.retrievals_since(s, 0)
-                self.token, self.stale = token, False
-                self._build(ids)
-                self._apply(events, retrievals, BUILD_GAP_WINDOW)
+            # new events are asked for only when there are some, or ids skipped earlier
+            if not stale and token == known and (last_event > ev_mark or ev_gaps):
+                events = queue_repo.events_since(s, ev_mark, ev_gaps)
+            if not stale and token == known and (last_retrieval > rt_mark or rt_gaps):
+                retrievals = queue_repo.retrievals_since(s, rt_mark, rt_gaps)
+        with self.lock:
+            if stale or token != known or self.token != known:
+                self._rebuild(review)
                 return
-            events = (  # only asked for when there is something new, or ids skipped earlier
-                queue_repo.events_since(s, self.events.mark, list(self.events.gaps))
-                if last_event > self.events.mark or self.events.gaps else []
-            )
-            retrievals = (
-                queue_repo.retrievals_since(s, self.retrievals.mark, list(self.retrievals.gaps))
-                if last_retrieval > self.retrievals.mark or self.retrievals.gaps else []
-            )
-            self._apply(events, retrievals)
+            self._apply(self.events.unseen(events), self.retrievals.unseen(retrievals))
             if time.monotonic() - self.verified_at >= VERIFY_EVERY_S:
                 self.verified_at = time.monotonic()
-                n_ev = queue_repo.count_events_upto(s, self.events.mark, list(self.events.gaps))
-                n_rt = queue_repo.count_retrievals_upto(s, self.retrievals.mark, list(self.retrievals.gaps))
-                if n_ev != self.events.applied or n_rt != self.retrievals.applied:
+                ev, rt = self.events, self.retrievals
+                with screening_repo.reading(review.engine) as s:
+                    n_ev = queue_repo.count_events_upto(s, ev.mark, list(ev.gaps))
+                    n_rt = queue_repo.count_retrievals_upto(s, rt.mark, list(rt.gaps))
+                if n_ev != ev.applied or n_rt != rt.applied:
                     self.stale = True
-        if self.stale:  # an event committed after its id was given up on, or out of order: rebuild
-            self.refresh(review)
+            if self.stale:  # an event committed after its id was given up on, or out of order: rebuild
+                self._rebuild(review)
+
+    def _rebuild(self, review: Review) -> None:
+        """The state derived anew from the whole log (under the lock)."""
+        with screening_repo.reading(review.engine) as s:
+            token = queue_repo.corpus_token(s)
+            ids = queue_repo.screenable_ids(s)
+            events = queue_repo.events_since(s, 0)
+            retrievals = queue_repo.retrievals_since(s, 0)
+        self._reset()
+        self.token, self.stale = token, False
+        self._build(ids)
+        self._apply(events, retrievals, BUILD_GAP_WINDOW)
 
     def _build(self, ids: list[int]) -> None:
         self.screenable = set(ids)
@@ -390,8 +411,8 @@ def _state_of(review: Review) -> LiveState:
 def view(review: Review) -> Iterator[LiveState]:
     """The review's state brought up to date with the store, held (locked) for the block."""
     st = _state_of(review)
+    st.refresh(review)
     with st.lock:
-        st.refresh(review)
         yield st
 
 
