@@ -101,7 +101,7 @@ def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         return
     stamp = _now()
     full = [{**{k: None for k in _EVENT_FIELDS}, **row, "created_at": stamp} for row in rows]
-    session.connection().execute(insert(ScreeningEvent.__table__), full)
+    session.connection().execute(insert(ScreeningEvent), full)
 
 
 def record_events(session: Session, stage: str, record_id: int) -> list[Any]:

@@ -299,5 +299,5 @@ def idempotent_response(session: Session, key: str) -> dict[str, Any] | None:
 def save_idempotent_response(session: Session, key: str, response: dict[str, Any]) -> None:
     """Store the answer to the request with this idempotency key (in the transaction of its vote)."""
     session.connection().execute(
-        insert(IdempotentRequest.__table__), {"key": key, "response": response, "created_at": now()}
+        insert(IdempotentRequest), {"key": key, "response": response, "created_at": now()}
     )

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile  # (fastapi.UploadFile is a subclass)
 
 from metareview.errors import InputError
 from metareview.records.export import export_records
