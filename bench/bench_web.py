@@ -1,13 +1,21 @@
 """Team server under load with faults (run by hand; writes bench/results/web.md).
 
 N reviewer clients (threads, one account and API token each) make D decisions over HTTP on an R-record
-review (re-ranking on: every "decide + next record" request retrains the ranker on that reviewer's votes)
-against ``metareview serve --workers W`` on PostgreSQL. The server is killed with SIGKILL (the whole
-process group, supervisor and workers) K times during the run and restarted. A client whose request
-fails retries it with the same ``Idempotency-Key`` until the server acknowledges it. Afterwards: every
-acknowledged decision is in the store (0 lost) and none is there twice.
+review (re-ranking on: each reviewer's ranker is refitted on their votes as they go, every 10 of their
+decisions) against ``metareview serve --workers W`` on PostgreSQL. The server is killed with SIGKILL
+(the whole process group, supervisor and workers) K times during the run and restarted. A client whose
+request fails retries it with the same ``Idempotency-Key`` until the server acknowledges it.
+Afterwards: every acknowledged decision is in the store (0 lost) and none is there twice.
+
+``--think S``: each client pauses a random 0..2S seconds (mean S) before each decision, as a reviewer
+reading the record does; 0 (the default) is a stress test in which 20 clients send their next request
+the moment the last one is answered, so the latency measures the queue for the machine's cores.
 
     python bench/bench_web.py --records 10000 --decisions 10000 --clients 20 --workers 2 --kills 2
+
+The table of the run replaces the part of ``bench/results/web.md`` between the markers
+``<!-- bench_web.py: latest run -->`` and ``<!-- /latest run -->`` (the rest of the file, the history,
+is kept); ``--out`` writes it to another file.
 """
 
 from __future__ import annotations
@@ -54,6 +62,65 @@ def ris(n: int, seed: int = 1) -> str:
     return "\n".join(out)
 
 
+def _cpu_s(pid: int) -> float | None:
+    """utime + stime of a process in seconds (None when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler(threading.Thread):
+    """Samples the CPU time of the app processes (the server's process group) and of the PostgreSQL
+    backends serving the bench database, twice a second; ``used()`` is the CPU time they used while
+    sampled (a process's time before its first sample is counted only for processes that were seen
+    starting, i.e. the app workers restarted after a kill)."""
+
+    def __init__(self, pgids: list[int], admin: sa.Engine, database: str) -> None:
+        super().__init__(daemon=True)
+        self.pgids, self.admin, self.database = pgids, admin, database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
+        self.rounds = 0
+        self.stop = threading.Event()
+
+    def _app_pids(self) -> list[int]:
+        out = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    pgid = os.getpgid(int(d.name))
+                except OSError:
+                    continue
+                if pgid in self.pgids:
+                    out.append(int(d.name))
+        return out
+
+    def _pg_pids(self) -> list[int]:
+        with self.admin.connect() as con:
+            rows = con.execute(sa.text("select pid from pg_stat_activity where datname = :d"),
+                               {"d": self.database})
+            return [int(r[0]) for r in rows]
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for kind, pids in (("app", self._app_pids()), ("postgres", self._pg_pids())):
+                for pid in pids:
+                    t = _cpu_s(pid)
+                    if t is None:
+                        continue
+                    self.first.setdefault(pid, 0.0 if kind == "app" and self.rounds else t)
+                    self.last[pid] = t
+                    self.kind[pid] = kind
+            self.rounds += 1
+            self.stop.wait(0.5)
+
+    def used(self, kind: str) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last if self.kind[p] == kind)
+
+
 def start(data: Path, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
@@ -78,7 +145,10 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--kills", type=int, default=2)
+    ap.add_argument("--think", type=float, default=0.0, help="mean seconds a reviewer reads a record")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "web.md")
     args = ap.parse_args()
+    load_start = os.getloadavg()
 
     sys.path.insert(0, str(ROOT / "src"))
     from metareview.records.importer import import_file
@@ -123,6 +193,9 @@ def main() -> None:
             return True
 
     def client(i: int) -> None:
+        import random
+
+        rnd = random.Random(i)
         h = {"Authorization": f"Bearer {tokens[i]}"}
         with httpx.Client(timeout=30) as c:
             nxt = None
@@ -132,6 +205,8 @@ def main() -> None:
                 except (httpx.HTTPError, KeyError, ValueError):
                     time.sleep(0.3)
             while nxt is not None and take():
+                if args.think:
+                    time.sleep(rnd.uniform(0, 2 * args.think))
                 key = uuid.uuid4().hex
                 body = {"record_id": nxt["id"], "decision": "include" if nxt["id"] % 7 == 0 else "exclude"}
                 first_try, t = True, time.perf_counter()
@@ -168,6 +243,10 @@ def main() -> None:
                         nxt = {"id": body["record_id"]}
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    pgids = [proc[0].pid]
+    sampler = CpuSampler(pgids, admin, name)
+    sampler.start()
+    own_cpu = time.process_time()
     t_run = time.perf_counter()
     for t in threads:
         t.start()
@@ -183,6 +262,7 @@ def main() -> None:
             proc[0].wait()
             counts["kills"] += 1
             proc[0] = start(data, url, port, args.workers)
+            pgids.append(proc[0].pid)
 
     kt = threading.Thread(target=killer)
     kt.start()
@@ -191,6 +271,9 @@ def main() -> None:
     done.set()
     kt.join()
     run_s = time.perf_counter() - t_run
+    own_cpu = time.process_time() - own_cpu
+    sampler.stop.set()
+    sampler.join()
     try:
         os.killpg(proc[0].pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -208,21 +291,25 @@ def main() -> None:
     lat = sorted(latencies)
     p50 = statistics.median(lat) * 1000
     p95 = lat[int(0.95 * (len(lat) - 1))] * 1000
+    p99 = lat[int(0.99 * (len(lat) - 1))] * 1000
     server.close()
     with admin.connect() as con:
         con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    load_end = os.getloadavg()
 
+    think = f" --think {args.think:g}" if args.think else ""
     lines = [
-        "# Team server under load with SIGKILL restarts (bench/bench_web.py)",
-        "",
-        f"Run: `python bench/bench_web.py --records {args.records} --decisions {args.decisions} "
-        f"--clients {args.clients} --workers {args.workers} --kills {args.kills}` on PostgreSQL, "
-        "on the shared 2-core development machine (other jobs running).",
+        "<!-- bench_web.py: latest run -->",
+        f"Run: `nice -n 10 python bench/bench_web.py --records {args.records} --decisions {args.decisions} "
+        f"--clients {args.clients} --workers {args.workers} --kills {args.kills}{think}` on PostgreSQL, "
+        f"on the shared 2-core development machine (`uptime` load average {load_start[0]:.1f} at the start, "
+        f"{load_end[0]:.1f} at the end).",
         "",
         "| measure | value |",
         "|---|---:|",
         f"| records in the review | {args.records} |",
         f"| reviewer clients (threads, one account each) | {args.clients} |",
+        f"| mean reading time before each decision (s) | {args.think:g} |",
         f"| app processes (`--workers`) | {args.workers} |",
         f"| server killed with SIGKILL and restarted | {counts['kills']} |",
         f"| decisions acknowledged | {len(acked)} |",
@@ -235,13 +322,25 @@ def main() -> None:
         f"{sum(v for k, v in counts.items() if k.startswith('http_'))} |",
         f"| decide + next record, p50 (ms; first tries only, n={len(lat)}) | {p50:.0f} |",
         f"| decide + next record, p95 (ms) | {p95:.0f} |",
+        f"| decide + next record, p99 / max (ms) | {p99:.0f} / {lat[-1] * 1000:.0f} |",
+        f"| decisions per second (acknowledged / wall time) | {len(acked) / run_s:.1f} |",
+        f"| CPU time per acknowledged decision, ms: app processes (with restarts) / PostgreSQL "
+        f"backends / bench clients | {sampler.used('app') / len(acked) * 1000:.1f} / "
+        f"{sampler.used('postgres') / len(acked) * 1000:.1f} / {own_cpu / len(acked) * 1000:.1f} |",
         f"| wall time of the run (s) | {run_s:.1f} |",
         f"| setup: accounts, import (s) | {setup_s:.1f} |",
-        "",
+        "<!-- /latest run -->",
     ]
-    out = ROOT / "bench" / "results" / "web.md"
-    out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    table = "\n".join(lines)
+    out: Path = args.out
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    begin, end = old.find(lines[0]), old.find(lines[-1])
+    if begin >= 0 and end > begin:
+        text = old[:begin] + table + old[end + len(lines[-1]):]
+    else:
+        text = old.rstrip() + ("\n\n" if old else "") + table + "\n"
+    out.write_text(text, encoding="utf-8")
+    print(table)
 
 
 if __name__ == "__main__":

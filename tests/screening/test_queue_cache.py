@@ -117,3 +117,56 @@ def test_reviewer_progress_counts_records_not_events(tmp_path: Path, store_url: 
     sd.decide(review, 2, "ana", "exclude")
     assert reviewer_progress(review) == {"title_abstract": {"ana": 1, "ben": 2}}
     review.close()
+
+
+def test_record_held_by_two_reviewers_goes_to_a_third_only_when_nothing_else_is_left(
+    tmp_path: Path, store_url: str
+) -> None:
+    """The team server's holds: a record served to two reviewers who have not voted yet (two votes
+    needed) is not served to a third while another record is open for them."""
+    clear_cache()
+    review = make_review(tmp_path / "rv", store_url, blind=True)
+    a = next_record(review, "ana", hold=60)
+    b = next_record(review, "ben", hold=60)
+    assert a is not None and b is not None and a.record_id == b.record_id == 1  # corpus order: untrained
+    c = next_record(review, "cat", hold=60)
+    assert c is not None and c.record_id == 2
+    assert next_record(review, "cat").record_id == 1  # without holds: the ranking's first
+    assert next_record(review, "ana", hold=60).record_id == 1  # one's own hold does not count
+    sd.decide(review, 1, "ana", "exclude")  # ana's vote and ben's hold still fill record 1
+    d = next_record(review, "dan", hold=60)
+    assert d is not None and d.record_id == 2
+    for rid in range(2, 7):  # everything else decided: a held record is served rather than nothing
+        sd.decide(review, rid, "eve", "exclude")
+        sd.decide(review, rid, "fay", "exclude")
+    e = next_record(review, "gus", hold=60)
+    assert e is not None and e.record_id == 1 and e.remaining == 1
+    review.close()
+
+
+def test_background_refit_serves_the_cached_order_then_the_refitted_one(
+    tmp_path: Path, store_url: str
+) -> None:
+    """The team server's mode: a due refit runs on the refitter thread; the request that found it due
+    is answered from the cached order, and once the refit is done the order is the full recomputation's."""
+    from metareview.screening import queue
+
+    clear_cache()
+    review = make_review(tmp_path / "rv", store_url, blind=True)
+    _more_records(review)
+    sd.decide(review, 1, "ana", "include")
+    sd.decide(review, 3, "ana", "exclude")
+    first = next_record(review, "ana", refit_every=1, background=True)  # no ranking yet: fitted now
+    assert first is not None and first.trained
+    assert first.to_dict() == next_record(review, "ana", cache=False).to_dict()
+    sd.decide(review, first.record_id, "ana", "include")
+    stale = next_record(review, "ana", refit_every=1, background=True)  # due: served from the old order
+    assert stale is not None and stale.record_id != first.record_id
+    assert queue._REFITTER is not None
+    queue._REFITTER.submit(lambda: None).result(timeout=60)  # one worker: the refit has finished
+    (fit,) = [f for key, f in queue._FITS.items() if key[2] == "ana"]
+    assert fit.events == 3  # refitted on ana's three votes, by the refitter thread
+    fresh = next_record(review, "ana", refit_every=1, background=True)
+    assert fresh is not None
+    assert fresh.to_dict() == next_record(review, "ana", cache=False).to_dict()
+    review.close()

@@ -1,6 +1,7 @@
 """End to end in Debian's Chromium (Playwright): the owner creates a review and imports a file, invites
 two reviewers; both screen the same records in blind mode in two browser contexts by keyboard; a conflict
-appears and the owner resolves it; the dashboard's PRISMA counts change. Screenshots of every page go to
+appears and the owner resolves it; the dashboard's PRISMA counts change; the report is built and
+downloaded; an update is imported as batch 2 (living review). Screenshots of every page go to
 ``out/screenshots/``."""
 
 from __future__ import annotations
@@ -182,6 +183,14 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
         assert (screened_before, text_of(owner, "#prisma-screened")) == ("0", "2")
         assert "κ" in owner.content()
         shot(owner, "11-dashboard-after")
+        # the report: built from the dashboard and downloaded (a ZIP of the HTML with its tables)
+        with owner.expect_navigation():
+            owner.click("text=Build the report")
+        assert "The report is built" in owner.content()
+        with owner.expect_download() as dl:
+            owner.click("#report-zip")
+        assert dl.value.suggested_filename == f"{slug}-report.zip"
+        shot(owner, "11b-dashboard-report-built")
 
         ana.goto(f"{base}/r/{slug}/screen?stage=full_text")
         pdf = tmp_path / "fulltext.pdf"
@@ -206,5 +215,25 @@ def test_team_screens_in_blind_mode_resolves_and_dashboard_changes(browser, serv
         shot(owner, "14-account")
         owner.goto(f"{base}/")
         shot(owner, "15-home")
+        # a living review: the owner imports an update (a new search export) as batch 2 from the web
+        update = tmp_path / "pubmed-2025.ris"
+        new_titles = ["Guided apps for depression: a 2025 meta-analysis",
+                      "Coached online CBT for anxiety: network meta-analysis"]
+        update.write_text("".join(
+            f"TY  - JOUR\nTI  - {t}\nAU  - Update{i}, A.\nPY  - 2025\nJO  - Journal of Updates\n"
+            f"AB  - Abstract of update {i}: internet support.\nDO  - 10.1000/update.{i}\nER  - \n\n"
+            for i, t in enumerate(new_titles, 1)), encoding="utf-8")
+        owner.goto(f"{base}/r/{slug}/import")
+        owner.set_input_files("input[name=file1]", str(update))
+        owner.fill("input[name=database1]", "PubMed")
+        owner.fill("input[name=searched1]", "2025-03-01")
+        owner.fill("input[name=note]", "yearly update")
+        with owner.expect_navigation():
+            owner.click("text=Import the update")
+        assert "batch 2" in text_of(owner, "#import-msg")
+        owner.goto(f"{base}/r/{slug}/")
+        assert "yearly update" in text_of(owner, "#batch-2")
+        assert text_of(owner, "#review-stop") == "continue"  # the new batch has not been screened
+        shot(owner, "16-dashboard-living-review")
         for ctx in (owner_ctx, ana.context, ben.context):
             ctx.close()

@@ -38,7 +38,7 @@ def serve(
     data: Path = DataDir,
     db: str | None = DbUrl,
 ) -> None:
-    """Run the team web app (pages and the JSON API at /api, described at /api/docs)."""
+    """Run the team web app (pages and the JSON API at /api, described at /api/openapi.json)."""
     import uvicorn
 
     from metareview.team.accounts import user_count

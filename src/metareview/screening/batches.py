@@ -42,8 +42,7 @@ from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
 from metareview.screening.stopping import StoppingResult, consecutive_irrelevant, hypergeometric_test
-from metareview.store import living_repo
-from metareview.store import screening_repo as srepo
+from metareview.store import living_repo, queue_repo
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def batch_records(review: Review) -> dict[int, list[int]]:
     """batch number -> the screenable (not duplicate) record ids of that batch, in id order."""
     with review.session() as s:
         of = living_repo.record_batches(s)
-        ids = [r[0] for r in srepo.screenable_records(s)]
+        ids = queue_repo.screenable_ids(s)
     out: dict[int, list[int]] = {}
     for rid in ids:
         out.setdefault(of[rid], []).append(rid)
@@ -264,10 +263,13 @@ def batch_stopping_status(
 
     ``batch`` chooses the batch the status speaks for (default: the latest batch that holds records).
     """
+    from metareview.screening import live
+
     by_batch = batch_records(review)
     with review.session() as s:
         numbers = sorted({1, *(b.number for b in living_repo.batches(s)), *by_batch})
-        order = list(dict.fromkeys(e.record_id for e in srepo.events(s, stage=TITLE_ABSTRACT)))
+    with live.view(review) as now:  # records in the order of their first title/abstract event
+        order = [rid for rid, _ in now.records(TITLE_ABSTRACT)]
     final = sd.final_decisions(review, TITLE_ABSTRACT)
     if batch is not None and batch not in numbers:
         raise InputError(f"no batch {batch} (batches: {', '.join(map(str, numbers))})", field="batch")

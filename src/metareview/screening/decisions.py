@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -250,7 +250,7 @@ def _is_candidate(session: Session, protocol: Protocol, record_id: int, stage: s
     if stage == TITLE_ABSTRACT or TITLE_ABSTRACT not in protocol.screening.stages:
         return True
     ta = _final_decisions(
-        protocol, repo.events(session, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+        protocol, repo.record_events(session, TITLE_ABSTRACT, record_id), TITLE_ABSTRACT
     )
     retrieval = repo.retrieval_events(session, record_id)
     return ta.get(record_id) == INCLUDE and not (retrieval and retrieval[-1].status == NOT_RETRIEVED)
@@ -278,7 +278,9 @@ def _decide(
     reason: str | None,
     note: str | None,
     lock: bool = True,
-) -> None:
+) -> _Derived:
+    """Check the rules and append the vote; returns the record's derived state with the vote (its
+    time is this call's, not the stored one: for the status only)."""
     reviewer = canonical_reviewer(protocol, reviewer)
     check_stage(stage, protocol)
     decision = check_decision(decision)
@@ -293,7 +295,7 @@ def _decide(
             else "not included at title/abstract or not retrieved"
         )
         raise InputError(f"record {record_id} is {where} (stage {stage})", field="record")
-    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
+    d = _derive(repo.record_events(session, stage, record_id))[(record_id, stage)]
     if d.resolution is not None:
         raise _resolved_error(record_id, stage, d.resolution, "votes can no longer change")
     required = protocol.screening.reviewers_per_record
@@ -304,6 +306,7 @@ def _decide(
             field="reviewer",
         )
     previous = d.votes[reviewer].decision if reviewer in d.votes else None
+    d.votes[reviewer] = Vote(reviewer, decision, reason, note, datetime.now(UTC))
     repo.add_events(
         session,
         [
@@ -319,6 +322,7 @@ def _decide(
             }
         ],
     )
+    return d
 
 
 def decide(
@@ -353,7 +357,7 @@ def retract(
     note = check_text(note, "note")
     with review.session() as s:
         repo.lock_records(s, [record_id])
-        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        d = _derive(repo.record_events(s, stage, record_id))[(record_id, stage)]
         if d.resolution is not None:
             raise _resolved_error(record_id, stage, d.resolution, "votes can no longer be retracted")
         if name not in d.votes:
@@ -407,7 +411,7 @@ def _resolve(
         raise InputError(f"method must be one of {', '.join(RESOLUTION_METHODS)}", field="method")
     if lock:
         repo.lock_records(session, [record_id])
-    d = _derive(repo.events(session, stage=stage, record_id=record_id))[(record_id, stage)]
+    d = _derive(repo.record_events(session, stage, record_id))[(record_id, stage)]
     previous: str | None = None
     if correct:
         if d.resolution is None:
@@ -501,13 +505,14 @@ def mark_retrieval(
     with review.session() as s:
         repo.lock_records(s, [record_id])
         included = _final_decisions(
-            review.protocol, repo.events(s, stage=TITLE_ABSTRACT, record_id=record_id), TITLE_ABSTRACT
+            review.protocol, repo.record_events(s, TITLE_ABSTRACT, record_id), TITLE_ABSTRACT
         )
         if included.get(record_id) != INCLUDE:
             raise InputError(
                 f"record {record_id} is not included at title/abstract: no report is sought", field="record"
             )
-        repo.add_retrieval(s, record_id, status, name, note, _retrieval(s).get(record_id))
+        before = repo.retrieval_events(s, record_id)
+        repo.add_retrieval(s, record_id, status, name, note, before[-1].status if before else None)
 
 
 # --- reading state (blind-aware) ---------------------------------------------------------------------
@@ -524,7 +529,7 @@ def state(
     check_stage(stage, review.protocol)
     asker = _asker(review.protocol, reviewer)
     with review.session() as s:
-        d = _derive(repo.events(s, stage=stage, record_id=record_id))[(record_id, stage)]
+        d = _derive(repo.record_events(s, stage, record_id))[(record_id, stage)]
     return _state(review.protocol, record_id, stage, d, asker)
 
 
@@ -543,7 +548,16 @@ def conflicts(review: Review, stage: str = TITLE_ABSTRACT, reviewer: str | None 
     """Records in conflict at ``stage`` with their title and abstract; the votes (with reasons) are shown
     to any named reviewer (in blind mode too: the voters may record a consensus, and the arbiter sees both
     votes with reasons before resolving)."""
-    found = [st for st in states(review, stage, reviewer) if st.status == CONFLICT]
+    from metareview.screening import live
+
+    check_stage(stage, review.protocol)
+    asker = _asker(review.protocol, reviewer)
+    with live.view(review) as now:
+        found = [
+            _state(review.protocol, rid, stage, now.derived_of(stage, rid), asker)
+            for rid, c in sorted(now.contrib.get(stage, {}).items())
+            if c is not None and c[0] == CONFLICT
+        ]
     with review.session() as s:
         texts = repo.record_texts(s, [st.record_id for st in found])
     return [
@@ -645,12 +659,13 @@ def my_decisions(
     abstract, reason or note contain it (case-insensitive). Only the asker's own votes are listed."""
     import pandas as pd
 
+    from metareview.screening import live
+
     check_stage(stage, review.protocol)
     asker = canonical_reviewer(review.protocol, reviewer)
+    with live.view(review) as now:
+        mine = {rid: d for rid, d in now.records(stage) if asker in d.votes}
     with review.session() as s:
-        events = repo.events(s, stage=stage)
-        derived = _derive(events)
-        mine = {rid: d for (rid, _), d in derived.items() if asker in d.votes}
         texts = repo.record_texts(s, list(mine))
     needle = (search or "").strip().casefold()
     rows = []
@@ -708,50 +723,49 @@ class Progress:
 
 
 def progress(review: Review, stage: str = TITLE_ABSTRACT) -> Progress:
-    """Aggregate counts at ``stage`` (no individual decision is revealed)."""
+    """Aggregate counts at ``stage`` (no individual decision is revealed), from the review's screening
+    state kept current in this process (:mod:`metareview.screening.live`: only new events are read)."""
+    from metareview.screening import live
+
     check_stage(stage, review.protocol)
-    with review.session() as s:
-        events = repo.events(s)
-        ids = _candidates(s, review.protocol, stage, events)
-    derived = _derive(e for e in events if e.stage == stage)
-    required = review.protocol.screening.reviewers_per_record
-    counts = {PENDING: 0, CONFLICT: 0, INCLUDE: 0, EXCLUDE: 0}
-    for rid in ids:
-        status, decision = _status(derived.get((rid, stage), _Derived()), required, stage)
-        counts[decision if status == DECIDED and decision else status] += 1
-    return Progress(stage, len(ids), counts[PENDING], counts[CONFLICT], counts[INCLUDE], counts[EXCLUDE])
+    with live.view(review) as now:
+        c = now.counts(stage)
+    return Progress(stage, c["total"], c[PENDING], c[CONFLICT], c[INCLUDE], c[EXCLUDE])
 
 
 def final_decisions(review: Review, stage: str) -> dict[int, tuple[str, str | None]]:
     """record id -> (final decision, reason) of every decided record at ``stage`` — an aggregate for
-    PRISMA counts and exports once screening is unblinded; never shown per reviewer."""
+    PRISMA counts and exports once screening is unblinded; never shown per reviewer. In the order of the
+    records' first events at the stage."""
+    from metareview.screening import live
+
     required = review.protocol.screening.reviewers_per_record
-    with review.session() as s:
-        events = repo.events(s, stage=stage)
     out: dict[int, tuple[str, str | None]] = {}
-    for (rid, _), d in _derive(events).items():
-        status, decision = _status(d, required, stage)
-        if status == DECIDED and decision is not None:
-            reasons = [d.resolution.reason] if d.resolution else [v.reason for v in d.votes.values()]
-            out[rid] = (decision, next((r for r in reasons if r), None))
+    with live.view(review) as now:
+        for rid, d in now.records(stage):
+            status, decision = _status(d, required, stage)
+            if status == DECIDED and decision is not None:
+                reasons = [d.resolution.reason] if d.resolution else [v.reason for v in d.votes.values()]
+                out[rid] = (decision, next((r for r in reasons if r), None))
     return out
 
 
 def retrieval_status(review: Review) -> dict[int, str]:
     """record id -> latest full-text retrieval status ('retrieved' / 'not_retrieved')."""
-    with review.session() as s:
-        return _retrieval(s)
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return dict(now.retrieval)
 
 
 def _votes_by_rater(review: Review, stage: str) -> dict[int, dict[str, str]]:
     """record id -> {reviewer: current decision} (all votes: for aggregate statistics only)."""
-    with review.session() as s:
-        events = repo.events(s, stage=stage)
-    return {
-        rid: {name: v.decision for name, v in d.votes.items()}
-        for (rid, _), d in _derive(events).items()
-        if d.votes
-    }
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return {
+            rid: {name: v.decision for name, v in d.votes.items()} for rid, d in now.records(stage) if d.votes
+        }
 
 
 def vote_table(review: Review, stage: str, reviewer: str | None = None) -> dict[int, list[str]]:
@@ -760,15 +774,16 @@ def vote_table(review: Review, stage: str, reviewer: str | None = None) -> dict[
     Blind mode: only records the asking ``reviewer`` has voted on or resolved (none without a
     ``reviewer``); agreement statistics use all votes internally (:func:`metareview.screening.queue.
     review_agreement`), never this table."""
+    from metareview.screening import live
+
     check_stage(stage, review.protocol)
     asker = _asker(review.protocol, reviewer)
-    with review.session() as s:
-        events = repo.events(s, stage=stage)
-    return {
-        rid: [v.decision for v in d.votes.values()]
-        for (rid, _), d in _derive(events).items()
-        if d.votes and _visible(review.protocol, d, asker, stage)
-    }
+    with live.view(review) as now:
+        return {
+            rid: [v.decision for v in d.votes.values()]
+            for rid, d in now.records(stage)
+            if d.votes and _visible(review.protocol, d, asker, stage)
+        }
 
 
 def _read_rows(path: str | Path, required: Sequence[str]) -> tuple[Path, list[dict[str, str]]]:

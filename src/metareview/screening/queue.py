@@ -16,10 +16,12 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,13 +29,17 @@ import pandas as pd
 from metareview.errors import InputError
 from metareview.review import Review
 from metareview.screening import decisions as sd
-from metareview.screening.agreement import Agreement, cohen_kappa, counts_from_ratings, fleiss_kappa
+from metareview.screening import live
 from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT, check_stage
-from metareview.screening.stopping import StoppingResult
-from metareview.store import queue_repo
 from metareview.store import screening_repo as repo
+
+if TYPE_CHECKING:  # scipy.stats: imported by the functions that use it
+    from metareview.screening.agreement import Agreement
+    from metareview.screening.stopping import StoppingResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,13 +97,15 @@ REFIT_EVERY = 10
 """Default: refit a cached ranking once this many decision events at the stage arrived since its fit."""
 REFIT_AFTER_S = 30.0
 """Default: refit a cached ranking this many seconds after its fit when any decision arrived since."""
+HOLD_S = 300.0
+"""How long the team server holds a served record for its reviewer (``next_record(hold=...)``)."""
 
 
 @dataclass
 class _Corpus:
     """The screenable records of one review and their features, computed once per corpus."""
 
-    token: tuple[int, int, int]
+    token: tuple[int, ...]
     ids: list[int]
     rows: list[tuple[int, str, str, list[str]]]
     texts: list[str]
@@ -106,39 +114,40 @@ class _Corpus:
 
 @dataclass
 class _Fit:
-    """A reviewer's ranking as of the decisions counted in ``events``."""
+    """A reviewer's ranking as of the decisions counted in ``events``; ``cursor`` is where the walk
+    for an open record may start (every record before it was found closed for the reviewer, and stays
+    closed until the state's ``reopened`` mark changes)."""
 
-    corpus: tuple[int, int, int]
+    corpus: tuple[int, ...]
     events: int
     at: float
     order: np.ndarray
     scores: np.ndarray
     trained: bool
     model: str
+    cursor: int = 0
+    cursor_mark: tuple[int, int] = (-1, -1)
 
 
-_WINDOW = 200  # cached-order records checked per store query
 _LOCK = threading.Lock()
 _CORPUS_LOCK = threading.Lock()
 _CORPORA: dict[tuple[str, str], _Corpus] = {}
 _FITS: dict[tuple[str, str, str, str, bool], _Fit] = {}
 _FIT_LOCKS: dict[tuple[str, str, str, str, bool], threading.Lock] = {}
+_REFITTER: ThreadPoolExecutor | None = None
 
 
 def clear_cache() -> None:
-    """Forget every cached corpus and ranking of this process."""
+    """Forget every cached corpus, ranking and screening state of this process."""
     with _LOCK:
         _CORPORA.clear()
         _FITS.clear()
         _FIT_LOCKS.clear()
+    live.clear()
 
 
-def _where(review: Review) -> str:
-    return f"{review.directory}|{review.engine.url.render_as_string(hide_password=True)}"
-
-
-def _corpus(review: Review, model: str, token: tuple[int, int, int]) -> _Corpus:
-    key = (_where(review), model)
+def _corpus(review: Review, model: str, token: tuple[int, ...]) -> _Corpus:
+    key = (live.where(review), model)
     with _LOCK:
         c = _CORPORA.get(key)
     if c is not None and c.token == token:
@@ -151,7 +160,7 @@ def _corpus(review: Review, model: str, token: tuple[int, int, int]) -> _Corpus:
         return _build_corpus(review, model, token, key)
 
 
-def _build_corpus(review: Review, model: str, token: tuple[int, int, int], key: tuple[str, str]) -> _Corpus:
+def _build_corpus(review: Review, model: str, token: tuple[int, ...], key: tuple[str, str]) -> _Corpus:
     with review.session() as s:
         rows = repo.screenable_records(s)
     ids = [r[0] for r in rows]
@@ -167,23 +176,32 @@ def _build_corpus(review: Review, model: str, token: tuple[int, int, int], key: 
     return c
 
 
-def _labels(review: Review, stage: str, reviewer: str) -> dict[int, int]:
-    """The ranker's labels, as in the full recomputation: the final decisions (unless blind), overridden
-    by the reviewer's own latest include/exclude votes."""
+def _labels(state: live.LiveState, stage: str, reviewer: str, blind: bool) -> dict[int, int]:
+    """The ranker's labels, as in the full recomputation: the final decisions (unless blind), in the
+    order of the records' first events, overridden by the reviewer's own current include/exclude
+    votes on the stage's candidates, in record-id order (the order of training rows changes a
+    LinearSVC fit)."""
     labelled: dict[int, int] = {}
-    if not review.protocol.screening.blind:
-        labelled.update(
-            (rid, int(dec == INCLUDE)) for rid, (dec, _) in sd.final_decisions(review, stage).items()
-        )
-    with review.session() as s:
-        own = queue_repo.own_votes(s, stage, reviewer)
-    # record-id order, as the full recomputation: the order of training rows changes a LinearSVC fit
-    labelled.update((rid, int(dec == INCLUDE)) for rid, dec in sorted(own.items()) if dec != "maybe")
+    records = state.records(stage)
+    if not blind:
+        for rid, d in records:
+            status, decision = sd._status(d, state.required, stage)
+            if status == sd.DECIDED and decision is not None:
+                labelled[rid] = int(decision == INCLUDE)
+    own = sorted(
+        (rid, d.votes[reviewer].decision)
+        for rid, d in records
+        if reviewer in d.votes and state.contribution(stage, rid) is not None
+    )
+    labelled.update((rid, int(dec == INCLUDE)) for rid, dec in own if dec != "maybe")
     return labelled
 
 
-def _fit(review: Review, corpus: _Corpus, stage: str, reviewer: str, model: str, events: int) -> _Fit:
-    labelled = _labels(review, stage, reviewer)
+def _fit(review: Review, corpus: _Corpus, stage: str, reviewer: str, model: str) -> _Fit:
+    blind = review.protocol.screening.blind
+    with live.view(review) as state:
+        labelled = _labels(state, stage, reviewer, blind)
+        events = state.events_count(stage, reviewer if blind else None)
     pos = {rid: i for i, rid in enumerate(corpus.ids)}
     lab = [pos[r] for r in labelled if r in pos]
     ranker = get_model(model)
@@ -194,50 +212,127 @@ def _fit(review: Review, corpus: _Corpus, stage: str, reviewer: str, model: str,
                 ranker.name)
 
 
-def _cached_next(
-    review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float
-) -> NextRecord | None:
-    blind = review.protocol.screening.blind
-    required = review.protocol.screening.reviewers_per_record
-    with review.session() as s:
-        remaining = queue_repo.count_open(s, stage, reviewer, required)
-        if not remaining:
-            return None
-        ctoken = queue_repo.corpus_token(s)
-        events = queue_repo.events_token(s, stage, reviewer if blind else None)[0]
-    corpus = _corpus(review, model, ctoken)
-    key = (_where(review), stage, reviewer, model, blind)
+def _refit_in_background(review: Review, corpus: _Corpus, stage: str, reviewer: str, model: str,
+                         key: tuple[str, str, str, str, bool], lock: threading.Lock) -> None:
+    """Refit on the refitter thread while requests keep serving the cached order."""
+    global _REFITTER
+    if not lock.acquire(blocking=False):
+        return  # a refit of this ranking is under way
+
+    def job() -> None:
+        try:
+            fit = _fit(review, corpus, stage, reviewer, model)
+            with _LOCK:
+                _FITS[key] = fit
+        except Exception:  # the cached order stays in use; the next due request tries again
+            log.exception("background refit of %s failed", key)
+        finally:
+            lock.release()
+
     with _LOCK:
-        fit = _FITS.get(key)
-        lock = _FIT_LOCKS.setdefault(key, threading.Lock())
-    due = fit is None or fit.corpus != ctoken or (
+        if _REFITTER is None:
+            _REFITTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metareview-refit")
+        refitter = _REFITTER
+    try:
+        refitter.submit(job)
+    except RuntimeError:  # interpreter shutting down
+        lock.release()
+
+
+def _walk(state: live.LiveState, corpus: _Corpus, fit: _Fit, stage: str, reviewer: str,
+          remaining: int, hold: float) -> NextRecord | None:
+    """The first record of the cached order still open for ``reviewer`` (None: the order has none).
+
+    With ``hold`` > 0 a record that other reviewers were served and have not voted on yet, enough of
+    them to give it all its votes, is passed over while another is open (and the record served is held
+    for ``reviewer`` for ``hold`` seconds): a third reviewer is not sent to read a record that two
+    colleagues are deciding. The holds are kept in this process only."""
+    mark = state.reopen_mark
+    start = fit.cursor if fit.cursor_mark == mark else 0
+    order = fit.order
+    first_open = None
+    chosen = None
+    for rank in range(start, order.size):
+        rid = corpus.ids[int(order[rank])]
+        if not state.is_open(stage, reviewer, rid):
+            continue
+        if first_open is None:
+            first_open = rank
+        if hold <= 0 or not state.held_by_others(stage, rid, reviewer):
+            chosen = rank
+            break
+    if first_open is None:
+        return None
+    fit.cursor, fit.cursor_mark = first_open, mark
+    rank = first_open if chosen is None else chosen
+    i = int(order[rank])
+    rid = corpus.ids[i]
+    if hold > 0:
+        state.hold(stage, rid, reviewer, hold)
+    title, abstract = corpus.rows[i][1], corpus.rows[i][2]
+    score = float(fit.scores[rank]) if fit.trained else None
+    return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
+
+
+def _due(
+    fit: _Fit | None, ctoken: tuple[int, ...], events: int, refit_every: int, refit_after_s: float
+) -> bool:
+    """Whether ``fit`` must be refitted: none yet, another corpus, or decisions arrived since (enough of
+    them, or long enough ago, or the ranker was not trained yet)."""
+    return fit is None or fit.corpus != ctoken or (
         events != fit.events
         and (not 0 < events - fit.events < refit_every or time.monotonic() - fit.at >= refit_after_s
              or not fit.trained)
     )
-    if due:
-        # another request refitting this ranking: serve the cached order rather than wait for it
-        stale_ok = fit is not None and fit.corpus == ctoken
-        if lock.acquire(blocking=not stale_ok):
-            try:
-                fit = _fit(review, corpus, stage, reviewer, model, events)
-                with _LOCK:
-                    _FITS[key] = fit
-            finally:
-                lock.release()
-    assert fit is not None
-    # walk the cached order a window at a time, asking the store which records are still open now
-    for start in range(0, fit.order.size, _WINDOW):
-        window = [corpus.ids[i] for i in fit.order[start:start + _WINDOW]]
-        with review.session() as s:
-            open_now = queue_repo.open_among(s, stage, reviewer, required, window)
-        for offset, rid in enumerate(window):
-            if rid in open_now:
-                rank = start + offset
-                i = int(fit.order[rank])
-                title, abstract = corpus.rows[i][1], corpus.rows[i][2]
-                score = float(fit.scores[rank]) if fit.trained else None
-                return NextRecord(rid, title, abstract, stage, score, fit.model, fit.trained, remaining)
+
+
+def _cached_next(
+    review: Review, reviewer: str, stage: str, model: str, refit_every: int, refit_after_s: float,
+    background: bool, hold: float,
+) -> NextRecord | None:
+    blind = review.protocol.screening.blind
+    where = live.where(review)
+    key = (where, stage, reviewer, model, blind)
+    walked = False
+    with live.view(review) as state:
+        remaining = state.remaining(stage, reviewer)
+        if not remaining:
+            return None
+        ctoken = state.token
+        assert ctoken is not None
+        events = state.events_count(stage, reviewer if blind else None)
+        with _LOCK:
+            fit = _FITS.get(key)
+            corpus = _CORPORA.get((where, model))
+            lock = _FIT_LOCKS.setdefault(key, threading.Lock())
+        if fit is not None and corpus is not None and fit.corpus == ctoken == corpus.token:
+            # the usual request: a cached order of this corpus, walked against the state just read
+            due = _due(fit, ctoken, events, refit_every, refit_after_s)
+            if due and background:
+                _refit_in_background(review, corpus, stage, reviewer, model, key, lock)
+            if not due or background or lock.locked():  # (a refit under way: serve the cached order)
+                found = _walk(state, corpus, fit, stage, reviewer, remaining, hold)
+                if found is not None:
+                    return found
+                walked = True
+    if not walked:
+        corpus = _corpus(review, model, ctoken)
+        with _LOCK:
+            fit = _FITS.get(key)
+        if _due(fit, ctoken, events, refit_every, refit_after_s):
+            stale_ok = fit is not None and fit.corpus == ctoken
+            if lock.acquire(blocking=not stale_ok):
+                try:
+                    fit = _fit(review, corpus, stage, reviewer, model)
+                    with _LOCK:
+                        _FITS[key] = fit
+                finally:
+                    lock.release()
+        assert fit is not None
+        with live.view(review) as state:
+            found = _walk(state, corpus, fit, stage, reviewer, state.remaining(stage, reviewer), hold)
+        if found is not None:
+            return found
     # a record the cached order lacks (labelled at the fit, open again now): recompute in full
     return _full_next(review, reviewer, stage, model)
 
@@ -251,22 +346,28 @@ def next_record(
     cache: bool = True,
     refit_every: int = REFIT_EVERY,
     refit_after_s: float = REFIT_AFTER_S,
+    background: bool = False,
+    hold: float = 0.0,
 ) -> NextRecord | None:
     """The next record ``reviewer`` should screen at ``stage`` (None when nothing is left for them).
 
-    What is left is always read from the store now (a record needing no more votes is never served).
-    The ranking is cached in this process per review, stage, reviewer and model, and refitted once
+    What is left is read from the review's screening state brought up to date with the store on every
+    call (:mod:`metareview.screening.live`): a record needing no more votes is never served. The
+    ranking is cached in this process per review, stage, reviewer and model, and refitted once
     ``refit_every`` decision events at the stage arrived since the last fit, or ``refit_after_s``
     seconds after it when any did (only the reviewer's own events count in blind mode, since only those
-    train their ranker); in between, the cached order is served. The corpus features are computed once
-    per set of screenable records. ``cache=False`` recomputes everything (the reference behaviour).
-    At full text (whose candidates depend on title/abstract decisions and retrieval) the queue is
-    always recomputed in full.
+    train their ranker); in between, the cached order is served. With ``background=True`` (the team
+    server) a due refit of an existing ranking runs on a background thread and this call serves the
+    cached order. The corpus features are computed once per set of screenable records.
+    ``hold`` > 0 (the team server): the record served is held for ``reviewer`` for that many seconds
+    or until they vote, and a record held by enough other reviewers to fill its votes is served to a
+    further one only when nothing else is open (holds are kept per process).
+    ``cache=False`` recomputes everything from the event log (the reference behaviour).
     """
     check_stage(stage, review.protocol)
-    if not cache or stage != TITLE_ABSTRACT:
+    if not cache:
         return _full_next(review, reviewer, stage, model)
-    return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s)
+    return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s, background, hold)
 
 
 def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRecord | None:
@@ -281,13 +382,13 @@ def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRec
         return None
     with review.session() as s:
         rows = repo.screenable_records(s)
+        stage_events = repo.events(s, stage=stage)
     ids = [r[0] for r in rows]
     texts = [" ".join([t, a, *k]).strip() for _, t, a, k in rows]
     labelled: dict[int, int] = {}
     if not review.protocol.screening.blind:
-        labelled.update(
-            (rid, int(dec == INCLUDE)) for rid, (dec, _) in sd.final_decisions(review, stage).items()
-        )
+        final = sd._final_decisions(review.protocol, stage_events, stage)
+        labelled.update((rid, int(dec == INCLUDE)) for rid, dec in final.items())
     for st in mine:
         for v in st.votes:
             if v.reviewer == reviewer and v.decision != "maybe":
@@ -324,6 +425,8 @@ def review_agreement(review: Review, stage: str = TITLE_ABSTRACT, level: float =
     out), named by ``rater_names``; then Fleiss' kappa over the records with the most common number
     (2+) of raters (its raters need not be the same people on every record). An aggregate: computed
     from every vote, it shows no single vote."""
+    from metareview.screening.agreement import cohen_kappa, counts_from_ratings, fleiss_kappa
+
     table = sd._votes_by_rater(review, stage)
     sizes = pd.Series([len(v) for v in table.values() if len(v) >= 2])
     if sizes.empty:

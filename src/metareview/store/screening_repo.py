@@ -11,11 +11,12 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
@@ -23,6 +24,14 @@ from metareview.store.screening_models import RecordEmbedding, RetrievalEvent, S
 
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit
 _EVENT_FIELDS = ("reason", "note", "method", "previous_decision")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for reads that need no common snapshot: each statement runs on its own (autocommit),
+    which spares the BEGIN and COMMIT round trips of a transaction on PostgreSQL. Never write in it."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, Session(bind=conn) as s:
+        yield s
 
 
 def _now() -> datetime:
@@ -56,10 +65,33 @@ def lock_records(session: Session, record_ids: Iterable[int]) -> None:
             session.execute(update(StoredRecord).where(StoredRecord.id == -1).values(id=StoredRecord.id))
         return
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        session.execute(
-            select(StoredRecord.id).where(StoredRecord.id.in_(chunk)).order_by(StoredRecord.id).with_for_update()
-        ).all()
+        session.connection().execute(_LOCK_ROWS, {"ids": ids[start : start + _CHUNK]}).all()
+
+
+# statements built once (building them costs more Python time than running them on one record)
+_LOCK_ROWS = (
+    select(StoredRecord.id)
+    .where(StoredRecord.id.in_(bindparam("ids", expanding=True)))
+    .order_by(StoredRecord.id)
+    .with_for_update()
+)
+_RECORD_EVENTS = (
+    select(
+        ScreeningEvent.id,
+        ScreeningEvent.record_id,
+        ScreeningEvent.stage,
+        ScreeningEvent.reviewer,
+        ScreeningEvent.kind,
+        ScreeningEvent.decision,
+        ScreeningEvent.reason,
+        ScreeningEvent.note,
+        ScreeningEvent.method,
+        ScreeningEvent.previous_decision,
+        ScreeningEvent.created_at,
+    )
+    .where(ScreeningEvent.record_id == bindparam("record_id"), ScreeningEvent.stage == bindparam("stage"))
+    .order_by(ScreeningEvent.id)
+)
 
 
 def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -69,7 +101,13 @@ def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         return
     stamp = _now()
     full = [{**{k: None for k in _EVENT_FIELDS}, **row, "created_at": stamp} for row in rows]
-    session.execute(insert(ScreeningEvent), full)
+    session.connection().execute(insert(ScreeningEvent), full)
+
+
+def record_events(session: Session, stage: str, record_id: int) -> list[Any]:
+    """The decision events of one record at one stage in order, as rows with the attributes of
+    :class:`ScreeningEvent` (one indexed query, for the rules that look at one record)."""
+    return list(session.connection().execute(_RECORD_EVENTS, {"record_id": record_id, "stage": stage}))
 
 
 def events(session: Session, stage: str | None = None, record_id: int | None = None) -> list[ScreeningEvent]:
@@ -115,14 +153,21 @@ def _flagged_duplicates() -> Any:
     )
 
 
-def is_screenable(session: Session, record_id: int) -> bool:
-    """True when the record exists and is not a flagged duplicate."""
-    found = session.scalar(
-        select(StoredRecord.id).where(
-            StoredRecord.id == record_id, StoredRecord.id.not_in(_flagged_duplicates())
-        )
+_SCREENABLE = select(StoredRecord.id).where(
+    StoredRecord.id == bindparam("record_id"),
+    ~select(ClusterMember.record_id)
+    .join(DuplicateCluster, DuplicateCluster.id == ClusterMember.cluster_id)
+    .where(
+        ClusterMember.record_id == bindparam("record_id"),
+        DuplicateCluster.kept_record_id != bindparam("record_id"),
     )
-    return found is not None
+    .exists(),
+)
+
+
+def is_screenable(session: Session, record_id: int) -> bool:
+    """True when the record exists and is not a flagged duplicate (two primary-key lookups)."""
+    return session.connection().execute(_SCREENABLE, {"record_id": record_id}).first() is not None
 
 
 def screenable_records(session: Session) -> list[tuple[int, str, str, list[str]]]:
@@ -154,6 +199,25 @@ def record_texts(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, s
 def record_by_id(session: Session, record_id: int) -> StoredRecord | None:
     """One record, or None."""
     return session.get(StoredRecord, record_id)
+
+
+_SHOWN = select(
+    StoredRecord.id,
+    StoredRecord.title,
+    StoredRecord.abstract,
+    StoredRecord.authors,
+    StoredRecord.journal,
+    StoredRecord.year,
+    StoredRecord.keywords,
+    StoredRecord.doi,
+    StoredRecord.pmid,
+).where(StoredRecord.id == bindparam("record_id"))
+
+
+def record_fields(session: Session, record_id: int) -> Any:
+    """The fields shown while screening (id, title, abstract, authors, journal, year, keywords, doi,
+    pmid) of one record as a row, or None."""
+    return session.connection().execute(_SHOWN, {"record_id": record_id}).first()
 
 
 def load_embeddings(session: Session, model: str, ids: Iterable[int]) -> dict[int, tuple[str, bytes]]:

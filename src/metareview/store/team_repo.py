@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -222,6 +222,37 @@ def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
 
 
+_TOKEN_USER = (
+    select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.is_admin)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
+def token_user(session: Session, token_hash: str) -> tuple[int, datetime | None, int, str, bool] | None:
+    """(token id, token last used, user id, user name, user is admin) of a token, in one query."""
+    row = session.connection().execute(_TOKEN_USER, {"token_hash": token_hash}).first()
+    return None if row is None else (int(row[0]), row[1], int(row[2]), str(row[3]), bool(row[4]))
+
+
+def touch_token(session: Session, token_id: int, at: datetime) -> None:
+    """Note when a token was last used."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+
+
+_ROLE = (
+    select(Membership.role)
+    .join(HostedReview, HostedReview.id == Membership.review_id)
+    .where(HostedReview.slug == bindparam("slug"), Membership.user_id == bindparam("user_id"))
+)
+
+
+def role_in(session: Session, slug: str, user_id: int) -> str | None:
+    """A user's role in the review ``slug`` (None when not a member), in one query."""
+    role = session.connection().execute(_ROLE, {"slug": slug, "user_id": user_id}).scalar()
+    return None if role is None else str(role)
+
+
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 
@@ -256,11 +287,17 @@ def clear_signins(session: Session, key: str) -> None:
 # --- idempotency and vote serialisation (in a review's store) ----------------------------------------
 
 
+_IDEMPOTENT = select(IdempotentRequest.response).where(IdempotentRequest.key == bindparam("key"))
+
+
 def idempotent_response(session: Session, key: str) -> dict[str, Any] | None:
-    row = session.get(IdempotentRequest, key)
-    return None if row is None else dict(row.response)
+    """The stored answer to the request with this idempotency key (None: not seen)."""
+    row = session.connection().execute(_IDEMPOTENT, {"key": key}).first()
+    return None if row is None else dict(row[0])
 
 
 def save_idempotent_response(session: Session, key: str, response: dict[str, Any]) -> None:
-    session.add(IdempotentRequest(key=key, response=response, created_at=now()))
-    session.flush()
+    """Store the answer to the request with this idempotency key (in the transaction of its vote)."""
+    session.connection().execute(
+        insert(IdempotentRequest), {"key": key, "response": response, "created_at": now()}
+    )

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ SESSION_DAYS = 14
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown name (the same time as a known one); made on first use,
+    not when the module is imported (argon2 is slow by design)."""
+    return _HASHER.hash("not a password of anyone")
 
 
 class SigninRefused(MetareviewError):
@@ -112,7 +119,7 @@ def authenticate(server: Server, name: str, password: str, client: str = "") -> 
         user = repo.user_by_name(s, normalise_name(name))
         ok = False
         try:
-            ok = _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+            ok = _HASHER.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         except (VerificationError, InvalidHashError):
             ok = False
     if not ok or user is None:
@@ -157,14 +164,23 @@ def create_token(server: Server, user_id: int, label: str) -> str:
     return secret
 
 
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+"""A token's "last used" time is written at most this often (a script's every request would otherwise
+be a write to the server database)."""
+
+
 def token_account(server: Server, secret: str) -> Account | None:
-    with server.session() as s:
-        tok = repo.token_by_hash(s, digest(secret))
-        if tok is None:
-            return None
-        tok.last_used_at = repo.now()
-        user = repo.user_by_id(s, tok.user_id)
-        return None if user is None else Account(user.id, user.name, user.is_admin)
+    """The account behind a personal API token (None when unknown or revoked)."""
+    with server.reading() as s:
+        found = repo.token_user(s, digest(secret))
+    if found is None:
+        return None
+    token_id, last_used, user_id, name, is_admin = found
+    now = repo.now()
+    if last_used is None or now - repo.aware(last_used) >= TOKEN_USE_PRECISION:
+        with server.session() as s:
+            repo.touch_token(s, token_id, now)
+    return Account(user_id, name, is_admin)
 
 
 def list_tokens(server: Server, user_id: int) -> list[dict[str, object]]:

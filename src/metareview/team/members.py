@@ -35,12 +35,11 @@ class HostedView:
 
 def require(server: Server, slug: str, account: Account, at_least: str = VIEWER) -> str:
     """``account``'s role in review ``slug``; :class:`Forbidden` when not a member or the role is lower."""
-    with server.session() as s:
-        hosted = repo.review_by_slug(s, slug)
-        m = None if hosted is None else repo.membership(s, hosted.id, account.id)
-    if m is None or _RANK[m.role] < _RANK[at_least]:
+    with server.reading() as s:
+        role = repo.role_in(s, slug, account.id)
+    if role is None or _RANK[role] < _RANK[at_least]:
         raise Forbidden("no such review, or you may not do that here")
-    return m.role
+    return role
 
 
 def my_reviews(server: Server, account: Account) -> list[HostedView]:

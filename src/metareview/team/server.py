@@ -78,6 +78,14 @@ class Server:
         with self._sessions() as s, s.begin():
             yield s
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Reads that need no common snapshot (each statement on its own: no BEGIN/COMMIT round trips)."""
+        from metareview.store.screening_repo import reading
+
+        with reading(self.engine) as s:
+            yield s
+
     # --- reviews ------------------------------------------------------------------------------------
 
     def workspace(self, slug: str) -> Path:

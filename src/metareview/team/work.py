@@ -9,7 +9,8 @@ Blind mode holds: nothing here returns another reviewer's vote on a record. Exam
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,6 @@ from typing import Any
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
-from metareview.store import queue_repo
 from metareview.store import screening_repo as srepo
 from metareview.store import team_repo as repo
 
@@ -43,12 +43,12 @@ def decide_once(
             seen = repo.idempotent_response(s, key)
             if seen is not None:
                 return {**seen, "repeated": True}
-        sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note, lock=False)
+        d = sd._decide(s, review.protocol, record_id, reviewer, decision, stage, reason, note, lock=False)
         answer = {"record_id": record_id, "stage": stage, "decision": decision, "repeated": False}
         if key:
             repo.save_idempotent_response(s, key, answer)
-    st = sd.state(review, record_id, stage, reviewer)
-    return {**answer, "status": st.status}
+        status = sd._status(d, review.protocol.screening.reviewers_per_record, stage)[0]
+    return {**answer, "status": status}
 
 
 @dataclass(frozen=True)
@@ -103,40 +103,70 @@ def last_own_vote(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) ->
     return mine[0].record_id if mine else None
 
 
+_VIEWS: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+VIEW_CACHE_SIZE = 20_000
+"""Records whose shown fields each server process keeps (records are never edited in place)."""
+
+
 def record_view(review: Review, record_id: int) -> dict[str, Any] | None:
-    """The bibliographic fields shown while screening."""
-    with review.session() as s:
-        rec = srepo.record_by_id(s, record_id)
-        if rec is None:
-            return None
-        return {
-            "id": rec.id,
-            "title": rec.title,
-            "abstract": rec.abstract,
-            "authors": list(rec.authors or []),
-            "journal": rec.journal,
-            "year": rec.year,
-            "keywords": list(rec.keywords or []),
-            "doi": rec.doi,
-            "pmid": rec.pmid,
-        }
+    """The bibliographic fields shown while screening (kept per process: a record is never changed)."""
+    from metareview.screening.live import where
+
+    key = (where(review), int(record_id))
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(key)
+        if found is not None:
+            _VIEWS.move_to_end(key)
+            return dict(found)
+    with srepo.reading(review.engine) as s:
+        rec = srepo.record_fields(s, record_id)
+    if rec is None:
+        return None
+    view = {
+        "id": rec.id,
+        "title": rec.title,
+        "abstract": rec.abstract,
+        "authors": list(rec.authors or []),
+        "journal": rec.journal,
+        "year": rec.year,
+        "keywords": list(rec.keywords or []),
+        "doi": rec.doi,
+        "pmid": rec.pmid,
+    }
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEW_CACHE_SIZE:
+            _VIEWS.popitem(last=False)
+    return dict(view)
 
 
 def reviewer_progress(review: Review) -> dict[str, dict[str, int]]:
-    """stage -> reviewer -> number of records they have voted on (counts only, aggregated in SQL)."""
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    with review.session() as s:
-        for stage, reviewer, n in queue_repo.voted_counts(s):
-            out[stage][reviewer] = n
-    return {st: dict(sorted(by.items())) for st, by in out.items()}
+    """stage -> reviewer -> number of records they have a current vote on (counts only; a retracted
+    vote is not counted), from the review's screening state (:mod:`metareview.screening.live`)."""
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return now.voted_counts()
+
+
+def own_progress(review: Review, reviewer: str, stage: str = TITLE_ABSTRACT) -> tuple[int, int]:
+    """(records ``reviewer`` has a current vote on, records still open for them) at ``stage``: their own
+    share of the work (in blind dual screening a record stays pending until the second vote)."""
+    from metareview.screening import live
+
+    with live.view(review) as now:
+        return now.voted_counts().get(stage, {}).get(reviewer, 0), now.remaining(stage, reviewer)
 
 
 def inclusion_curve(review: Review) -> list[tuple[int, int]]:
     """(records decided, records included so far) at title/abstract, in the order records were first
     voted on: the review's recall curve so far (it flattens as the relevant records run out)."""
+    from metareview.screening import live
+
     final = sd.final_decisions(review, TITLE_ABSTRACT)
-    with review.session() as s:
-        order = list(dict.fromkeys(e.record_id for e in srepo.events(s, stage=TITLE_ABSTRACT)))
+    with live.view(review) as now:
+        order = [rid for rid, _ in now.records(TITLE_ABSTRACT)]
     out: list[tuple[int, int]] = []
     found = 0
     for rid in order:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from metareview.screening import decisions as sd
 from metareview.screening.prisma import prisma_counts
-from metareview.screening.queue import next_record
+from metareview.screening.queue import HOLD_S, next_record
 from metareview.team import members, work
 from metareview.team.accounts import Account
 from metareview.team.server import REVIEWER, VIEWER
@@ -128,7 +128,7 @@ def _state(st: sd.RecordState) -> StateOut:
 
 def _next(request: Request, slug: str, account: Account, stage: str) -> NextOut:
     review = server_of(request).review(slug)
-    nxt = next_record(review, account.name, stage)
+    nxt = next_record(review, account.name, stage, background=True, hold=HOLD_S)
     if nxt is None:
         return NextOut(record=None, remaining=0)
     view = work.record_view(review, nxt.record_id)

@@ -1,6 +1,7 @@
 """What the dashboard shows, gathered from the engine: PRISMA counts (and the diagram as SVG),
-progress per stage and per reviewer, agreement per stage, stopping rules and the inclusion curve.
-All are aggregates: no individual vote is shown."""
+progress per stage and per reviewer, agreement per stage, stopping rules and the inclusion curve;
+for a living review, its update batches with the stopping rules per batch and the PRISMA diagram for
+updated reviews. All are aggregates: no individual vote is shown."""
 
 from __future__ import annotations
 
@@ -39,7 +40,60 @@ def summary(review: Review) -> dict[str, Any]:
         "agreement": agreement,
         "prisma": counts,
         "stopping": stopping,
+        "living": living(review),
     }
+
+
+def living(review: Review) -> dict[str, Any]:
+    """What the dashboard shows of a living review: each update batch (when and by whom it was run,
+    its records, how many are screened, the stopping rules on that batch's records only, from
+    :func:`metareview.screening.batches.batch_stopping_status`), whether the review as a whole may
+    stop, and whether the PRISMA diagram for updated reviews is ready (a message when it is not)."""
+    from metareview.screening.batches import batch_stopping_status
+    from metareview.screening.prisma_update import update_prisma_counts
+    from metareview.store import living_repo
+
+    with review.session() as s:
+        runs = {b.number: b for b in living_repo.batches(s)}
+    try:
+        status = batch_stopping_status(review)
+    except MetareviewError as exc:
+        return {"batches": [], "stop": False, "error": str(exc), "update_prisma": None, "prisma_note": ""}
+    rows = []
+    for b in status.batches:
+        run = runs.get(b.batch)
+        rows.append({
+            "batch": b.batch,
+            "when": run.created_at if run else None,
+            "actor": run.actor if run else "",
+            "note": run.note if run else None,
+            "records": b.records,
+            "screened": b.screened,
+            "stop": b.stop,
+            "rules": b.results,
+            "speaks_for": b.batch == status.speaks_for,
+        })
+    counts, note = None, ""
+    if len(rows) > 1:
+        try:
+            counts = update_prisma_counts(review)
+        except MetareviewError as exc:
+            note = str(exc)
+    return {"batches": rows, "stop": status.stop, "error": "", "update_prisma": counts, "prisma_note": note}
+
+
+def update_prisma_svg(review: Review) -> bytes:
+    """The PRISMA 2020 flow diagram for updated reviews (the latest update against the batches before
+    it), or a message saying why it is not ready (no update yet, or the update's screening unfinished)."""
+    from metareview.screening.prisma_update import draw_update_prisma, update_prisma_counts
+
+    try:
+        counts = update_prisma_counts(review)
+    except MetareviewError as exc:
+        return _message_svg(str(exc))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = draw_update_prisma(counts, Path(tmp) / "prisma-update.svg", title=review.protocol.title)
+        return path.read_bytes()
 
 
 def prisma_svg(review: Review) -> bytes:

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile  # (fastapi.UploadFile is a subclass)
 
 from metareview.errors import InputError
 from metareview.records.export import export_records
@@ -76,14 +76,58 @@ def fulltext_path(server: Server, slug: str, record_id: int) -> Path | None:
     return path if path.is_file() else None
 
 
-def export(review: Review, fmt: str) -> Path:
-    """The review's unique records as RIS, CSV or XLSX, in a temporary file."""
+def export(review: Review, fmt: str, included: str | None = None) -> Path:
+    """The review's unique records (``included``: only those included at that stage) as RIS, CSV or
+    XLSX, in a temporary folder of their own (the caller removes it: :func:`remove_folder`)."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}", field="format")
+    if included is not None and included not in review.protocol.screening.stages:
+        raise InputError(f"included: one of {', '.join(review.protocol.screening.stages)}", field="included")
     folder = Path(tempfile.mkdtemp(prefix="metareview-export-"))
     path = folder / f"records.{fmt}"
-    export_records(review, path, fmt)
+    export_records(review, path, fmt, included=included)
     return path
+
+
+LOG_FORMATS = ("csv", "xlsx")
+
+
+def decision_log(review: Review, fmt: str, reviewer: str) -> Path:
+    """The decision log (who, when, what, why) as ``reviewer`` may see it (blind mode holds), as CSV or
+    XLSX in a temporary folder of its own (the caller removes it)."""
+    from metareview.screening.decisions import export_decision_log
+
+    if fmt not in LOG_FORMATS:
+        raise InputError(f"decision log format {fmt!r}: choose one of {', '.join(LOG_FORMATS)}",
+                         field="format")
+    folder = Path(tempfile.mkdtemp(prefix="metareview-log-"))
+    path = folder / f"decision-log.{fmt}"
+    export_decision_log(review, path, reviewer)
+    return path
+
+
+def report_zip(server: Server, slug: str) -> Path | None:
+    """The last built report with its tables and figures (the ``report`` folder) as one ZIP file in a
+    temporary folder of its own (the caller removes it); None when no report was built."""
+    import zipfile
+
+    if report_path(server, slug) is None:
+        return None
+    source = server.workspace(slug) / "report"
+    folder = Path(tempfile.mkdtemp(prefix="metareview-report-"))
+    out = folder / "report.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                zf.write(path, Path("report") / path.relative_to(source))
+    return out
+
+
+def remove_folder(path: Path) -> None:
+    """Remove the temporary folder holding ``path`` (after its download was sent)."""
+    import shutil
+
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def build_report(server: Server, slug: str) -> Path:

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from metareview.errors import InputError, MetareviewError
 from metareview.records import dedup
 from metareview.records.importer import import_file
 from metareview.screening import decisions as sd
-from metareview.screening.queue import next_record, review_agreement, stopping_status
+from metareview.screening.queue import HOLD_S, next_record, review_agreement, stopping_status
 from metareview.screening.stages import FULL_TEXT, TITLE_ABSTRACT
 from metareview.team import accounts, members, work
 from metareview.team.accounts import Account
@@ -143,15 +145,16 @@ async def accept_invitation(
     request: Request, secret: str, name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
 ) -> Response:
     server = server_of(request)
-    account, by_token = identify(request)
+    account, by_token = await run_in_threadpool(identify, request)
     if account is not None:
         from metareview.web.security import check_csrf
 
         await check_csrf(request, account, by_token)
-    joined, slug = members.accept(server, secret, account, name, password)
+    # password hashing and the database off the event loop
+    joined, slug = await run_in_threadpool(members.accept, server, secret, account, name, password)
     response = _see_other(f"/r/{slug}/")
     if account is None:
-        sid, _ = accounts.authenticate(server, name, password, _client(request))
+        sid, _ = await run_in_threadpool(accounts.authenticate, server, name, password, _client(request))
         _set_cookie(request, response, sid)
     return response
 
@@ -160,12 +163,15 @@ async def accept_invitation(
 
 
 @router.get("/r/{slug}/", response_class=HTMLResponse)
-def dashboard(request: Request, account: User, slug: str) -> Response:
+def dashboard(request: Request, account: User, slug: str, built: str = "") -> Response:
     role = member(request, account, slug, VIEWER)
-    review = server_of(request).review(slug)
+    server = server_of(request)
+    review = server.review(slug)
     from metareview.web import dashboard as dash
 
-    return render(request, "dashboard.html", _ctx(request, account, slug, role, **dash.summary(review)))
+    return render(request, "dashboard.html", _ctx(
+        request, account, slug, role, built=bool(built),
+        has_report=files.report_path(server, slug) is not None, **dash.summary(review)))
 
 
 @router.get("/r/{slug}/prisma.svg")
@@ -185,17 +191,37 @@ def curve_svg(request: Request, account: User, slug: str) -> Response:
 
 
 @router.get("/r/{slug}/export/{fmt}")
-def export(request: Request, account: User, slug: str, fmt: str) -> Response:
+def export(request: Request, account: User, slug: str, fmt: str, included: str = "") -> Response:
     member(request, account, slug, VIEWER)
-    path = files.export(server_of(request).review(slug), fmt)
-    return FileResponse(path, filename=f"{slug}-records.{fmt}")
+    path = files.export(server_of(request).review(slug), fmt, included or None)
+    name = f"{slug}-included-{included.replace('_', '-')}.{fmt}" if included else f"{slug}-records.{fmt}"
+    return FileResponse(path, filename=name, background=BackgroundTask(files.remove_folder, path))
+
+
+@router.get("/r/{slug}/decision-log.{fmt}")
+def decision_log(request: Request, account: User, slug: str, fmt: str) -> Response:
+    member(request, account, slug, VIEWER)
+    path = files.decision_log(server_of(request).review(slug), fmt, account.name)
+    return FileResponse(path, filename=f"{slug}-decision-log.{fmt}",
+                        background=BackgroundTask(files.remove_folder, path))
 
 
 @router.post("/r/{slug}/report")
 def build_report(request: Request, account: User, slug: str) -> Response:
     member(request, account, slug, REVIEWER)
     files.build_report(server_of(request), slug)
-    return _see_other(f"/r/{slug}/report")
+    return _see_other(f"/r/{slug}/?built=1#report")
+
+
+@router.get("/r/{slug}/report.zip")
+def download_report(request: Request, account: User, slug: str) -> Response:
+    member(request, account, slug, VIEWER)
+    path = files.report_zip(server_of(request), slug)
+    if path is None:
+        raise InputError("no report has been built yet: use Build the report on the dashboard",
+                         field="report")
+    return FileResponse(path, filename=f"{slug}-report.zip", media_type="application/zip",
+                        background=BackgroundTask(files.remove_folder, path))
 
 
 @router.get("/r/{slug}/report")
@@ -216,17 +242,19 @@ def show_report(request: Request, account: User, slug: str) -> Response:
 def import_page(request: Request, account: User, slug: str, msg: str = "") -> Response:
     role = member(request, account, slug, VIEWER)
     review = server_of(request).review(slug)
-    from metareview.store import records_repo
+    from metareview.store import living_repo, records_repo
 
     with review.session() as s:
+        batch_of = living_repo.search_batches(s)
         searches = [
             {"database": x.database, "searched_on": x.searched_on, "file_name": x.file_name,
-             "format": x.file_format, "records": x.record_count}
+             "format": x.file_format, "records": x.record_count, "batch": batch_of.get(x.id, 1)}
             for x in records_repo.searches(s)
         ]
     pairs = dedup.uncertain_pairs(review)
     return render(request, "import.html", _ctx(request, account, slug, role, searches=searches, pairs=pairs,
-                                               databases=review.protocol.databases, msg=msg))
+                                               databases=review.protocol.databases, msg=msg,
+                                               update_rows=range(1, UPDATE_ROWS + 1)))
 
 
 @router.post("/r/{slug}/import", response_class=HTMLResponse)
@@ -243,12 +271,66 @@ async def import_upload(
     review = server_of(request).review(slug)
     with tempfile.TemporaryDirectory() as tmp:
         path = await files.save_upload(file, Path(tmp), files.IMPORT_SUFFIXES, files.MAX_IMPORT)
-        result = import_file(review, path, database, searched=searched or None, query=query or None)
-    dd = dedup.deduplicate(review)
+        result = await run_in_threadpool(  # parsing and deduplication off the event loop
+            import_file, review, path, database, searched=searched or None, query=query or None
+        )
+    dd = await run_in_threadpool(dedup.deduplicate, review)
     msg = f"{result.added} records added; {dd.duplicates} duplicates; {dd.uncertain_open} pairs to check"
     from urllib.parse import quote
 
     return _see_other(f"/r/{slug}/import?msg={quote(msg)}")
+
+
+UPDATE_ROWS = 4
+"""Search exports one update form takes (one per database)."""
+
+
+@router.post("/r/{slug}/update", response_class=HTMLResponse)
+async def update_upload(request: Request, account: User, slug: str) -> Response:
+    """A living review's update: each database's new export with its search date, imported as the next
+    batch by :func:`metareview.screening.batches.update_review` (as ``metareview update`` does)."""
+    from urllib.parse import quote
+
+    from starlette.datastructures import UploadFile as Upload
+
+    from metareview.screening.batches import UpdateSource, update_review
+
+    member(request, account, slug, OWNER)
+    review = server_of(request).review(slug)
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = []
+        for i in range(1, UPDATE_ROWS + 1):
+            upload = form.get(f"file{i}")
+            if not isinstance(upload, Upload) or not upload.filename:
+                continue
+            if not text(f"database{i}"):
+                raise InputError(f"file {i} ({upload.filename}): name its database", field=f"database{i}")
+            folder = Path(tmp) / str(i)  # one folder per file: two uploads may share a name
+            folder.mkdir()
+            path = await files.save_upload(upload, folder, files.IMPORT_SUFFIXES, files.MAX_IMPORT)
+            sources.append(UpdateSource(path, text(f"database{i}"), searched=text(f"searched{i}") or None,
+                                        query=text(f"query{i}") or None))
+        result = await run_in_threadpool(update_review, review, sources, actor=account.name,
+                                         note=text("note") or None)
+    msg = (f"Update imported as batch {result.batch}: {result.records_added} records added, "
+           f"{result.new_unique_records} new unique records queued for screening")
+    if result.dedup is not None and result.dedup.uncertain_open:
+        msg += f"; {result.dedup.uncertain_open} pairs to check"
+    return _see_other(f"/r/{slug}/import?msg={quote(msg)}")
+
+
+@router.get("/r/{slug}/prisma-update.svg")
+def prisma_update_svg(request: Request, account: User, slug: str) -> Response:
+    member(request, account, slug, VIEWER)
+    from metareview.web import dashboard as dash
+
+    return Response(dash.update_prisma_svg(server_of(request).review(slug)), media_type="image/svg+xml")
 
 
 @router.post("/r/{slug}/dedup")
@@ -280,7 +362,7 @@ def screen(request: Request, account: User, slug: str, stage: str = TITLE_ABSTRA
     me = account.name
     rid, remaining, mine_now = record, None, None
     if rid is None:
-        nxt = next_record(review, me, stage)
+        nxt = next_record(review, me, stage, background=True, hold=HOLD_S)
         rid = nxt.record_id if nxt else None
         remaining = nxt.remaining if nxt else 0
     view = work.record_view(review, rid) if rid is not None else None
@@ -290,6 +372,7 @@ def screen(request: Request, account: User, slug: str, stage: str = TITLE_ABSTRA
         st = sd.state(review, rid, stage, me)
         mine_now = next((v for v in st.votes if v.reviewer == me), None)
     prog = sd.progress(review, stage)
+    voted, left = work.own_progress(review, me, stage)
     stopping = _stopping(review) if stage == TITLE_ABSTRACT else []
     kw = review.protocol.screening.keywords
     reasons = list(getattr(review.protocol.exclusion_reasons, stage))
@@ -297,7 +380,8 @@ def screen(request: Request, account: User, slug: str, stage: str = TITLE_ABSTRA
     has_pdf = rid is not None and stage == FULL_TEXT and files.fulltext_path(server_of(request), slug, rid)
     return render(request, "screen.html", _ctx(
         request, account, slug, role, stage=stage, stages=review.protocol.screening.stages, record=view,
-        remaining=remaining, mine=mine_now, progress=prog, stopping=stopping, include=kw.include,
+        remaining=remaining, mine=mine_now, progress=prog, voted=voted, left=left, stopping=stopping,
+        include=kw.include,
         exclude=kw.exclude, reasons=reasons, retrieval=retrieval, has_pdf=bool(has_pdf),
         blind=review.protocol.screening.blind, idem_key=secrets.token_urlsafe(12),
     ))
@@ -364,7 +448,7 @@ async def upload_fulltext(request: Request, account: User, slug: str, record_id:
     server = server_of(request)
     review = server.review(slug)
     await files.save_fulltext(server, slug, record_id, file)
-    sd.mark_retrieval(review, record_id, account.name, True, note="PDF uploaded")
+    await run_in_threadpool(sd.mark_retrieval, review, record_id, account.name, True, note="PDF uploaded")
     return _see_other(f"/r/{slug}/screen?stage={FULL_TEXT}&record={record_id}")
 
 

@@ -30,6 +30,25 @@ def highlight(text: str, include: list[str], exclude: list[str]) -> Markup:
 
 templates.env.globals["highlight"] = highlight
 
+STAGE_LABELS = {"title_abstract": "Title/abstract", "full_text": "Full text"}
+
+
+def stage_label(stage: str) -> str:
+    """A stage's name for people: "Title/abstract", "Full text"."""
+    return STAGE_LABELS.get(stage, stage.replace("_", " ").capitalize())
+
+
+templates.env.globals["stage_label"] = stage_label
+
+
+def fixed2(value: float) -> str:
+    """A number with two decimals, without the minus sign of a value that rounds to zero (-0.00)."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+templates.env.filters["fixed2"] = fixed2
+
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     ctx = {"account": getattr(request.state, "account", None), **context}

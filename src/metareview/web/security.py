@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from metareview.team import accounts
 from metareview.team.accounts import Account
@@ -65,8 +66,10 @@ async def check_csrf(request: Request, account: Account, by_token: bool) -> None
 
 
 async def page_user(request: Request) -> Account:
-    """Dependency of every page: a signed-in account (else a redirect to /signin); CSRF on POST."""
-    account, by_token = identify(request)
+    """Dependency of every page: a signed-in account (else a redirect to /signin); CSRF on POST.
+    The database look-up runs on the thread pool, never on the event loop (which serves every
+    request of the process)."""
+    account, by_token = await run_in_threadpool(identify, request)
     if account is None:
         raise NeedSignin()
     await check_csrf(request, account, by_token)
@@ -76,7 +79,7 @@ async def page_user(request: Request) -> Account:
 
 async def api_user(request: Request) -> Account:
     """Dependency of every API route: a token or session (else 401); CSRF for cookie sessions."""
-    account, by_token = identify(request)
+    account, by_token = await run_in_threadpool(identify, request)
     if account is None:
         raise HTTPException(401, "sign in or send Authorization: Bearer <API token>",
                             headers={"WWW-Authenticate": "Bearer"})
