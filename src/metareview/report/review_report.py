@@ -44,7 +44,8 @@ from metareview.synthesis.votes import NOT_REPORTED, vote_table_from_records
 
 __all__ = ["REQUIRED_EFFECT_COLUMNS", "build_review_report", "effect_findings", "effect_sections",
            "extraction_methods", "extraction_sections", "included_reviews_sections", "prisma_section",
-           "protocol_section", "read_effects", "review_methods", "search_section", "write_review_report"]
+           "protocol_section", "read_effects", "review_findings", "review_methods", "search_section",
+           "write_review_report"]
 
 #: columns an effects CSV must have (the others of :data:`EFFECT_COLUMNS` are optional)
 REQUIRED_EFFECT_COLUMNS = ("outcome", "trial", "guidance", "yi", "vi")
@@ -522,11 +523,23 @@ def _field_title(name: str, protocol: Protocol) -> str:
     return name.replace("_", " ")
 
 
+def review_findings(data: ReviewData, config: ReportConfig) -> Any:
+    """The review's pooled findings (:class:`~metareview.report.findings.FindingSet`) as the report shows
+    them, with GRADE's risk of bias from the stored RoB 2 / RoB 1 forms; ``None`` when ``report.toml``
+    names no primary-study field or nothing was extracted. The report and its versions both use this."""
+    from metareview.report.findings import build_findings
+
+    if not (config.findings.study and data.bundle is not None and data.bundle.effect_sizes):
+        return None
+    rob = {f.study: f for tool in ("rob2", "rob1") for f in data.appraisals.get(tool, [])}
+    return build_findings(data.bundle.effect_sizes, config, rob=rob,
+                          report_names={r.id: _short(r) for r in data.bundle.reports})
+
+
 def build_review_report(review_dir: str | Path, *, db: str | None = None, effects: str | Path | None = None,
                         by: str | None = None, config: ReportConfig | None = None) -> Report:
     """The report of the review in ``review_dir`` (see the module's description of its sections)."""
     from metareview.extraction.schema import ensure_no_orphans
-    from metareview.report.findings import build_findings
     from metareview.report.findings_sections import findings_methods, findings_sections
 
     review_dir = Path(review_dir)
@@ -545,10 +558,8 @@ def build_review_report(review_dir: str | Path, *, db: str | None = None, effect
         body += included_reviews_sections(data, protocol)
         body += extraction_sections(data.bundle, protocol, by=by, labels=config.votes.labels)
         methods += review_methods(data) + extraction_methods(data.bundle, protocol)
-        if config.findings.study and data.bundle.effect_sizes:
-            rob = {f.study: f for tool in ("rob2", "rob1") for f in data.appraisals.get(tool, [])}
-            fs = build_findings(data.bundle.effect_sizes, config, rob=rob,
-                                report_names={r.id: _short(r) for r in data.bundle.reports})
+        fs = review_findings(data, config)
+        if fs is not None:
             heading = _field_title(config.findings.heading, protocol).capitalize()
             found = findings_sections(fs, subgroup_title=_field_title(config.findings.subgroups, protocol),
                                       heading_title=heading)

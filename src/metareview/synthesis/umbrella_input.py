@@ -162,6 +162,62 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
         raise InputError(f"r must be within [-1, 1], not {r}", field="r")
     if compat is not None and compat not in COMPAT:
         raise InputError(f"compat must be one of {COMPAT}", field="compat")
+    name, frame, dropped = _prepare(source, sheet)
+    factors: list[UmbrellaFactor] = []
+    for fac, sub in frame.groupby("factor", sort=False):
+        fac_rows, lost = _effects(sub, name)
+        dropped += lost
+        if fac_rows.empty:
+            continue
+        factors.append(_factor(str(fac), fac_rows, sub, name, r, compat))
+    return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
+
+
+def row_effects(source: str | Path | pd.DataFrame, *, sheet: int | str = 0) -> pd.DataFrame:
+    """Each row's effect on its own measure's analysis scale, computed exactly as :func:`read_umbrella`
+    computes it before a factor's measures are combined and a study's several effects merged.
+
+    One row per input row (spreadsheet order): ``row`` (the spreadsheet row, header = 1), ``factor``,
+    ``measure`` (the input measure), ``scale`` (``"log"`` for OR/RR/HR/IRR: ``yi`` is the log ratio;
+    ``"g"`` for SMD, G and MD: ``yi`` is Hedges' g, so a metaumbrella SMD, Cohen's d, comes out converted
+    with J and its SE with it), ``yi``, ``vi``, ``se``, ``ci_lower``/``ci_upper`` (the 95% CI on that scale,
+    t-based for g as metaumbrella's) and ``reason`` (why no effect, else empty; ``yi`` is then NaN)::
+
+        >>> eff = row_effects("df.radua2019.csv")             # doctest: +SKIP
+        >>> eff.loc[eff.measure == "SMD", ["yi", "se"]]        # Hedges' g and its SE  # doctest: +SKIP
+    """
+    name, frame, _ = _prepare(source, sheet)
+    out = []
+    for measure, sub in frame.groupby("measure", sort=False):
+        rows, lost = _effects(sub, name)
+        why = {int(x["row"]): str(x["reason"]) for x in lost}
+        got = rows.set_index("_row") if len(rows) else pd.DataFrame()
+        for r_, fac in zip(sub["_row"], sub["factor"], strict=True):
+            rec: dict[str, Any] = {"row": int(r_), "factor": str(fac), "measure": str(measure),
+                                   "scale": "log" if measure in RATIO else "g"}
+            if int(r_) in got.index:
+                x = got.loc[int(r_)]
+                rec |= {"yi": float(x["yi"]), "vi": float(x["vi"]), "se": math.sqrt(float(x["vi"])),
+                        "ci_lower": float(x["ci_lower"]), "ci_upper": float(x["ci_upper"]), "reason": ""}
+            else:
+                rec |= {"yi": math.nan, "vi": math.nan, "se": math.nan, "ci_lower": math.nan,
+                        "ci_upper": math.nan, "reason": why.get(int(r_), "not usable")}
+            out.append(rec)
+    cols = ["row", "factor", "measure", "scale", "yi", "vi", "se", "ci_lower", "ci_upper", "reason"]
+    return pd.DataFrame(out, columns=cols).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
+    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
+    return _load(source, sheet)[1]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _prepare(source: str | Path | pd.DataFrame, sheet: int | str) -> tuple[str, pd.DataFrame,
+                                                                          list[dict[str, Any]]]:
+    """The table checked and typed (name, frame with ``_row``, rows discarded by the ``discard`` column)."""
     name, frame = _load(source, sheet)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -187,22 +243,7 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
     for col in _NUMERIC:
         if col in frame.columns:
             frame[col] = _numeric(frame[col], col, frame["_row"], name)
-    factors: list[UmbrellaFactor] = []
-    for fac, sub in frame.groupby("factor", sort=False):
-        fac_rows, lost = _effects(sub, name)
-        dropped += lost
-        if fac_rows.empty:
-            continue
-        factors.append(_factor(str(fac), fac_rows, sub, name, r, compat))
-    return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
-
-
-def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
-    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
-    return _load(source, sheet)[1]
-
-
-# --- reading -------------------------------------------------------------------------------------
+    return name, frame, dropped
 
 
 def _load(source: str | Path | pd.DataFrame, sheet: int | str) -> tuple[str, pd.DataFrame]:
