@@ -56,10 +56,10 @@ def derive_forms(source: Path, out: Path) -> tuple[Path, pd.DataFrame]:
 
     Each row's effect is computed by the library, exactly as ``read_umbrella`` computes it
     (:func:`metareview.synthesis.umbrella_input.row_effects`: the reported estimate with its CI first, else
-    the 2x2 counts or the means and SDs). The forms use metafor's measure codes, so a metaumbrella SMD (Cohen's
-    d) is stored as an SMD in metafor's sense, Hedges' g, converted with J; every row keeps its standard
-    error in the ``se`` field (it wins over one derived from the CI) and its 95% CI as a Wald interval
-    (ratios: the reported CI, or exp(log ratio ± 1.96 SE)).
+    the 2x2 counts or the means and SDs). The forms use metafor's measure codes, so a metaumbrella SMD
+    (Cohen's d) is stored as an SMD in metafor's sense, Hedges' g, converted with J; every row keeps its
+    standard error in the ``se`` field (it wins over one derived from the CI) and its 95% CI as a Wald
+    interval (ratios: the reported CI, or exp(log ratio ± 1.96 SE)).
     """
     df = pd.read_csv(source)
     effect = row_effects(source)
