@@ -113,16 +113,16 @@ def downgrade_reasons(finding: Any) -> list[str]:
         lo, hi = (math.exp(a.ci_lower), math.exp(a.ci_upper)) if ratio else (a.ci_lower, a.ci_upper)
         cross = ((lo <= 1 and hi >= 5) or (lo <= 0.2 and hi >= 1)) if ratio else \
             ((lo <= 0 and hi >= 0.8) or (lo <= -0.8 and hi >= 0))
-        why = []
+        reasons: list[str] = []
         if cross:
-            why.append(f"the 95% CI includes both no effect and a large effect ({large})")
+            reasons.append(f"the 95% CI includes both no effect and a large effect ({large})")
         if not (n1 >= 64 and n2 >= 64):
-            why.append(f"fewer than 64 cases or controls ({n1:,.0f} and {n2:,.0f}; under 80% power for "
-                       "g = 0.5)")
+            reasons.append(f"fewer than 64 cases or controls ({n1:,.0f} and {n2:,.0f}; under 80% power for "
+                           "g = 0.5)")
         elif not (n1 >= 394 and n2 >= 394):
-            why.append(f"fewer than 394 cases or controls ({n1:,.0f} and {n2:,.0f}; under 80% power for "
-                       "g = 0.2)")
-        out.append(f"Imprecision: {' and '.join(why) or 'see the rules'}; downgraded {_levels(imp)}.")
+            reasons.append(f"fewer than 394 cases or controls ({n1:,.0f} and {n2:,.0f}; under 80% power for "
+                           "g = 0.2)")
+        out.append(f"Imprecision: {' and '.join(reasons) or 'see the rules'}; downgraded {_levels(imp)}.")
     if int(d.get("publication_bias", 0) or 0):
         ep, sp = getattr(a, "egger_p", math.nan), getattr(a, "esb_p", math.nan)
         rp = getattr(a, "report_rob_pct", math.nan)
@@ -130,14 +130,14 @@ def downgrade_reasons(finding: Any) -> list[str]:
             eg = f"Egger's test p {_p(ep)}" if math.isfinite(ep) else "Egger's test not possible"
             out.append(f"Publication bias: {eg} (below .10); downgraded one level.")
         else:
-            why = []
+            found: list[str] = []
             if math.isfinite(ep) and ep <= 0.10:
-                why.append(f"Egger's test p {_p(ep)}")
+                found.append(f"Egger's test p {_p(ep)} (at most .10)")
             if math.isfinite(sp) and sp <= 0.10:
-                why.append(f"excess significance p {_p(sp)}")
+                found.append(f"excess significance p {_p(sp)} (at most .10)")
             if math.isfinite(rp) and rp < 50:
-                why.append(f"{rp:.0f}% of the weight at low risk of selective reporting")
-            text = (f"{' and '.join(why)} (p \u2264 .10 or under 50%)" if why else
+                found.append(f"{rp:.0f}% of the weight at low risk of selective reporting (under 50%)")
+            text = (" and ".join(found) if found else
                     "no Egger test (fewer than 3 studies), excess-significance test or selective-reporting "
                     "assessment available, counted against the finding as metaumbrella does")
             out.append(f"Publication bias: {text}; downgraded one level.")

@@ -191,14 +191,14 @@ def row_effects(source: str | Path | pd.DataFrame, *, sheet: int | str = 0) -> p
     for measure, sub in frame.groupby("measure", sort=False):
         rows, lost = _effects(sub, name)
         why = {int(x["row"]): str(x["reason"]) for x in lost}
-        got = rows.set_index("_row") if len(rows) else pd.DataFrame()
+        got: dict[int, dict[Any, Any]] = {int(x["_row"]): x for x in rows.to_dict("records")} if len(rows) \
+            else {}
         for r_, fac in zip(sub["_row"], sub["factor"], strict=True):
             rec: dict[str, Any] = {"row": int(r_), "factor": str(fac), "measure": str(measure),
                                    "scale": "log" if measure in RATIO else "g"}
-            if int(r_) in got.index:
-                x = got.loc[int(r_)]
-                rec |= {"yi": float(x["yi"]), "vi": float(x["vi"]), "se": math.sqrt(float(x["vi"])),
-                        "ci_lower": float(x["ci_lower"]), "ci_upper": float(x["ci_upper"]), "reason": ""}
+            if int(r_) in got:
+                x = {c: float(got[int(r_)][c]) for c in ("yi", "vi", "ci_lower", "ci_upper")}
+                rec |= x | {"se": math.sqrt(x["vi"]), "reason": ""}
             else:
                 rec |= {"yi": math.nan, "vi": math.nan, "se": math.nan, "ci_lower": math.nan,
                         "ci_upper": math.nan, "reason": why.get(int(r_), "not usable")}
