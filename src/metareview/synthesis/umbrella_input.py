@@ -180,37 +180,56 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
 
 
 def row_effects(source: str | Path | pd.DataFrame, *, sheet: int | str = 0) -> pd.DataFrame:
-    """Each row's effect on its own measure's analysis scale, computed exactly as :func:`read_umbrella`
-    computes it before a factor's measures are combined and a study's several effects merged.
+    """Each row's effect on its own measure's analysis scale, computed as :func:`read_umbrella` computes it
+    before a study's several effects are merged: so that a table of these effects (value and SE), read back
+    with :func:`read_umbrella`, pools to the same numbers.
 
     One row per input row (spreadsheet order): ``row`` (the spreadsheet row, header = 1), ``factor``,
     ``measure`` (the input measure), ``scale`` (``"log"`` for OR/RR/HR/IRR: ``yi`` is the log ratio;
     ``"g"`` for SMD, G and MD: ``yi`` is Hedges' g, so a metaumbrella SMD, Cohen's d, comes out converted
-    with J and its SE with it), ``yi``, ``vi``, ``se``, ``ci_lower``/``ci_upper`` (the 95% CI on that scale,
-    t-based for g as metaumbrella's) and ``reason`` (why no effect, else empty; ``yi`` is then NaN)::
+    with J and its SE with it), ``yi``, ``vi``, ``se``, ``ci_lower``/``ci_upper`` (the 95% CI on that scale:
+    t-based for g as metaumbrella's, z-based for ratios) and ``reason`` (why no effect, else empty; ``yi`` is
+    then NaN). An OR or HR in a factor pooled as g gets the log OR and SE that give, by Chinn's formula and
+    J, the g and SE the factor pools (where the row has only its value and group sizes, metaumbrella's SE
+    for that scale)::
 
         >>> eff = row_effects("df.radua2019.csv")             # doctest: +SKIP
         >>> eff.loc[eff.measure == "SMD", ["yi", "se"]]        # Hedges' g and its SE  # doctest: +SKIP
     """
     name, frame, _ = _prepare(source, sheet)
-    out = []
-    for measure, sub in frame.groupby("measure", sort=False):
+    found: dict[int, dict[str, Any]] = {}
+    why: dict[int, str] = {}
+    for _, sub in frame.groupby("measure", sort=False):  # each row on its own measure's scale
         rows, lost = _effects(sub, name)
-        why = {int(x["row"]): str(x["reason"]) for x in lost}
-        got: dict[int, dict[Any, Any]] = {int(x["_row"]): x for x in rows.to_dict("records")} if len(rows) \
-            else {}
-        for r_, fac in zip(sub["_row"], sub["factor"], strict=True):
-            rec: dict[str, Any] = {"row": int(r_), "factor": str(fac), "measure": str(measure),
-                                   "scale": "log" if measure in RATIO else "g"}
-            if int(r_) in got:
-                x = {c: float(got[int(r_)][c]) for c in ("yi", "vi", "ci_lower", "ci_upper")}
-                rec |= x | {"se": math.sqrt(x["vi"]), "reason": ""}
-            else:
-                rec |= {"yi": math.nan, "vi": math.nan, "se": math.nan, "ci_lower": math.nan,
-                        "ci_upper": math.nan, "reason": why.get(int(r_), "not usable")}
-            out.append(rec)
+        why |= {int(x["row"]): str(x["reason"]) for x in lost}
+        for x in rows.to_dict("records"):
+            found[int(x["_row"])] = {"yi": float(x["yi"]), "vi": float(x["vi"]),
+                                     "ci_lower": float(x["ci_lower"]), "ci_upper": float(x["ci_upper"])}
+    for _, sub in frame.groupby("factor", sort=False):  # ORs and HRs of a factor pooled as g
+        if _target(set(sub["measure"])) != "SMD" or not sub["measure"].isin(["OR", "HR"]).any():
+            continue
+        rows, _ = _effects(sub, name)
+        for x in rows.to_dict("records"):
+            if x["input"] not in ("OR", "HR"):
+                continue
+            j = float(hedges_j(float(x["n_cases"]) + float(x["n_controls"]) - 2))
+            y, se_ = float(x["yi"]) / j * _LOG_OR_PER_D, math.sqrt(float(x["vi"])) / j * _LOG_OR_PER_D
+            found[int(x["_row"])] = {"yi": y, "vi": se_**2, "ci_lower": y - _Z975 * se_,
+                                     "ci_upper": y + _Z975 * se_}
+            why.pop(int(x["_row"]), None)
+    out = []
+    for r_, fac, measure in zip(frame["_row"], frame["factor"], frame["measure"], strict=True):
+        rec: dict[str, Any] = {"row": int(r_), "factor": str(fac), "measure": str(measure),
+                               "scale": "log" if measure in RATIO else "g"}
+        got = found.get(int(r_))
+        if got is not None:
+            rec |= got | {"se": math.sqrt(got["vi"]), "reason": ""}
+        else:
+            rec |= dict.fromkeys(("yi", "vi", "se", "ci_lower", "ci_upper"), math.nan)
+            rec["reason"] = why.get(int(r_), "not usable")
+        out.append(rec)
     cols = ["row", "factor", "measure", "scale", "yi", "vi", "se", "ci_lower", "ci_upper", "reason"]
-    return pd.DataFrame(out, columns=cols).sort_values("row", kind="stable").reset_index(drop=True)
+    return pd.DataFrame(out, columns=cols)
 
 
 def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
