@@ -326,7 +326,7 @@ def _why_grade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     ]
     oa, na = set(old.get("not_assessed", [])), set(new.get("not_assessed", []))
     why += [f"{k.replace('_', ' ')} now assessed" for k in sorted(oa - na)]
-    why += [f"{k.replace('_', ' ')} no longer assessed" for k in sorted(na - oa)]
+    why += [f"{k.replace('_', ' ')} not assessed now (not downgraded for)" for k in sorted(na - oa)]
     return why or ["the downgrades are unchanged"]
 
 
