@@ -559,8 +559,8 @@ def extraction_methods(bundle: ExtractionBundle, protocol: Protocol | None = Non
                    "significance were derived from each estimate and its confidence interval (or p), never "
                    "typed.")
     if bundle.effect_sizes:
-        mods = [m.title.lower() for m in (protocol.moderators if protocol is not None else [])
-                if m.type in ("categorical", "yes/no")]
+        declared = protocol.moderators if protocol is not None else []
+        mods = [m.title[:1].lower() + m.title[1:] for m in declared if m.type in ("categorical", "yes/no")]
         by = ", ".join(["outcome domain", *mods])
         out.append("Effect sizes were counted as significantly better, not significantly different or "
                    f"significantly worse by {by}; proportions carry Wilson 95% intervals and the association "
