@@ -158,8 +158,9 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
                    figures=[Figure("Credibility forest: each finding's pooled estimate with its 95% CI "
                                    "(thick) and "
                                    "95% prediction interval (thin), coloured by its class."
-                                   + (" \u2020 SMD findings drawn as equivalent odds ratios (log OR = d\u00b7"
-                                      "\u03c0/\u221a3, Chinn 2000)." if cfg.findings.equivalent else ""),
+                                   + (" \u2020 SMD findings (Hedges' g) drawn as equivalent odds ratios "
+                                      "(log OR = g\u00b7\u03c0/\u221a3, Chinn 2000)."
+                                      if cfg.findings.equivalent else ""),
                                    plot=fig, name="credibility-forest")],
                    tables=[Table("Credibility of each finding (Ioannidis / Fusar-Poli & Radua classes).",
                                  pd.DataFrame(recs), note=note, digits=1, name="credibility",

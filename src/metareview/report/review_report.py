@@ -127,9 +127,13 @@ def effect_findings(effects: pd.DataFrame, *, method: str = "REML", continuous_c
         if len(t) < 2:
             continue
         arms = p.effects.groupby("trial", sort=False)[["n_arm1", "n_arm2"]].max().reindex(t["trial"])
-        a = assess(t["yi"], t["vi"], n_cases=arms["n_arm1"].fillna(0).to_numpy(),
-                   n_controls=arms["n_arm2"].fillna(0).to_numpy(), name=f"{p.outcome}, {p.group}",
-                   measure="SMD", criteria=criteria)
+        # unknown arm sizes stay unknown (NaN): the excess-significance test then imputes them from g and
+        # its SE as metaumbrella does (a 0 would make the test fail); a trial of unknown size is never the
+        # largest (n_sample 0)
+        a = assess(t["yi"], t["vi"], n_cases=arms["n_arm1"].to_numpy(dtype=float),
+                   n_controls=arms["n_arm2"].to_numpy(dtype=float), name=f"{p.outcome}, {p.group}",
+                   measure="SMD", criteria=criteria,
+                   n_sample=arms[["n_arm1", "n_arm2"]].fillna(0).sum(axis=1).to_numpy(dtype=float))
         a = replace(a, estimate=p.estimate, ci_lower=p.ci_lower, ci_upper=p.ci_upper, pvalue=p.pvalue,
                     pi_lower=p.pi_lower, pi_upper=p.pi_upper)
         a = replace(a, klass=classify(a.checks(), a.criteria))

@@ -216,7 +216,7 @@ def summary_of_findings(findings: Sequence[Any], *, settings: Any = None) -> Sum
         rec["provisional"] = provisional
         rec["not_assessed"] = ", ".join(getattr(g, "not_assessed", ()))
         if letters:
-            certainty += " " + ",".join(letters)
+            certainty += " " + ",".join(sorted(letters, key=lambda x: (len(x), x)))
         rows.append({"Finding": f.name, "Relative effect (95% CI)": rel, "Risk without": without,
                      "Risk with (95% CI)": with_, "Difference (95% CI)": diff,
                      "Participants (studies)": f"{f.participants:,.0f} ({f.k})",
