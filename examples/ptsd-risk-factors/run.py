@@ -73,9 +73,9 @@ def derive_forms(source: Path, out: Path) -> tuple[Path, pd.DataFrame]:
     reports["citation"] = reports["meta_review"].map(_name)
     reports = reports[["id", "citation", "year", "n_studies", "amstar_score"]]
     effects, left_out = [], []
-    for (i, row), (_, eff) in zip(df.iterrows(), effect.iterrows(), strict=True):
+    for (_, row), (_, eff) in zip(df.iterrows(), effect.iterrows(), strict=True):
         if eff["reason"]:
-            left_out.append({"row": i + 2, "review": row["meta_review"], "factor": row["factor"],
+            left_out.append({"row": int(eff["row"]), "review": row["meta_review"], "factor": row["factor"],
                              "study": row["label"], "reason": eff["reason"]})
             continue
         if eff["scale"] == "log":
