@@ -77,6 +77,11 @@ def test_every_effect_is_accounted_for(example: dict) -> None:  # type: ignore[t
     k = studies.groupby("factor")["study"].nunique()
     cred = _table(example["html"], "Credibility of each finding").set_index("Finding")
     assert cred["k"].to_dict() == k.to_dict()
+    # the Methods say which findings had their measures converted and their studies' effects combined
+    mixed = int((raw.groupby("factor")["measure"].nunique() > 1).sum())
+    merged = int((raw.groupby("factor").size() > k).sum())
+    assert f"in {mixed} findings mixing measures the effects were converted" in example["text"]
+    assert f"in {merged} findings several effects of one study were combined" in example["text"]
     # the forms hold metafor's measures: an SMD reported as a value (metaumbrella's SMD is Cohen's d) is
     # stored as Hedges' g = J d, J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df - 1)/2)), df = n1 + n2 - 2
     from scipy.special import gammaln

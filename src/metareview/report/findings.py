@@ -76,6 +76,8 @@ class Finding:
     reports: tuple[str, ...] = ()
     rob_source: str = ""
     rob_low_pct: float | None = None  # GRADE's risk-of-bias input (% of the weight at low risk); None: none
+    input_measures: tuple[str, ...] = ()  # the measures of its effect sizes as extracted (several: converted)
+    n_effects: int = 0  # effect sizes pooled into it (more than k: several effects of a study combined)
 
     @property
     def k(self) -> int:
@@ -217,8 +219,11 @@ def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *
         reports_of.setdefault(str(r.factor), [])
         if r.meta_review not in reports_of[str(r.factor)]:
             reports_of[str(r.factor)].append(str(r.meta_review))
+    gone = {int(str(r.row)) - 2 for r in data.dropped.itertuples()}
+    used = frame.drop(index=[i for i in gone if i in frame.index])
     out = []
     for fac, a in zip(factors, table.assessments, strict=True):
+        mine = used[used["factor"] == fac.name]
         labels = tuple(s.strip() for s in fac.studies)
         fit = meta(fac.yi, fac.vi, method=criteria.method, pi=criteria.pi)
         rob_pct, rob_source = _rob_low_pct(labels, fit.weights, rob, a)
@@ -233,7 +238,9 @@ def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *
             vi=np.asarray(fac.vi, dtype=float), n_cases=np.asarray(fac.n_cases, dtype=float),
             n_controls=np.asarray(fac.n_controls, dtype=float), assessment=shown, grade=grade, fit=fit,
             groups=groups, heading=heading_of.get(fac.name, ""), reports=tuple(reports_of.get(fac.name, [])),
-            rob_source=rob_source, rob_low_pct=rob_pct))
+            rob_source=rob_source, rob_low_pct=rob_pct,
+            input_measures=tuple(sorted({"SMD" if m == "G" else str(m) for m in mine["measure"]})),
+            n_effects=len(mine)))
     return FindingSet(tuple(out), criteria, config,
                       pd.DataFrame(lost, columns=["report", "study", "finding", "reason"]), too_few)
 

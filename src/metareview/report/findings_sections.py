@@ -212,6 +212,22 @@ def findings_sections(fs: FindingSet, *, subgroup_title: str = "", heading_title
             credibility_findings_section(fs, heading_title=heading_title), sof_section(fs)]
 
 
+def _conversions(fs: FindingSet) -> str:
+    """The conversions and merges that happened, said only for the findings they happened to."""
+    mixed = [f for f in fs.findings if len(f.input_measures) > 1]
+    merged = [f for f in fs.findings if f.n_effects > f.k]
+    text = ""
+    if mixed:
+        text += (f"; in {len(mixed)} finding{'s' if len(mixed) != 1 else ''} mixing measures the effects "
+                 "were converted to one scale as metaumbrella converts them (odds ratios to g by Chinn's "
+                 "formula; risk and hazard ratios beside odds ratios to odds ratios)")
+    if merged:
+        text += (f"; in {len(merged)} finding{'s' if len(merged) != 1 else ''} several effects of one study "
+                 "were combined before pooling (outcomes averaged with a within-study correlation, "
+                 "independent groups pooled)")
+    return text
+
+
 def _grade_inputs(fs: FindingSet) -> str:
     """What the GRADE ratings were given, said only for what there was."""
     n = len(fs.findings)
@@ -255,9 +271,7 @@ def findings_methods(fs: FindingSet) -> list[str]:
         f"({'from Cochran' + chr(39) + 's Q' if c.i2 == 'q' else 'from the estimated variance'}). As "
         "metaumbrella 1.1.0 does (metareview.synthesis.umbrella_input), each study's effect was taken from "
         "the estimate with its 95% CI or standard error where one was given, else computed from its 2\u00d72 "
-        "counts or means and standard deviations; effects on different scales within a finding were "
-        "converted to one (odds ratios to g by Chinn's formula, risk and hazard ratios to odds ratios), and "
-        "several effects of one study were combined before pooling.",
+        "counts or means and standard deviations" + _conversions(fs) + ".",
         "Small-study effects were tested with Egger's regression test and shown in contour-enhanced funnel "
         "plots (Peters et al. 2008) with the studies trim and fill (Duval & Tweedie 2000, L0 estimator) "
         f"would impute; {esb}. Each finding was classed by the Fusar-Poli & Radua (2018) criteria and "
