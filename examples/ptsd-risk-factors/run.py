@@ -4,8 +4,9 @@
    extraction fields) and ``report.toml`` (how effect sizes make up findings, conventions, references).
 2. The extraction forms, derived at run time from metaumbrella's ``df.radua2019`` table (read from
    ``../shared/data`` or ``$METAREVIEW_SHARED_DATA``; never copied into the repository): one included review
-   per ``meta_review``, one effect size per primary-study effect, the primary-study list of each review.
-   Rows the forms cannot hold (no estimate with a CI, no counts, no means) are listed, not dropped silently.
+   per ``meta_review``, one effect size per primary-study effect (computed by the library's own
+   ``row_effects``, metaumbrella's SMD, Cohen's d, stored as Hedges' g with its SE), the primary-study list of
+   each review. Rows without an effect are listed with why, not dropped silently.
 3. The forms imported with the package's extraction import (validated against the protocol, one transaction).
 4. ``metareview report``'s function: HTML, DOCX, tables (CSV/XLSX) and figures (SVG/PDF/PNG).
 
@@ -28,7 +29,7 @@ from metareview.extraction.templates import import_forms, store_forms
 from metareview.protocol import Protocol
 from metareview.report.review_report import write_review_report
 from metareview.review import Review
-from metareview.stats import escalc
+from metareview.synthesis.umbrella_input import row_effects
 
 HERE = Path(__file__).resolve().parent
 DATA = "umbrella/metaumbrella/df.radua2019.csv"
@@ -49,33 +50,19 @@ def _name(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in str(text).split())
 
 
-def _estimate(row: pd.Series) -> tuple[float, float, float] | None:
-    """The estimate with its 95% CI as the review reported it, else computed from the 2x2 counts or the means
-    and SDs (the effect size an extractor would type); ``None`` when the row has none of these."""
-    if all(pd.notna(row[c]) for c in ("value", "ci_lo", "ci_up")):
-        return float(row["value"]), float(row["ci_lo"]), float(row["ci_up"])
-    m = row["measure"]
-    es = None
-    if m == "OR" and row[["n_cases_exp", "n_controls_exp", "n_cases_nexp", "n_controls_nexp"]].notna().all():
-        es = escalc("OR", ai=[row["n_cases_exp"]], bi=[row["n_controls_exp"]], ci=[row["n_cases_nexp"]],
-                    di=[row["n_controls_nexp"]])
-    elif m == "RR" and row[["n_cases_exp", "n_exp", "n_cases_nexp", "n_nexp"]].notna().all():
-        es = escalc("RR", ai=[row["n_cases_exp"]], n1i=[row["n_exp"]], ci=[row["n_cases_nexp"]],
-                    n2i=[row["n_nexp"]])
-    elif m in ("SMD", "MD") and row[["mean_cases", "sd_cases", "mean_controls", "sd_controls"]].notna().all():
-        es = escalc(m, m1i=[row["mean_cases"]], sd1i=[row["sd_cases"]], n1i=[row["n_cases"]],
-                    m2i=[row["mean_controls"]], sd2i=[row["sd_controls"]], n2i=[row["n_controls"]])
-    if es is None:
-        return None
-    y, se = float(es.yi[0]), math.sqrt(float(es.vi[0]))
-    lo, hi = y - Z95 * se, y + Z95 * se
-    return (math.exp(y), math.exp(lo), math.exp(hi)) if m in ("OR", "RR") else (y, lo, hi)
-
-
 def derive_forms(source: Path, out: Path) -> tuple[Path, pd.DataFrame]:
     """Write the extraction forms (a folder of ``reports.csv``, ``effect_sizes.csv``, ``primary_studies.csv``)
-    from the metaumbrella table; return the folder and the rows left out with why."""
+    from the metaumbrella table; return the folder and the rows left out with why.
+
+    Each row's effect is computed by the library, exactly as ``read_umbrella`` computes it
+    (:func:`metareview.synthesis.umbrella_input.row_effects`: the reported estimate with its CI first, else
+    the 2x2 counts or the means and SDs). The forms use metafor's measure codes, so a metaumbrella SMD
+    (Cohen's d) is stored as an SMD in metafor's sense, Hedges' g, converted with J; every row keeps its
+    standard error in the ``se`` field (it wins over one derived from the CI) and its 95% CI as a Wald
+    interval (ratios: the reported CI, or exp(log ratio ± 1.96 SE)).
+    """
     df = pd.read_csv(source)
+    effect = row_effects(source)
     out.mkdir(parents=True, exist_ok=True)
     df["study"] = df["author"].map(_name)
     df["label"] = df["study"] + " " + df["year"].astype(str)
@@ -86,19 +73,21 @@ def derive_forms(source: Path, out: Path) -> tuple[Path, pd.DataFrame]:
     reports["citation"] = reports["meta_review"].map(_name)
     reports = reports[["id", "citation", "year", "n_studies", "amstar_score"]]
     effects, left_out = [], []
-    for i, row in df.iterrows():
-        est = _estimate(row)
-        if est is None:
-            left_out.append({"row": i + 2, "review": row["meta_review"], "factor": row["factor"],
-                             "study": row["label"], "reason": "no 95% CI, 2x2 counts or means/SDs to give an "
-                                                              "effect size with its CI"})
+    for (_, row), (_, eff) in zip(df.iterrows(), effect.iterrows(), strict=True):
+        if eff["reason"]:
+            left_out.append({"row": int(eff["row"]), "review": row["meta_review"], "factor": row["factor"],
+                             "study": row["label"], "reason": eff["reason"]})
             continue
+        if eff["scale"] == "log":
+            estimate, lo, hi = (math.exp(eff[c]) for c in ("yi", "ci_lower", "ci_upper"))
+        else:  # Hedges' g with a Wald (z) 95% CI, metafor's SMD
+            estimate, lo, hi = eff["yi"], eff["yi"] - Z95 * eff["se"], eff["yi"] + Z95 * eff["se"]
         n = row["n_cases"] + row["n_controls"]
         effects.append({
             "report_id": _key(row["meta_review"]), "outcome_domain": "PTSD", "comparison": row["factor"],
-            "measure": row["measure"], "estimate": est[0], "ci_lower": est[1], "ci_upper": est[2],
-            "n": int(n) if pd.notna(n) else None, "factor_type": FACTOR_TYPE[row["factor"]],
-            "study": row["study"], "study_year": int(row["year"]),
+            "measure": "SMD" if row["measure"] in ("SMD", "G") else row["measure"], "estimate": estimate,
+            "ci_lower": lo, "ci_upper": hi, "se": eff["se"], "n": int(n) if pd.notna(n) else None,
+            "factor_type": FACTOR_TYPE[row["factor"]], "study": row["study"], "study_year": int(row["year"]),
             **{c: row[c] for c in RAW}, "multiple_es": row["multiple_es"]})
     pd.DataFrame(effects).to_csv(out / "effect_sizes.csv", index=False)
     reports.to_csv(out / "reports.csv", index=False)

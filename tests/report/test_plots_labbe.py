@@ -10,7 +10,7 @@ import pytest
 from rharness import run_r
 
 from metareview.report.plots import labbe
-from metareview.report.plots._draw import marker_area
+from metareview.report.plots._base import marker_area
 from metareview.report.plots.labbe import arm_outcomes
 from metareview.stats import escalc, meta, meta_reg
 from tests.report.plots_metafor import DRAWN, by_gid, calls, line_xy, vec

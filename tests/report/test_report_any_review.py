@@ -33,6 +33,11 @@ type = "text"
 name = "study_year"
 type = "numeric"
 """
+EXTRA_FIELDS += """[[extraction.effect_fields]]
+name = "indirectness"
+type = "categorical"
+levels = ["no", "serious", "very_serious"]
+"""
 EXTRA_FIELDS += "".join(f'[[extraction.effect_fields]]\nname = "{n}"\ntype = "numeric"\n' for n in (
     "n_cases", "n_controls", "n_cases_exp", "n_controls_exp", "n_cases_nexp", "n_controls_nexp", "mean_cases",
     "sd_cases", "mean_controls", "sd_controls"))
@@ -117,7 +122,7 @@ def _build(folder: Path) -> dict[str, object]:
                         "ci_upper": math.exp(es.yi[0] + 1.959964 * se),
                         "sample": "unrestricted", "support_provider": "lay", "study": a, "study_year": y,
                         "n_cases": ce + cn, "n_controls": xe + xn, "n_cases_exp": ce, "n_controls_exp": xe,
-                        "n_cases_nexp": cn, "n_controls_nexp": xn})
+                        "n_cases_nexp": cn, "n_controls_nexp": xn, "indirectness": "serious"})
         lists.append({"report_id": rid, "label": f"{a} {y}", "year": y})
     for (a, y, m1, s1, n1, m2, s2, n2) in SMD_STUDIES:
         es = escalc("SMD", m1i=[m1], sd1i=[s1], n1i=[n1], m2i=[m2], sd2i=[s2], n2i=[n2])
@@ -271,9 +276,19 @@ def test_grade_reasons_are_footnotes_and_rob_comes_from_the_forms(built: dict) -
     coaching = sof.loc["Coaching vs none", "Certainty (GRADE)"]
     feedback = sof.loc["Feedback vs none", "Certainty (GRADE)"]
     rob_note = "Risk of bias of the primary studies not assessed; not downgraded for it."
+    ind_note = "Indirectness not assessed; not downgraded for it."
     letter = {n[0]: n[3:] for n in notes}
-    assert rob_note in [letter[x] for x in feedback.split()[-1].split(",")]  # no RoB forms for its studies
-    assert rob_note not in [letter.get(x) for x in coaching.split()[-1].split(",")]  # RoB 2: all low
+    feedback_notes = [letter[x] for x in feedback.split()[-1].split(",")]
+    coaching_notes = [letter[x] for x in coaching.split()[-1].split(",")]
+    assert rob_note in feedback_notes  # no RoB forms for its studies
+    assert rob_note not in coaching_notes  # RoB 2: all low
+    # indirectness: judged "serious" on each effect size of the coaching finding (-1), not given for feedback
+    assert "Indirectness judged serious; downgraded one level." in coaching_notes
+    assert ind_note in feedback_notes and ind_note not in coaching_notes
+    # a rating with a domain not assessed is provisional; the coaching one has every input
+    assert "(provisional)" in feedback and "(provisional)" not in coaching
+    assert not any("downgraded two levels" in n and ("Risk of bias" in n or "Indirectness" in n)
+                   for n in feedback_notes)  # nothing assumed: metaumbrella's -2 for a missing input is off
 
 
 def test_methods_say_what_ran_and_only_that(built: dict) -> None:  # type: ignore[type-arg]

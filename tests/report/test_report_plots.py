@@ -204,15 +204,23 @@ def test_credibility_forest_draws_the_vignette_numbers(shared_data: Path) -> Non
 def test_credibility_forest_panels_per_scale_and_equivalent_or() -> None:
     from types import SimpleNamespace as NS
 
-    a = NS(name="Age", measure="SMD", k=5, n_cases=900.0, estimate=0.2, ci_lower=0.1, ci_upper=0.3,
-           pi_lower=-0.1, pi_upper=0.5, klass="IV")
-    b = NS(name="Female", measure="OR", k=9, n_cases=2000.0, estimate=math.log(1.7), ci_lower=math.log(1.5),
-           ci_upper=math.log(1.9), pi_lower=math.log(0.7), pi_upper=math.log(4.1), klass="II")
+    a = NS(name="Age", measure="SMD", k=5, n_cases=900.0, n_controls=900.0, estimate=0.2, ci_lower=0.1,
+           ci_upper=0.3, pi_lower=-0.1, pi_upper=0.5, pvalue=0.01, i2=20.0, klass="IV")
+    b = NS(name="Female", measure="OR", k=9, n_cases=2000.0, n_controls=3000.0, estimate=math.log(1.7),
+           ci_lower=math.log(1.5), ci_upper=math.log(1.9), pi_lower=math.log(0.7), pi_upper=math.log(4.1),
+           pvalue=1e-7, i2=40.0, klass="II")
     assert len(credibility_forest([a, b]).axes) == 2
     fig = credibility_forest([a, b], equivalent="OR")
     assert len(fig.axes) == 1
     x = _by_gid(fig, "credibility-points", PathCollection)[0].get_offsets()[:, 0]
     assert x[0] == pytest.approx(0.2 * math.pi / math.sqrt(3))  # Chinn 2000: log OR = d * pi / sqrt(3)
+    # the plot draws synthesis.evidence.umbrella_forest_data's rows: the same figure from its frame
+    from metareview.report.plots.umbrella import forest_rows
+
+    frame = forest_rows([a, b])
+    assert list(frame["factor"]) == ["Age", "Female"] and list(frame["measure"]) == ["G", "OR"]
+    again = _by_gid(credibility_forest(frame, equivalent="OR"), "credibility-points", PathCollection)[0]
+    np.testing.assert_allclose(again.get_offsets()[:, 0], x, rtol=1e-12)
 
 
 def test_overlap_heatmap_shows_ccar_pairwise_values(shared_data: Path) -> None:

@@ -131,3 +131,22 @@ def test_metaumbrella_levels_and_ratio_scale() -> None:
     assert grade_rating(**(ratio | {"ci": (0.9, 5.5)})).imprecision == 1
     with pytest.raises(ValueError, match="rules"):
         grade_rating(**(BASE | {"rules": "cochrane"}))
+
+
+def test_indirectness_not_reported_downgrades_or_is_not_assessed_on_request() -> None:
+    """metaumbrella: indirectness not reported counts as very serious (-2). A review grading its own findings
+    can say "not assessed" instead: no downgrade, the domain listed, the rating provisional."""
+    kw = BASE | {"indirectness": None}
+    mu = grade_rating(**kw)
+    assert mu.indirectness == 2 and not mu.indirectness_assessed and not mu.provisional
+    assert "indirectness not reported (assumed very serious)" in str(mu)
+    own = grade_rating(**kw, indirectness_missing="not assessed")
+    assert own.indirectness == 0 and own.not_assessed == ("indirectness",) and own.provisional
+    assert own.level == "high" and "indirectness not assessed" in str(own)
+    both = grade_rating(**(kw | {"rob_low_pct": None}), rob_missing="not assessed",
+                        indirectness_missing="not assessed")
+    assert both.not_assessed == ("risk_of_bias", "indirectness") and both.level == "high"
+    judged = grade_rating(**(kw | {"indirectness": "serious"}), indirectness_missing="not assessed")
+    assert judged.indirectness == 1 and not judged.provisional  # a judgement given is used as it is
+    with pytest.raises(ValueError, match="indirectness_missing"):
+        grade_rating(**kw, indirectness_missing="assume")  # type: ignore[arg-type]

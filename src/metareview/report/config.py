@@ -30,6 +30,17 @@ classes and the assumed control risks of the Summary-of-findings table::
     control_risk_source = "an illustrative assumption"
     per = 1000
 
+GRADE needs no key here: its risk-of-bias domain comes from the stored RoB 2 / RoB 1 forms of a finding's
+studies (else an effect field ``rob``), and its indirectness domain from a declared categorical effect field
+named ``indirectness`` (levels ``no``, ``serious``, ``very_serious``; one judgement per finding, given on each
+of its effect sizes). A domain without either is reported as not assessed and the rating as provisional::
+
+    # protocol.toml
+    [[extraction.effect_fields]]
+    name = "indirectness"
+    type = "categorical"
+    levels = ["no", "serious", "very_serious"]
+
 A typo is an :class:`~metareview.errors.InputError` naming the file, line and key, as for the protocol.
 """
 

@@ -6,10 +6,24 @@ effect size is one primary study's effect as a meta-analysis reported it. The ef
 findings by ``[findings] name`` (default: outcome domain and comparison), laid out as metaumbrella's
 well-formatted table (``meta_review`` = the report, ``factor`` = the finding, ``author``/``year`` = the study;
 declared effect fields named like metaumbrella's columns, e.g. ``n_cases``, ``n_controls``,
-``n_cases_exp``, ``mean_cases``, ``multiple_es``, ``rob``, are passed through) and handed to
-:func:`~metareview.synthesis.umbrella_input.read_umbrella` and
+``n_cases_exp``, ``mean_cases``, ``se``, ``multiple_es``, ``rob``, ``indirectness``, are passed through) and
+handed to :func:`~metareview.synthesis.umbrella_input.read_umbrella` and
 :func:`~metareview.synthesis.credibility.assess_umbrella`, so each finding is pooled exactly as
-``metareview credibility`` pools the same table::
+``metareview credibility`` pools the same table.
+
+**Measures.** An extracted measure code means what it means in metafor: ``SMD`` is Hedges' g (bias-corrected)
+and every CI is a Wald (z) 95% CI. metaumbrella's ``SMD`` is Cohen's d (it applies J itself) and its CIs of
+differences are t-based, so an extracted SMD goes to the layout as metaumbrella's ``G`` and an SMD or MD with
+its SE from the z CI (an effect field ``se`` wins over it); ratios (OR, RR, HR, IRR) are on the log scale
+either way. Effects of a measure metaumbrella does not pool are listed as left out, with why.
+
+**GRADE.** Each finding is rated with metaumbrella's GRADE rules
+(:func:`~metareview.synthesis.grade.grade_assessment`) on the review's own appraisals: risk of bias from the
+stored RoB 2 / RoB 1 forms of the finding's studies (the % of the random-effects weight in studies at low
+risk), indirectness from the effect field ``indirectness`` (``no``, ``serious``, ``very serious``; one
+judgement per finding). Where a domain has no input at all it is *not assessed*: not downgraded for, named
+in the Summary of findings, and the rating marked provisional (metaumbrella itself would assume the worst:
+``metareview credibility --grade`` keeps that rule)::
 
     fs = build_findings(bundle, ReportConfig.for_review("my-review"))
     for f in fs.findings:
@@ -36,8 +50,11 @@ __all__ = ["Finding", "FindingSet", "METAUMBRELLA_COLUMNS", "build_findings", "f
 #: effect fields passed through to metaumbrella's layout under their own name
 METAUMBRELLA_COLUMNS = ("n_cases", "n_controls", "n_exp", "n_nexp", "n_cases_exp", "n_cases_nexp",
                         "n_controls_exp", "n_controls_nexp", "mean_cases", "sd_cases", "mean_controls",
-                        "sd_controls", "se", "multiple_es", "rob", "amstar")
+                        "sd_controls", "se", "multiple_es", "rob", "amstar", "indirectness")
 CONTINUOUS = frozenset({"SMD", "MD", "SMDH", "ROM"})
+#: measures handed to metaumbrella's layout with their SE from the Wald (z) CI (metaumbrella reads a CI of a
+#: difference as t-based)
+_Z_CI_DIFFERENCES = frozenset({"SMD", "MD"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,9 @@ class Finding:
     heading: str = ""
     reports: tuple[str, ...] = ()
     rob_source: str = ""
+    rob_low_pct: float | None = None  # GRADE's risk-of-bias input (% of the weight at low risk); None: none
+    input_measures: tuple[str, ...] = ()  # the measures of its effect sizes as extracted (several: converted)
+    n_effects: int = 0  # effect sizes pooled into it (more than k: several effects of a study combined)
 
     @property
     def k(self) -> int:
@@ -106,36 +126,46 @@ def umbrella_frame(effects: Sequence[Any], config: ReportConfig) -> tuple[pd.Dat
     """The effect sizes as metaumbrella's well-formatted table (one row per study effect), and the records
     left out before pooling (no study label), with why."""
     st = config.findings
+    from metareview.synthesis.umbrella_input import SUPPORTED
+
     rows, lost = [], []
     for e in effects:
         study = e.value(st.study)
         name = _finding_name(e, st.name)
+        year = e.value(st.study_year) if st.study_year else None
         if study in (None, ""):
             lost.append({"report": e.report_id, "study": "", "finding": name,
                          "reason": f"no {st.study} (the primary study) given"})
             continue
-        year = e.value(st.study_year) if st.study_year else None
+        if e.measure.upper() not in SUPPORTED - {"G"}:
+            lost.append({"report": e.report_id, "study": _study_label(str(study), _year(year)),
+                         "finding": name, "reason": f"measure {e.measure} is not pooled by metaumbrella's "
+                                                    f"rules (OR, RR, HR, IRR, SMD, MD)"})
+            continue
         row: dict[str, Any] = {
-            "meta_review": e.report_id, "factor": name, "author": str(study),
-            "year": "" if year in (None, "") else str(int(year) if isinstance(year, float) else year),
-            "measure": e.measure, "value": e.estimate, "ci_lo": e.ci_lower, "ci_up": e.ci_upper,
+            "meta_review": e.report_id, "factor": name, "author": str(study), "year": _year(year),
+            "measure": e.measure.upper(), "value": e.estimate, "ci_lo": e.ci_lower, "ci_up": e.ci_upper,
         }
-        if e.measure.upper() == "SMD":
+        if row["measure"] == "SMD":
             # an extracted SMD is metafor's: Hedges' g with a 95% Wald (z) CI. metaumbrella's "SMD" is
             # Cohen's d (it would apply J again) with a t-based CI, so hand it over as "G" with its SE
             row["measure"] = "G"
-            if e.ci_lower is not None and e.ci_upper is not None:
-                row["se"] = (e.ci_upper - e.ci_lower) / (2 * _Z975)
+        if e.measure.upper() in _Z_CI_DIFFERENCES and e.ci_lower is not None and e.ci_upper is not None:
+            row["se"] = (e.ci_upper - e.ci_lower) / (2 * _Z975)
         for col in METAUMBRELLA_COLUMNS:
             v = e.value(col)
             if v is not None:
-                row[col] = v
+                row[col] = str(v).replace("_", " ") if col == "indirectness" else v
         if "n_cases" not in row and e.n is not None:
             row["n_cases"] = e.n
         row["mr_subgroup"] = _field_text(e, st.subgroups) if st.subgroups else ""
         row["mr_heading"] = _field_text(e, st.heading) if st.heading else ""
         rows.append(row)
     return pd.DataFrame(rows), lost
+
+
+def _year(year: Any) -> str:
+    return "" if year in (None, "") else str(int(year) if isinstance(year, float) else year)
 
 
 def _field_text(e: Any, name: str) -> str:
@@ -189,15 +219,18 @@ def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *
         reports_of.setdefault(str(r.factor), [])
         if r.meta_review not in reports_of[str(r.factor)]:
             reports_of[str(r.factor)].append(str(r.meta_review))
+    gone = {int(str(r.row)) - 2 for r in data.dropped.itertuples()}
+    used = frame.drop(index=[i for i in gone if i in frame.index])
     out = []
     for fac, a in zip(factors, table.assessments, strict=True):
+        mine = used[used["factor"] == fac.name]
         labels = tuple(s.strip() for s in fac.studies)
-        rob_pct, rob_source = _rob_low_pct(labels, fac, rob)
-        grade = grade_assessment(a, rob_pct)
+        fit = meta(fac.yi, fac.vi, method=criteria.method, pi=criteria.pi)
+        rob_pct, rob_source = _rob_low_pct(labels, fit.weights, rob, a)
+        grade = grade_assessment(a, rob_pct, rob_missing="not assessed", indirectness_missing="not assessed")
         shown = a
         if cs.continuous_cases == "participants" and a.measure.upper() in CONTINUOUS:
             shown = _count_participants(a)
-        fit = meta(fac.yi, fac.vi, method=criteria.method, pi=criteria.pi)
         groups = tuple(subgroup_of.get((fac.name, lab), "not reported") for lab in labels) \
             if config.findings.subgroups else None
         out.append(Finding(
@@ -205,7 +238,9 @@ def build_findings(effects: Sequence[Any], config: ReportConfig | None = None, *
             vi=np.asarray(fac.vi, dtype=float), n_cases=np.asarray(fac.n_cases, dtype=float),
             n_controls=np.asarray(fac.n_controls, dtype=float), assessment=shown, grade=grade, fit=fit,
             groups=groups, heading=heading_of.get(fac.name, ""), reports=tuple(reports_of.get(fac.name, [])),
-            rob_source=rob_source))
+            rob_source=rob_source, rob_low_pct=rob_pct,
+            input_measures=tuple(sorted({"SMD" if m == "G" else str(m) for m in mine["measure"]})),
+            n_effects=len(mine)))
     return FindingSet(tuple(out), criteria, config,
                       pd.DataFrame(lost, columns=["report", "study", "finding", "reason"]), too_few)
 
@@ -221,19 +256,23 @@ def _count_participants(a: Any) -> Any:
     return replace(b, klass=classify(b.checks(), b.criteria))
 
 
-def _rob_low_pct(labels: Sequence[str], factor: Any, rob: Mapping[str, Any] | None,
+def _rob_low_pct(labels: Sequence[str], weights: Any, rob: Mapping[str, Any] | None, assessment: Any,
                  ) -> tuple[float | None, str]:
-    """% of participants in studies at low risk of bias, from the stored RoB 2 / RoB 1 forms of the finding's
-    studies (matched by label, case-insensitively); else the table's ``rob`` column; else not assessed."""
+    """GRADE's risk-of-bias input of a finding: the % of its random-effects weight in studies at low risk of
+    bias (metaumbrella's rule), from the stored RoB 2 / RoB 1 forms of its studies (matched by label,
+    case-insensitively; over the studies that have one); else from the effect sizes' ``rob`` field (the
+    assessment's own, computed the same way); else ``None`` (not assessed). Returns it with its source."""
     if rob:
         from metareview.synthesis.risk_of_bias import rob_low_pct
 
         keyed = {k.strip().lower(): v for k, v in rob.items()}
-        found = [(keyed[lab.lower()], float(np.nansum([factor.n_cases[i], factor.n_controls[i]])) or 1.0)
-                 for i, lab in enumerate(labels) if lab.lower() in keyed]
-        if len(found) == len(labels):
-            return rob_low_pct([a for a, _ in found], [w for _, w in found]), "stored risk-of-bias forms"
-    pct = getattr(factor, "rob_low_pct", None)
+        w = np.asarray(weights, dtype=float)
+        found = [(keyed[lab.lower()], float(w[i])) for i, lab in enumerate(labels) if lab.lower() in keyed]
+        if found:
+            cover = "" if len(found) == len(labels) else f", {len(found)} of {len(labels)} studies assessed"
+            return (rob_low_pct([a for a, _ in found], [x for _, x in found]),
+                    f"RoB 2 / RoB 1 forms{cover}")
+    pct = getattr(assessment, "rob_low_pct", math.nan)
     if pct is not None and math.isfinite(pct):
         return float(pct), "the effect sizes' rob field"
     return None, ""

@@ -158,8 +158,9 @@ def credibility_findings_section(fs: FindingSet, *, heading_title: str = "") -> 
                    figures=[Figure("Credibility forest: each finding's pooled estimate with its 95% CI "
                                    "(thick) and "
                                    "95% prediction interval (thin), coloured by its class."
-                                   + (" \u2020 SMD findings drawn as equivalent odds ratios (log OR = d\u00b7"
-                                      "\u03c0/\u221a3, Chinn 2000)." if cfg.findings.equivalent else ""),
+                                   + (" \u2020 SMD findings (Hedges' g) drawn as equivalent odds ratios "
+                                      "(log OR = g\u00b7\u03c0/\u221a3, Chinn 2000)."
+                                      if cfg.findings.equivalent else ""),
                                    plot=fig, name="credibility-forest")],
                    tables=[Table("Credibility of each finding (Ioannidis / Fusar-Poli & Radua classes).",
                                  pd.DataFrame(recs), note=note, digits=1, name="credibility",
@@ -180,10 +181,13 @@ def sof_section(fs: FindingSet) -> Section:
         if col in frame and (frame[col] == "\u2013").all():
             frame = frame.drop(columns=col)
     st = fs.config.summary_of_findings
-    note = ("Certainty: the algorithmic GRADE rating (metaumbrella's criteria: risk of bias, inconsistency, "
-            "imprecision, publication bias), not a substitute for the team's judgement of indirectness and "
-            "context. Relative effects on the ratio scale; continuous findings as the difference in their "
-            "measure.")
+    note = ("Certainty: an algorithmic GRADE rating with metaumbrella's rules (risk of bias, inconsistency, "
+            "indirectness, imprecision, publication bias, fewer than 5 studies), from this review's own "
+            "appraisals; not a substitute for the team's judgement. A domain with no input (no risk-of-bias "
+            "forms for the finding's studies, no indirectness judgement in the effect field 'indirectness') "
+            "was not assessed and not downgraded for: the rating is then marked provisional and the domain "
+            "named in a footnote. Relative effects on the ratio scale; continuous findings as the difference "
+            "in their measure.")
     if sof.assumed_risks:
         risks = sorted(set(sof.assumed_risks.values()))
         src = f" ({st.control_risk_source})" if st.control_risk_source else ""
@@ -208,6 +212,44 @@ def findings_sections(fs: FindingSet, *, subgroup_title: str = "", heading_title
             credibility_findings_section(fs, heading_title=heading_title), sof_section(fs)]
 
 
+def _conversions(fs: FindingSet) -> str:
+    """The conversions and merges that happened, said only for the findings they happened to."""
+    mixed = [f for f in fs.findings if len(f.input_measures) > 1]
+    merged = [f for f in fs.findings if f.n_effects > f.k]
+    text = ""
+    if mixed:
+        text += (f"; in {len(mixed)} finding{'s' if len(mixed) != 1 else ''} mixing measures the effects "
+                 "were converted to one scale as metaumbrella converts them (odds ratios to g by Chinn's "
+                 "formula; risk and hazard ratios beside odds ratios to odds ratios)")
+    if merged:
+        text += (f"; in {len(merged)} finding{'s' if len(merged) != 1 else ''} several effects of one study "
+                 "were combined before pooling (outcomes averaged with a within-study correlation, "
+                 "independent groups pooled)")
+    return text
+
+
+def _grade_inputs(fs: FindingSet) -> str:
+    """What the GRADE ratings were given, said only for what there was."""
+    n = len(fs.findings)
+    forms = sum(1 for f in fs.findings if f.rob_source.startswith("RoB"))
+    field = sum(1 for f in fs.findings if f.rob_source and not f.rob_source.startswith("RoB"))
+    judged = sum(1 for f in fs.findings if getattr(f.grade, "indirectness_assessed", False))
+    provisional = sum(1 for f in fs.findings if getattr(f.grade, "provisional", False))
+    parts = []
+    if forms:
+        parts.append(f"risk of bias as the share of the random-effects weight in studies at low risk in the "
+                     f"primary studies' risk-of-bias forms ({forms} of {n} findings)")
+    if field:
+        parts.append(f"risk of bias from the effect sizes' rob field ({field} of {n} findings)")
+    if judged:
+        parts.append(f"indirectness as judged per finding ({judged} of {n})")
+    text = f"; {'; '.join(parts)}" if parts else ""
+    if provisional:
+        text += (f"; {provisional} of {n} ratings are provisional: a domain without any input was not "
+                 "assessed and not downgraded for (metaumbrella would assume the worst)")
+    return text
+
+
 def findings_methods(fs: FindingSet) -> list[str]:
     """What the findings sections ran, in Methods sentences."""
     if not fs.findings:
@@ -216,21 +258,26 @@ def findings_methods(fs: FindingSet) -> list[str]:
     pi = {"t": "a t distribution with k \u2212 1 degrees of freedom", "z": "the standard normal distribution",
           "riley": "a t distribution with k \u2212 2 degrees of freedom (Riley et al. 2011)"}.get(c.pi, c.pi)
     measures = sorted({f.measure for f in fs.findings})
+    c_esb = getattr(c, "esb_method", "TESSPSST")
+    esb = ("excess significance was tested with TESS and PSST combined (Stanley et al. 2021; true effect "
+           "the unrestricted weighted least squares mean), as metaumbrella does by default"
+           if c_esb == "TESSPSST" else f"excess significance was tested with {c_esb}")
     out = [
         f"Each of {len(fs.findings)} findings was pooled from its primary-study effects "
         f"({', '.join(measures)}; "
-        "ratio measures on the log scale) with a random-effects model, the between-study variance estimated "
-        f"by {c.method}, Wald-type 95% confidence intervals and z tests, and 95% prediction intervals from "
-        f"{pi}; heterogeneity as I\u00b2 "
-        f"({'from Cochran' + chr(39) + 's Q' if c.i2 == 'q' else 'from the estimated variance'}). Effects "
-        "were computed from the rawest data each study had (2\u00d72 counts, means and standard deviations, "
-        "else the estimate with its 95% CI) and several effects of one study combined before pooling, as "
-        "metaumbrella does (metareview.synthesis.umbrella_input).",
+        "ratio measures on the log scale, standardised mean differences as Hedges' g) with a random-effects "
+        f"model, the between-study variance estimated by {c.method}, Wald-type 95% confidence intervals and "
+        f"z tests, and 95% prediction intervals from {pi}; heterogeneity as I\u00b2 "
+        f"({'from Cochran' + chr(39) + 's Q' if c.i2 == 'q' else 'from the estimated variance'}). As "
+        "metaumbrella 1.1.0 does (metareview.synthesis.umbrella_input), each study's effect was taken from "
+        "the estimate with its 95% CI or standard error where one was given, else computed from its 2\u00d72 "
+        "counts or means and standard deviations" + _conversions(fs) + ".",
         "Small-study effects were tested with Egger's regression test and shown in contour-enhanced funnel "
         "plots (Peters et al. 2008) with the studies trim and fill (Duval & Tweedie 2000, L0 estimator) "
-        "would impute; excess significance was tested as metareview.synthesis.credibility implements "
-        "Ioannidis & Trikalinos (2007). Each finding was classed by the Fusar-Poli & Radua (2018) criteria "
-        "and rated by an algorithmic GRADE (as metaumbrella's criteria = \"GRADE\").",
+        f"would impute; {esb}. Each finding was classed by the Fusar-Poli & Radua (2018) criteria and "
+        "rated by an algorithmic GRADE with metaumbrella's rules (risk of bias, inconsistency from the 95% "
+        "CI against the prediction interval, indirectness, imprecision, publication bias, fewer than 5 "
+        "studies)" + _grade_inputs(fs) + ".",
     ]
     if any(f.groups and len(set(f.groups)) > 1 for f in fs.findings):
         out.append("Within a finding, the difference between subgroups of studies was tested with Cochran's "

@@ -1,7 +1,10 @@
 """Everything a review's report draws on, read once from its store through the areas' own functions: the
 searches (databases, dates, strategies), the deduplication and PRISMA counts, who screened each stage and how
 well they agreed, where screening stopped, the full texts excluded with their reasons, the reports included at
-full text, the extraction forms and the appraisals (AMSTAR 2 in the forms; ROBIS, RoB 2, RoB 1 stored)::
+full text and the studies they report (reports linked to one study), the extraction forms (their final values:
+with two extractors per report, the consensus values) with the reports still being extracted or reconciled
+and the extractors' agreement per field, and the appraisals (AMSTAR 2 in the forms; ROBIS, RoB 2, RoB 1
+stored)::
 
     data = gather_review("my-review")
     data.prisma.new_studies, len(data.bundle.reports), [s.database for s in data.searches]
@@ -67,8 +70,17 @@ class ReviewData:
         columns=["record", "citation", "reason"]))
     included_records: list[tuple[str, str]] = field(default_factory=list)  # (rec<id>, citation), as the
     # extraction templates are pre-filled (metareview.extraction.templates.included_reports)
-    bundle: Any = None  # ExtractionBundle
+    included_studies: list[Any] = field(default_factory=list)  # screening.studies.Study of those records
+    bundle: Any = None  # ExtractionBundle: the final values (consensus values with two extractors)
     appraisals: dict[str, list[Any]] = field(default_factory=dict)  # tool -> forms
+    extractors_per_report: int = 1
+    pending_extractions: list[Any] = field(default_factory=list)  # extraction.dual ReportStatus, not agreed
+    extraction_agreement: Any = None  # extraction.field_agreement.ExtractionAgreement (two extractors)
+
+    @property
+    def linked_studies(self) -> list[Any]:
+        """The included studies with several reports (empty when no report is linked to another)."""
+        return [s for s in self.included_studies if len(s.record_ids) > 1]
 
     @property
     def screened(self) -> bool:
@@ -86,11 +98,11 @@ def citation(rec: Any) -> str:
 
 def gather_review(review_dir: str | Path, db: str | None = None) -> ReviewData:
     """Read the review in ``review_dir`` (its store: ``db`` or the folder's SQLite file)."""
+    from metareview.extraction import dual
     from metareview.extraction.appraisal_forms import TOOLS, parse_row
     from metareview.review import Review
     from metareview.store import records_repo
     from metareview.store.appraisal_repo import load_appraisals
-    from metareview.store.extraction_repo import load_bundle
 
     review = Review.open(review_dir, db)
     try:
@@ -99,7 +111,6 @@ def gather_review(review_dir: str | Path, db: str | None = None) -> ReviewData:
             data.searches = [SearchInfo(x.database, x.searched_on, x.query or "", x.file_name, x.record_count)
                              for x in records_repo.searches(s)]
             data.database_counts = records_repo.database_counts(s)
-            data.bundle = load_bundle(s)
             for tool in TOOLS:
                 rows = load_appraisals(s, tool)
                 if rows:
@@ -108,6 +119,14 @@ def gather_review(review_dir: str | Path, db: str | None = None) -> ReviewData:
                     cols = columns(tool)
                     data.appraisals[tool] = [parse_row(tool, {c: str(d["row"].get(c, "")) for c in cols})
                                              for _, _, _, d in rows]
+        data.bundle = dual.final_bundle(review)  # with two extractors: the consensus values
+        data.extractors_per_report = int(review.protocol.extraction.extractors_per_report)
+        if data.extractors_per_report > 1:
+            from metareview.extraction.field_agreement import extraction_agreement
+
+            # blind mode holds: no reviewer is named, so only counts come back for reports not agreed
+            data.pending_extractions = [st for st in dual.status(review) if st.phase != "agreed"]
+            data.extraction_agreement = extraction_agreement(review)
         if data.searches:
             _screening(review, data)
         return data
@@ -157,6 +176,9 @@ def _screening(review: Any, data: ReviewData) -> None:
         data.excluded_full_text = pd.DataFrame(rows, columns=["record", "citation", "reason"])
     last = review.protocol.screening.stages[-1]
     included = sorted(rid for rid, (dec, _) in sd.final_decisions(review, last).items() if dec == INCLUDE)
+    from metareview.screening.studies import studies
+
+    data.included_studies = studies(review, included)
     with review.session() as s:
         data.included_records = [(f"rec{rid}", citation(rec)) for rid in included
                                  if (rec := record_by_id(s, rid)) is not None]

@@ -43,8 +43,10 @@ from metareview.synthesis.repool import EFFECT_COLUMNS, RepoolResult, repool, tr
 from metareview.synthesis.votes import NOT_REPORTED, vote_table_from_records
 
 __all__ = ["REQUIRED_EFFECT_COLUMNS", "build_review_report", "effect_findings", "effect_sections",
-           "extraction_methods", "extraction_sections", "included_reviews_sections", "prisma_section",
-           "protocol_section", "read_effects", "review_methods", "search_section", "write_review_report"]
+           "extraction_methods", "extraction_process_methods", "extraction_section", "extraction_sections",
+           "included_reviews_sections", "prisma_section",
+           "protocol_section", "read_effects", "review_findings", "review_methods", "search_section",
+           "write_review_report"]
 
 #: columns an effects CSV must have (the others of :data:`EFFECT_COLUMNS` are optional)
 REQUIRED_EFFECT_COLUMNS = ("outcome", "trial", "guidance", "yi", "vi")
@@ -125,9 +127,13 @@ def effect_findings(effects: pd.DataFrame, *, method: str = "REML", continuous_c
         if len(t) < 2:
             continue
         arms = p.effects.groupby("trial", sort=False)[["n_arm1", "n_arm2"]].max().reindex(t["trial"])
-        a = assess(t["yi"], t["vi"], n_cases=arms["n_arm1"].fillna(0).to_numpy(),
-                   n_controls=arms["n_arm2"].fillna(0).to_numpy(), name=f"{p.outcome}, {p.group}",
-                   measure="SMD", criteria=criteria)
+        # unknown arm sizes stay unknown (NaN): the excess-significance test then imputes them from g and
+        # its SE as metaumbrella does (a 0 would make the test fail); a trial of unknown size is never the
+        # largest (n_sample 0)
+        a = assess(t["yi"], t["vi"], n_cases=arms["n_arm1"].to_numpy(dtype=float),
+                   n_controls=arms["n_arm2"].to_numpy(dtype=float), name=f"{p.outcome}, {p.group}",
+                   measure="SMD", criteria=criteria,
+                   n_sample=arms[["n_arm1", "n_arm2"]].fillna(0).sum(axis=1).to_numpy(dtype=float))
         a = replace(a, estimate=p.estimate, ci_lower=p.ci_lower, ci_upper=p.ci_upper, pvalue=p.pvalue,
                     pi_lower=p.pi_lower, pi_upper=p.pi_upper)
         a = replace(a, klass=classify(a.checks(), a.criteria))
@@ -218,6 +224,17 @@ def prisma_section(data: ReviewData) -> Section | None:
                   f"assessed in full text and {excluded:,} excluded; {c.new_studies:,} studies "
                   f"({c.new_reports:,} reports) were included."]
     tables = [Table("PRISMA 2020 counts (PRISMA2020 field names).", c.to_frame(), name="prisma")]
+    if data.linked_studies:
+        cites = dict(data.included_records)
+        paragraphs.append(f"Reports of one study are counted apart from studies: {c.new_reports:,} reports "
+                          f"of {c.new_studies:,} studies; {len(data.linked_studies)} "
+                          f"stud{'ies have' if len(data.linked_studies) != 1 else 'y has'} several reports.")
+        tables.append(Table("Included studies with several reports (PRISMA 2020: studies and reports).",
+                            pd.DataFrame([{"Study": st.name, "Reports": len(st.record_ids),
+                                           "Records": ", ".join(f"rec{r}" for r in st.record_ids),
+                                           "Citations": "; ".join(cites.get(f"rec{r}", "") for r in
+                                                                  st.record_ids)}
+                                          for st in data.linked_studies]), name="studies-and-reports"))
     if len(data.excluded_full_text):
         tables.append(Table("Reports excluded at full text, with the reason (PRISMA 2020 item 16b).",
                             data.excluded_full_text.rename(columns={"record": "Record", "citation": "Report",
@@ -228,33 +245,128 @@ def prisma_section(data: ReviewData) -> Section | None:
         files=files, name="prisma")])
 
 
+def _pending_text(st: Any) -> str:
+    """A report not agreed yet, as anyone may see it (counts only: blind extraction holds)."""
+    if st.phase == "extracting":
+        return f"{st.report_id} (being extracted: {st.submitted} of {st.required} extractors submitted)"
+    return (f"{st.report_id} (both extractions submitted; consensus not finished"
+            + (f", {st.open_fields} field{'s' if st.open_fields != 1 else ''} open" if st.open_fields else "")
+            + ")")
+
+
+def _pending_sentence(pending: Sequence[Any]) -> str:
+    n = len(pending)
+    return (f"{n} report{'s are' if n != 1 else ' is'} still being extracted or reconciled and "
+            f"{'are' if n != 1 else 'is'} not in the analyses: "
+            + "; ".join(_pending_text(st) for st in pending[:20])
+            + (f"; and {n - 20} more" if n > 20 else "") + ".")
+
+
 def _reconcile(data: ReviewData) -> list[str]:
-    """Say how the reports included at full text and the extracted reviews correspond (never two unexplained
-    counts side by side)."""
+    """Say how the reports included at full text (and the studies they report) and the extracted reviews
+    correspond, and which reports are still being extracted or reconciled (never two unexplained counts side
+    by side)."""
     reports = list(data.bundle.reports) if data.bundle is not None else []
-    if not data.screened:
-        return [f"{len(reports)} review{'s' if len(reports) != 1 else ''} were extracted."] if reports else []
-    included = dict(data.included_records)
     extracted = {r.id for r in reports}
+    pending = {st.report_id: st for st in data.pending_extractions if st.report_id not in extracted}
+    if not data.screened:
+        out = [f"{len(reports)} review{'s' if len(reports) != 1 else ''} were extracted."] if reports else []
+        return out + ([_pending_sentence(list(pending.values()))] if pending else [])
+    included = dict(data.included_records)
+    study_of = {f"rec{r}": st for st in data.included_studies for r in st.record_ids}
     done = [rid for rid in included if rid in extracted]
-    todo = [rid for rid in included if rid not in extracted]
-    outside = [r.id for r in reports if r.id not in included]
-    text = (f"Screening included {len(included)} report{'s' if len(included) != 1 else ''} at full text; "
-            f"{len(done)} of them {'have' if len(done) != 1 else 'has'} extraction forms")
+    extracted_studies = {study_of[rid].name for rid in done if rid in study_of}
+    companions = [rid for rid in included if rid not in extracted and rid not in pending and rid in study_of
+                  and study_of[rid].linked and study_of[rid].name in extracted_studies]
+    waiting = [rid for rid in included if rid in pending]
+    todo = [rid for rid in included if rid not in extracted and rid not in companions and rid not in pending]
+    linked = bool(data.linked_studies)
+    n_studies = len(data.included_studies)
+    text = (f"Screening included {len(included)} report{'s' if len(included) != 1 else ''}"
+            + (f" of {n_studies} stud{'ies' if n_studies != 1 else 'y'}" if linked else "")
+            + f" at full text; {len(done)} of them {'have' if len(done) != 1 else 'has'} extraction forms")
+    if companions:
+        listed = "; ".join(f"{rid} (a report of {study_of[rid].name})" for rid in companions[:20])
+        further = "are further reports" if len(companions) != 1 else "is a further report"
+        text += f", {len(companions)} {further} of a study already extracted: {listed}"
+    if waiting:
+        text += (f", {len(waiting)} {'are' if len(waiting) != 1 else 'is'} still being extracted or "
+                 "reconciled (not in the analyses): "
+                 + "; ".join(_pending_text(pending[rid]) for rid in waiting[:20]))
     if todo:
         listed = "; ".join(f"{rid} ({included[rid][:80]})" for rid in todo[:20])
         text += (f", and {len(todo)} {'have' if len(todo) != 1 else 'has'} not been extracted yet: {listed}"
                  + (f"; and {len(todo) - 20} more" if len(todo) > 20 else ""))
     text += "."
     out = [text]
+    outside = [r.id for r in reports if r.id not in included]
     if outside:
         out.append(f"{len(outside)} extracted review{'s' if len(outside) != 1 else ''} "
                    f"{'do' if len(outside) != 1 else 'does'} not come from this review's screening (not a "
                    f"rec<id> of an included record): {', '.join(outside[:20])}"
                    + (f" and {len(outside) - 20} more" if len(outside) > 20 else "") + ".")
+    elsewhere = [st for rid, st in pending.items() if rid not in included]
+    if elsewhere:
+        out.append(_pending_sentence(elsewhere))
     if data.prisma is not None and data.prisma.new_studies != len(included):
-        out.append(f"PRISMA counts {data.prisma.new_studies} new studies from these {len(included)} reports.")
+        out.append(f"PRISMA counts {data.prisma.new_studies} new studies from these {len(included)} reports "
+                   "(reports of one study are linked to it).")
     return out
+
+
+def extraction_section(data: ReviewData) -> Section | None:
+    """Dual extraction: how the final values came about, the reports not agreed yet and the agreement
+    between the two extractors per field (:mod:`metareview.extraction.field_agreement`); ``None`` with one
+    extractor per report."""
+    if data.extractors_per_report < 2:
+        return None
+    reports = list(data.bundle.reports) if data.bundle is not None else []
+    blind = bool(data.protocol.extraction.blind)
+    paragraphs = [f"Each report was extracted by {data.extractors_per_report} extractors independently"
+                  + (", blind to each other until all had submitted" if blind else "")
+                  + "; the fields on which they differed were settled by a consensus value recorded with who "
+                    "and when, and the analyses use the agreed values. "
+                  + f"{len(reports)} report{'s are' if len(reports) != 1 else ' is'} agreed."]
+    if data.pending_extractions:
+        paragraphs.append(_pending_sentence(data.pending_extractions))
+    tables = []
+    ag = data.extraction_agreement
+    if ag is not None and ag.reports:
+        o = ag.overall
+        paragraphs.append(f"Agreement between the extractors over {ag.reports} report"
+                          f"{'s' if ag.reports != 1 else ''} extracted twice, before consensus: "
+                          f"{o.agreed:,} of {o.n:,} field values ({o.percent:.1f}%); per field in the table "
+                          "(Cohen's \u03ba for categorical fields, with a blank as a category).")
+        rows = []
+        for f in ag.fields:
+            kappa = (f"{f.kappa:.2f} [{f.kappa_ci[0]:.2f}, {f.kappa_ci[1]:.2f}]".replace("-", "\u2212")
+                     if f.kappa is not None and f.kappa_ci else (f.note or "\u2013"))
+            rows.append({"Field": f.field, "Items": f.n, "Agreed": f.agreed,
+                         "Agreement (%)": round(f.percent, 1), "Cohen's \u03ba [95% CI]": kappa})
+        tables.append(Table("Agreement between the two extractors, per field (values as submitted, before "
+                            "consensus).", pd.DataFrame(rows), name="extraction-agreement",
+                            data=ag.to_frame()))
+    elif ag is not None:
+        paragraphs.append("No report has been submitted by both extractors yet, so no agreement is reported.")
+    return Section("Data extraction", paragraphs=paragraphs, tables=tables)
+
+
+def extraction_process_methods(data: ReviewData) -> list[str]:
+    """Methods sentences on who extracted (extractors per report, blind, consensus, agreement)."""
+    reports = list(data.bundle.reports) if data.bundle is not None else []
+    if not reports and not data.pending_extractions:
+        return []
+    if data.extractors_per_report < 2:
+        return ["Each report was extracted by one extractor."]
+    text = (f"Each report was extracted by {data.extractors_per_report} extractors independently"
+            + (" (blind to each other until all had submitted)" if data.protocol.extraction.blind else "")
+            + "; differing fields were resolved by consensus, each consensus value recorded with who and "
+              "when")
+    ag = data.extraction_agreement
+    if ag is not None and ag.reports:
+        text += ("; agreement per field is reported as percent agreement and, for categorical fields, "
+                 "Cohen's \u03ba with its 95% CI")
+    return [text + "."]
 
 
 # ------------------------------------------------------------------------------------------ included reviews
@@ -451,8 +563,8 @@ def extraction_methods(bundle: ExtractionBundle, protocol: Protocol | None = Non
                    "significance were derived from each estimate and its confidence interval (or p), never "
                    "typed.")
     if bundle.effect_sizes:
-        mods = [m.title.lower() for m in (protocol.moderators if protocol is not None else [])
-                if m.type in ("categorical", "yes/no")]
+        declared = protocol.moderators if protocol is not None else []
+        mods = [m.title[:1].lower() + m.title[1:] for m in declared if m.type in ("categorical", "yes/no")]
         by = ", ".join(["outcome domain", *mods])
         out.append("Effect sizes were counted as significantly better, not significantly different or "
                    f"significantly worse by {by}; proportions carry Wilson 95% intervals and the association "
@@ -522,11 +634,23 @@ def _field_title(name: str, protocol: Protocol) -> str:
     return name.replace("_", " ")
 
 
+def review_findings(data: ReviewData, config: ReportConfig) -> Any:
+    """The review's pooled findings (:class:`~metareview.report.findings.FindingSet`) as the report shows
+    them, with GRADE's risk of bias from the stored RoB 2 / RoB 1 forms; ``None`` when ``report.toml``
+    names no primary-study field or nothing was extracted. The report and its versions both use this."""
+    from metareview.report.findings import build_findings
+
+    if not (config.findings.study and data.bundle is not None and data.bundle.effect_sizes):
+        return None
+    rob = {f.study: f for tool in ("rob2", "rob1") for f in data.appraisals.get(tool, [])}
+    return build_findings(data.bundle.effect_sizes, config, rob=rob,
+                          report_names={r.id: _short(r) for r in data.bundle.reports})
+
+
 def build_review_report(review_dir: str | Path, *, db: str | None = None, effects: str | Path | None = None,
                         by: str | None = None, config: ReportConfig | None = None) -> Report:
     """The report of the review in ``review_dir`` (see the module's description of its sections)."""
     from metareview.extraction.schema import ensure_no_orphans
-    from metareview.report.findings import build_findings
     from metareview.report.findings_sections import findings_methods, findings_sections
 
     review_dir = Path(review_dir)
@@ -543,12 +667,14 @@ def build_review_report(review_dir: str | Path, *, db: str | None = None, effect
             if s is not None:
                 body.append(s)
         body += included_reviews_sections(data, protocol)
+        dual_section = extraction_section(data)
+        if dual_section is not None:
+            body.append(dual_section)
         body += extraction_sections(data.bundle, protocol, by=by, labels=config.votes.labels)
-        methods += review_methods(data) + extraction_methods(data.bundle, protocol)
-        if config.findings.study and data.bundle.effect_sizes:
-            rob = {f.study: f for tool in ("rob2", "rob1") for f in data.appraisals.get(tool, [])}
-            fs = build_findings(data.bundle.effect_sizes, config, rob=rob,
-                                report_names={r.id: _short(r) for r in data.bundle.reports})
+        methods += (review_methods(data) + extraction_process_methods(data)
+                    + extraction_methods(data.bundle, protocol))
+        fs = review_findings(data, config)
+        if fs is not None:
             heading = _field_title(config.findings.heading, protocol).capitalize()
             found = findings_sections(fs, subgroup_title=_field_title(config.findings.subgroups, protocol),
                                       heading_title=heading)

@@ -238,14 +238,15 @@ def evidence_map_section(cells: pd.DataFrame, *, title: str = "Evidence map", in
                          labels: Sequence[str] = ("Significant benefit", "No significant difference",
                                                   "Significant harm / reverse")) -> Section:
     """An evidence map (outcome x ``row_title``; bubble size = k; colour = direction) with its data table."""
-    fig = figures.evidence_map(cells, size_label=size_label,
-                               labels=dict(zip(("better", "no_difference", "worse"), labels, strict=True)))
+    words = dict(zip(("better", "no_difference", "worse"), labels, strict=True))
+    fig = figures.evidence_map(cells, size_label=size_label, labels=words)
     table = cells.rename(columns={"column": "Outcome", "row": row_title, "k": "k", "direction": "Direction"})
+    table["Direction"] = table["Direction"].map(lambda d: words.get(d, d))  # the words of the figure's legend
     return Section(title, paragraphs=list(intro), figures_first=True,
                    figures=[Figure(caption or "Evidence map: outcome by group; bubble area is proportional "
                                    "to the number of trials; colour gives the direction and significance.",
                                    plot=fig, name="evidence-map")],
-                   tables=[Table("Evidence map data.", table, name="evidence-map")])
+                   tables=[Table("Evidence map data.", table, name="evidence-map", data=cells)])
 
 
 # ------------------------------------------------------------------------------------------- overlap

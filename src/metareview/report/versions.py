@@ -28,7 +28,7 @@ import pandas as pd
 
 from metareview.errors import InputError
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: every GRADE domain and the domains not assessed (1: four domains)
 
 
 def _num(x: Any) -> float | None:
@@ -42,15 +42,19 @@ def snapshot(
     trials: Iterable[str] = (),
     pooled: Iterable[Any] = (),
     assessments: Iterable[Any] = (),
+    grades: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The key results of one report build as plain JSON.
 
     ``pooled``: :class:`~metareview.synthesis.repool.Pooled` objects (or anything with ``outcome``,
     ``group``, ``estimate``, ``ci_lower``, ``ci_upper``, ``k_trials`` and an ``effects`` frame with a
     ``trial`` column); ``assessments``: :class:`~metareview.synthesis.credibility.CredibilityAssessment`
-    objects (their GRADE level is derived with :func:`metareview.synthesis.grade.grade_assessment`).
+    objects; ``grades``: the GRADE rating the report shows for a finding, by name (the report's findings:
+    :attr:`metareview.report.findings.Finding.grade`); a finding without one is rated with
+    :func:`metareview.synthesis.grade.grade_assessment`. Every GRADE domain's downgrade is recorded, and the
+    domains not assessed.
     """
-    from metareview.synthesis.grade import grade_assessment
+    from metareview.synthesis.grade import DOMAINS, grade_assessment
 
     findings: dict[str, dict[str, Any]] = {}
     for p in pooled:
@@ -63,14 +67,13 @@ def snapshot(
             "trials": sorted({str(t) for t in p.effects["trial"]}),
         }
     for a in assessments:
-        g = grade_assessment(a)
+        g = (grades or {}).get(a.name) or grade_assessment(a)
         entry = findings.setdefault(a.name, {})
         entry["class"] = a.klass
         entry["criteria"] = {k: v for k, v in a.checks().items() if v is not None}
         entry["grade"] = g.level
-        entry["downgrades"] = {
-            k: getattr(g, k) for k in ("risk_of_bias", "inconsistency", "imprecision", "publication_bias")
-        }
+        entry["downgrades"] = {k: int(getattr(g, k, 0)) for k in DOMAINS}
+        entry["not_assessed"] = list(getattr(g, "not_assessed", ()))
         entry.setdefault("k_trials", int(a.k))
     return {
         "format": SNAPSHOT_FORMAT,
@@ -97,31 +100,28 @@ def current_snapshot(
     findings re-pooled from ``effects`` and, when ``report.toml`` names the primary-study field, the findings
     pooled from the stored effect sizes (the same assessments the report shows)."""
     from metareview.report.config import ReportConfig
-    from metareview.report.findings import build_findings
-    from metareview.report.review_report import read_effects
-    from metareview.review import Review
-    from metareview.store.extraction_repo import load_bundle
+    from metareview.report.review_data import gather_review
+    from metareview.report.review_report import read_effects, review_findings
 
     config = ReportConfig.for_review(review_dir)
-    review = Review.open(review_dir, db)
-    try:
-        with review.session() as s:
-            bundle = load_bundle(s)
-    finally:
-        review.close()
+    data = gather_review(review_dir, db)
+    bundle = data.bundle
     frame = effects if isinstance(effects, pd.DataFrame) else (read_effects(effects) if effects else None)
     pooled, assessed = (_effects_results(frame, config.credibility.continuous_cases)
                         if frame is not None and len(frame) else ([], []))
     studies = list(frame["trial"]) if frame is not None else []
-    if config.findings.study and bundle.effect_sizes:
-        fs = build_findings(bundle.effect_sizes, config)
+    grades = {}
+    fs = review_findings(data, config)
+    if fs is not None:
         assessed = [*assessed, *fs.assessments]
         studies += [lab for f in fs.findings for lab in f.labels]
+        grades = {f.name: f.grade for f in fs.findings}
     return snapshot(
         meta_analyses=[r.citation for r in bundle.reports],
         trials=studies,
         pooled=pooled,
         assessments=assessed,
+        grades=grades,
     )
 
 
@@ -315,11 +315,18 @@ def _why_class(old: Mapping[str, Any], new: Mapping[str, Any], added: Sequence[s
 
 def _why_grade(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     od, nd = old.get("downgrades", {}), new.get("downgrades", {})
+
+    def text(d: Mapping[str, Any], k: str) -> str:
+        return f"-{d[k]}" if k in d else "not recorded"
+
     why = [
-        f"{k.replace('_', ' ')} downgrade -{od.get(k, 0)} -> -{nd.get(k, 0)}"
+        f"{k.replace('_', ' ')} downgrade {text(od, k)} -> {text(nd, k)}"
         for k in sorted(set(od) | set(nd))
         if od.get(k) != nd.get(k)
     ]
+    oa, na = set(old.get("not_assessed", [])), set(new.get("not_assessed", []))
+    why += [f"{k.replace('_', ' ')} now assessed" for k in sorted(oa - na)]
+    why += [f"{k.replace('_', ' ')} not assessed now (not downgraded for)" for k in sorted(na - oa)]
     return why or ["the downgrades are unchanged"]
 
 

@@ -42,7 +42,14 @@ from metareview.synthesis.credibility import (
     CredibilityAssessment,
     CredibilityTable,
 )
-from metareview.synthesis.grade import EQ_RANGE_G, EQ_RANGE_OR, GradeRating, grade_assessment, power_smd
+from metareview.synthesis.grade import (
+    DOMAINS,
+    EQ_RANGE_G,
+    EQ_RANGE_OR,
+    GradeRating,
+    grade_assessment,
+    power_smd,
+)
 
 PERSONALISED_CLASSES = ("I", "II", "III", "IV", "V")
 NUMERIC_CRITERIA = ("n_studies", "total_n", "n_cases", "p_value", "I2", "imprecision", "rob", "amstar",
@@ -177,8 +184,7 @@ class EvidenceTable:
         frame.insert(1, "criteria", self.criteria)
         frame.insert(2, "class", list(self.classes_))
         if self.grades:
-            for col in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
-                        "small_k"):
+            for col in DOMAINS:
                 frame[f"down_{col}"] = [getattr(g, col) for g in self.grades]
             frame["grade"] = [g.level for g in self.grades]
         return frame

@@ -13,13 +13,19 @@ Not a substitute for a GRADE judgement. Every finding starts at *high*; the down
   −1 for a smaller discrepancy; when no PI is available: I² ≥ 50% (−2) or ≥ 30% (−1) with ≥ 10% of the
   studies significant in the opposite direction;
 - **indirectness**: given per factor (``"no"``, ``"serious"`` −1, ``"very serious"`` −2); not reported:
-  −2 (metaumbrella's assumption);
+  −2 (metaumbrella's assumption; ``indirectness_missing="not assessed"`` does not downgrade and says so);
 - **imprecision**: −2 when the CI spans both the null and a large effect (g 0.8 / OR 5) and fewer than 394
   cases or controls (80% power for g = 0.2), or fewer than 64 (80% power for g = 0.5); −1 for one of the
   first two;
 - **publication bias**: −1 when Egger p ≤ 0.10, the excess-significance p ≤ 0.10, or fewer than 50% of
   the participants in studies at low risk of selective reporting (−1 when none of the three is known);
 - **small k**: fewer than 5 studies, −1 (such a finding is moderate at best).
+
+Missing inputs: metaumbrella assumes the worst (``rob_missing`` / ``indirectness_missing`` default to
+``"downgrade"`` under its rules), which is what ``metareview credibility --grade`` and
+:func:`~metareview.synthesis.evidence.add_evidence` reproduce. A review grading its own findings (the report)
+passes ``"not assessed"`` for both: a domain with no input is then not downgraded, the rating names it in
+:attr:`GradeRating.not_assessed` and is :attr:`GradeRating.provisional`.
 
 ``rules="four-domain"`` is this package's earlier simplification (risk of bias by the participants' share,
 I² ≥ 50%, power for SMD 0.2/0.5, Egger p < 0.10)::
@@ -41,6 +47,8 @@ from scipy import stats
 from metareview.synthesis.credibility import RATIO_MEASURES, SMD_FAMILY, CredibilityAssessment
 
 LEVELS = ("very low", "low", "moderate", "high")
+#: the domains of metaumbrella's GRADE, in its order (each a field of :class:`GradeRating`: levels down)
+DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias", "small_k")
 METAUMBRELLA_LEVELS = {"high": "High", "moderate": "Moderate", "low": "Weak", "very low": "Very weak"}
 EQ_RANGE_OR = (0.80, 1.25)
 EQ_RANGE_G = (-0.10, 0.10)
@@ -71,6 +79,22 @@ class GradeRating:
         return METAUMBRELLA_LEVELS[self.level]
 
     @property
+    def not_assessed(self) -> tuple[str, ...]:
+        """The domains that had no input and were not downgraded for (``"risk_of_bias"``,
+        ``"indirectness"``): the rating is provisional on them."""
+        out = []
+        if not self.risk_of_bias_assessed and not self.risk_of_bias:
+            out.append("risk_of_bias")
+        if self.rules == "metaumbrella" and not self.indirectness_assessed and not self.indirectness:
+            out.append("indirectness")
+        return tuple(out)
+
+    @property
+    def provisional(self) -> bool:
+        """True when some domain was not assessed (and so not downgraded for)."""
+        return bool(self.not_assessed)
+
+    @property
     def downgrades(self) -> int:
         return (self.risk_of_bias + self.inconsistency + self.imprecision + self.publication_bias
                 + self.indirectness + self.small_k)
@@ -82,15 +106,14 @@ class GradeRating:
         return pd.DataFrame([self.to_dict()])
 
     def __str__(self) -> str:
-        names = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
-                 "small_k")
-        down = {k: getattr(self, k) for k in names}
+        down = {k: getattr(self, k) for k in DOMAINS}
         parts = [f"{k.replace('_', ' ')} -{v}" for k, v in down.items() if v]
         if not self.risk_of_bias_assessed:
             parts.append("risk of bias not assessed" if self.rules == "four-domain" or not self.risk_of_bias
                          else "risk of bias not reported (assumed high)")
-        if self.rules == "metaumbrella" and not self.indirectness_assessed and self.indirectness:
-            parts.append("indirectness not reported (assumed very serious)")
+        if self.rules == "metaumbrella" and not self.indirectness_assessed:
+            parts.append("indirectness not reported (assumed very serious)" if self.indirectness
+                         else "indirectness not assessed")
         why = ", ".join(parts) or "no downgrade"
         who = f"{self.name}: " if self.name else ""
         label = f" [{self.label}]" if self.rules == "metaumbrella" else ""
@@ -131,6 +154,7 @@ def grade_rating(
     perc_contradict: float | None = None,
     eq_range_or: tuple[float, float] = EQ_RANGE_OR,
     eq_range_g: tuple[float, float] = EQ_RANGE_G,
+    indirectness_missing: Literal["not assessed", "downgrade"] | None = None,
 ) -> GradeRating:
     """Rate one finding.
 
@@ -139,12 +163,15 @@ def grade_rating(
     natural scale (OR, not log OR; g), ``k``, ``esb_p``, ``report_rob_pct``, ``indirectness``
     (``"no"``/``"serious"``/``"very serious"``; None: not reported), ``perc_contradict`` (share 0-1),
     the equivalence ranges. ``rob_missing`` defaults to the rules' own choice (metaumbrella: downgrade;
-    four-domain: not assessed).
+    four-domain: not assessed); ``indirectness_missing`` (metaumbrella's rules only) defaults to
+    ``"downgrade"`` (metaumbrella: not reported is very serious, −2), ``"not assessed"`` does not downgrade.
     """
     if rules not in ("metaumbrella", "four-domain"):
         raise ValueError("rules must be 'metaumbrella' or 'four-domain'")
     if rob_missing not in (None, "not assessed", "downgrade"):
         raise ValueError("rob_missing must be 'not assessed' or 'downgrade'")
+    if indirectness_missing not in (None, "not assessed", "downgrade"):
+        raise ValueError("indirectness_missing must be 'not assessed' or 'downgrade'")
     missing_rule = rob_missing or ("downgrade" if rules == "metaumbrella" else "not assessed")
     assessed = not _missing(rob_low_pct)
     p02 = power_smd(n_cases, n_controls, 0.2)
@@ -178,8 +205,11 @@ def grade_rating(
             het = 2 if i2 >= 50 and contra >= 0.10 else (1 if i2 >= 30 and contra >= 0.10 else 0)
     inconsistency = het
     ind_assessed = indirectness is not None
-    ind = {"no": 0, "no indirectness": 0, "serious": 1, "very serious": 2}.get(
-        (indirectness or "very serious").lower(), 2)
+    if ind_assessed:
+        ind = {"no": 0, "no indirectness": 0, "serious": 1, "very serious": 2}.get(
+            str(indirectness).lower(), 2)
+    else:  # metaumbrella: not reported is very serious (-2); "not assessed": no downgrade, said
+        ind = 0 if indirectness_missing == "not assessed" else 2
     if ci is None or any(_missing(x) for x in ci):
         cross = False
     else:
@@ -238,10 +268,13 @@ def grade_assessment(a: CredibilityAssessment, rob_low_pct: float | None = None,
                      rules: Literal["metaumbrella", "four-domain"] = "metaumbrella",
                      indirectness: str | None = None,
                      eq_range_or: tuple[float, float] = EQ_RANGE_OR,
-                     eq_range_g: tuple[float, float] = EQ_RANGE_G) -> GradeRating:
+                     eq_range_g: tuple[float, float] = EQ_RANGE_G,
+                     indirectness_missing: Literal["not assessed", "downgrade"] | None = None,
+                     ) -> GradeRating:
     """GRADE-like rating of an assessed finding (its CI, PI, I², sizes, Egger and excess-significance p,
     risk of bias weighted by the random-effects weights, indirectness). ``rob_low_pct`` /
-    ``indirectness`` override the finding's own."""
+    ``indirectness`` override the finding's own; ``rob_missing`` / ``indirectness_missing`` as in
+    :func:`grade_rating` (default: metaumbrella's, a missing input is downgraded)."""
     rob = rob_low_pct if rob_low_pct is not None else (None if math.isnan(a.rob_low_pct) else a.rob_low_pct)
     ratio = a.measure.upper() in RATIO_MEASURES
     f = math.exp if ratio else (lambda x: x)
@@ -255,7 +288,8 @@ def grade_assessment(a: CredibilityAssessment, rob_low_pct: float | None = None,
         pi=(f(a.pi_lower), f(a.pi_upper)) if a.k > 1 else None, k=a.k, esb_p=a.esb_p,
         report_rob_pct=None if math.isnan(a.report_rob_pct) else a.report_rob_pct,
         indirectness=indirectness if indirectness is not None else a.indirectness,
-        perc_contradict=a.perc_contradict, eq_range_or=eq_range_or, eq_range_g=eq_range_g)
+        perc_contradict=a.perc_contradict, eq_range_or=eq_range_or, eq_range_g=eq_range_g,
+        indirectness_missing=indirectness_missing)
 
 
 def _missing(x: float | None) -> bool:

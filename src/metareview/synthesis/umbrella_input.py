@@ -28,6 +28,12 @@ R/check_data.R, R/functions_multilevel.R; its vignette "Details on calculations"
 - **Mixed measures in a factor**: any SMD/MD with OR/HR → the g scale (log OR × √3/π, Chinn 2000,
   then J); OR with RR/HR → log OR (HR taken as an OR; an RR row needs its 2x2 counts). Rows that cannot
   be used are listed in :attr:`UmbrellaData.dropped` with the reason.
+- **What metaumbrella estimates when a row has less** (its manual's "Required information" tables; the
+  vignette "Details on calculations", 2.2 and 2.4): an OR (or an HR pooled as one) with only its value and
+  the numbers of cases and controls gets the mean variance of the 2x2 tables compatible with them; an RR in
+  an OR factor without its 2x2 counts is converted through the 2x2 table that best matches the RR, its
+  variance and those numbers; an SMD (or G) with only its value and the group sizes gets d's SE
+  √(1/n1 + 1/n2), as does an OR or HR converted to g from its value and the group sizes alone.
 - **Several effects of one study** (same ``author`` and ``year`` in a factor; ``multiple_es`` must say
   which kind, as metaumbrella requires): ``outcomes`` (or time points) are averaged with the variance of
   a mean of correlated effects, (Σv_i + 2 Σ_{i<j} r √(v_i v_j))/m², with the study's ``r`` column or the
@@ -162,6 +168,81 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
         raise InputError(f"r must be within [-1, 1], not {r}", field="r")
     if compat is not None and compat not in COMPAT:
         raise InputError(f"compat must be one of {COMPAT}", field="compat")
+    name, frame, dropped = _prepare(source, sheet)
+    factors: list[UmbrellaFactor] = []
+    for fac, sub in frame.groupby("factor", sort=False):
+        fac_rows, lost = _effects(sub, name)
+        dropped += lost
+        if fac_rows.empty:
+            continue
+        factors.append(_factor(str(fac), fac_rows, sub, name, r, compat))
+    return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
+
+
+def row_effects(source: str | Path | pd.DataFrame, *, sheet: int | str = 0) -> pd.DataFrame:
+    """Each row's effect on its own measure's analysis scale, computed as :func:`read_umbrella` computes it
+    before a study's several effects are merged: so that a table of these effects (value and SE), read back
+    with :func:`read_umbrella`, pools to the same numbers.
+
+    One row per input row (spreadsheet order): ``row`` (the spreadsheet row, header = 1), ``factor``,
+    ``measure`` (the input measure), ``scale`` (``"log"`` for OR/RR/HR/IRR: ``yi`` is the log ratio;
+    ``"g"`` for SMD, G and MD: ``yi`` is Hedges' g, so a metaumbrella SMD, Cohen's d, comes out converted
+    with J and its SE with it), ``yi``, ``vi``, ``se``, ``ci_lower``/``ci_upper`` (the 95% CI on that scale:
+    t-based for g as metaumbrella's, z-based for ratios) and ``reason`` (why no effect, else empty; ``yi`` is
+    then NaN). An OR or HR in a factor pooled as g gets the log OR and SE that give, by Chinn's formula and
+    J, the g and SE the factor pools (where the row has only its value and group sizes, metaumbrella's SE
+    for that scale)::
+
+        >>> eff = row_effects("df.radua2019.csv")             # doctest: +SKIP
+        >>> eff.loc[eff.measure == "SMD", ["yi", "se"]]        # Hedges' g and its SE  # doctest: +SKIP
+    """
+    name, frame, _ = _prepare(source, sheet)
+    found: dict[int, dict[str, Any]] = {}
+    why: dict[int, str] = {}
+    for _, sub in frame.groupby("measure", sort=False):  # each row on its own measure's scale
+        rows, lost = _effects(sub, name)
+        why |= {int(x["row"]): str(x["reason"]) for x in lost}
+        for x in rows.to_dict("records"):
+            found[int(x["_row"])] = {"yi": float(x["yi"]), "vi": float(x["vi"]),
+                                     "ci_lower": float(x["ci_lower"]), "ci_upper": float(x["ci_upper"])}
+    for _, sub in frame.groupby("factor", sort=False):  # ORs and HRs of a factor pooled as g
+        if _target(set(sub["measure"])) != "SMD" or not sub["measure"].isin(["OR", "HR"]).any():
+            continue
+        rows, _ = _effects(sub, name)
+        for x in rows.to_dict("records"):
+            if x["input"] not in ("OR", "HR"):
+                continue
+            j = float(hedges_j(float(x["n_cases"]) + float(x["n_controls"]) - 2))
+            y, se_ = float(x["yi"]) / j * _LOG_OR_PER_D, math.sqrt(float(x["vi"])) / j * _LOG_OR_PER_D
+            found[int(x["_row"])] = {"yi": y, "vi": se_**2, "ci_lower": y - _Z975 * se_,
+                                     "ci_upper": y + _Z975 * se_}
+            why.pop(int(x["_row"]), None)
+    out = []
+    for r_, fac, measure in zip(frame["_row"], frame["factor"], frame["measure"], strict=True):
+        rec: dict[str, Any] = {"row": int(r_), "factor": str(fac), "measure": str(measure),
+                               "scale": "log" if measure in RATIO else "g"}
+        got = found.get(int(r_))
+        if got is not None:
+            rec |= got | {"se": math.sqrt(got["vi"]), "reason": ""}
+        else:
+            rec |= dict.fromkeys(("yi", "vi", "se", "ci_lower", "ci_upper"), math.nan)
+            rec["reason"] = why.get(int(r_), "not usable")
+        out.append(rec)
+    cols = ["row", "factor", "measure", "scale", "yi", "vi", "se", "ci_lower", "ci_upper", "reason"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
+    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
+    return _load(source, sheet)[1]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _prepare(source: str | Path | pd.DataFrame, sheet: int | str) -> tuple[str, pd.DataFrame,
+                                                                          list[dict[str, Any]]]:
+    """The table checked and typed (name, frame with ``_row``, rows discarded by the ``discard`` column)."""
     name, frame = _load(source, sheet)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -187,22 +268,7 @@ def read_umbrella(source: str | Path | pd.DataFrame, *, r: float = 0.5, sheet: i
     for col in _NUMERIC:
         if col in frame.columns:
             frame[col] = _numeric(frame[col], col, frame["_row"], name)
-    factors: list[UmbrellaFactor] = []
-    for fac, sub in frame.groupby("factor", sort=False):
-        fac_rows, lost = _effects(sub, name)
-        dropped += lost
-        if fac_rows.empty:
-            continue
-        factors.append(_factor(str(fac), fac_rows, sub, name, r, compat))
-    return UmbrellaData(tuple(factors), pd.DataFrame(dropped, columns=["row", "factor", "reason"]))
-
-
-def read_table(source: str | Path | pd.DataFrame, sheet: int | str = 0) -> pd.DataFrame:
-    """The raw well-formatted table of a ``.csv``/``.xlsx`` file (checked like :func:`read_umbrella`)."""
-    return _load(source, sheet)[1]
-
-
-# --- reading -------------------------------------------------------------------------------------
+    return name, frame, dropped
 
 
 def _load(source: str | Path | pd.DataFrame, sheet: int | str) -> tuple[str, pd.DataFrame]:
@@ -381,6 +447,56 @@ def _g_from_d(d: float, d_se: float | None, n1: float, n2: float) -> tuple[float
     return g, g_se**2, g - crit * g_se, g + crit * g_se
 
 
+def _sizes_ok(n1: float, n2: float) -> bool:
+    return bool(np.isfinite(n1) and np.isfinite(n2) and n1 >= 2 and n2 >= 2)
+
+
+def _var_from_or(odds_ratio: float, n_cases: float, n_controls: float) -> float:
+    """The variance of log OR from the OR and the numbers of cases and controls alone, as metaumbrella 1.1.0
+    estimates it (R/estimate_or.R, ``.estimate_se_from_or``; its vignette "Details on calculations", 2.2.1):
+    for every split of the cases into exposed (1 to n_cases − 1) and non-exposed, the exposed controls that
+    give this OR (rounded; splits with fewer than 1 or more than n_controls − 1 dropped), and the mean of the
+    tables' variances 1/a + 1/b + 1/c + 1/d."""
+    ca_ex = np.arange(1.0, n_cases)  # R: 1:(n_cases - 1)
+    ca_ne = n_cases - ca_ex
+    co_ex = np.round(n_controls / (1 + ca_ne * odds_ratio / ca_ex))
+    co_ex[(co_ex < 1) | (co_ex > n_controls - 1)] = np.nan
+    co_ne = n_controls - co_ex
+    v = 1 / ca_ex + 1 / ca_ne + 1 / co_ex + 1 / co_ne
+    return float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
+
+
+def _counts_from_rr(rr: float, var: float, n_cases: float, n_controls: float
+                    ) -> tuple[float, float, float, float] | None:
+    """The 2x2 table (cases exposed, cases non-exposed, controls exposed, controls non-exposed) metaumbrella
+    1.1.0 takes for a risk ratio with its variance and the numbers of cases and controls, to convert it to
+    an OR (R/estimate_n_from_es.R, ``.estimate_n_from_rr``; vignette "Details on calculations", 2.4,
+    situation 4): among the tables giving this RR (for each number of non-exposed cases, the non-exposed
+    controls, rounded, all four cells positive; and the unrounded 0.5-corrected ones with an empty but no
+    negative cell), the first whose 1/a + 1/n_exp + 1/c + 1/n_nexp is closest to ``var`` (metaumbrella's
+    own expression, with plus signs, is kept so that the same table is chosen)."""
+    big_n = n_cases + n_controls
+    nce = np.arange(0.0, n_cases + 1)  # R: 0:n_cases
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nco1 = np.round(nce * ((rr * big_n) / (n_cases + (rr - 1) * nce) - 1))
+        keep1 = (nce > 0) & (nco1 > 0) & (n_cases - nce > 0) & (n_controls - nco1 > 0)
+        nco2 = ((big_n - nce + 1)
+                - (big_n + 2) * (n_cases - nce + 0.5) / ((nce + 0.5) * rr + n_cases - nce + 0.5))
+        ce2, co2 = n_cases - nce, n_controls - nco2
+        keep2 = (((nce == 0) | (nco2 == 0) | (ce2 == 0) | (co2 == 0))
+                 & (nce >= 0) & (nco2 >= 0) & (ce2 >= 0) & (co2 >= 0))
+        cases_ne = np.concatenate([nce[keep1], nce[keep2]])
+        controls_ne = np.concatenate([nco1[keep1], nco2[keep2]])
+        var_sim = (1 / (n_cases - cases_ne) + 1 / (big_n - (cases_ne + controls_ne)) + 1 / cases_ne
+                   + 1 / (cases_ne + controls_ne))
+        gap = (var_sim - var) ** 2
+    if gap.size == 0:
+        return None
+    best = int(np.argmin(np.where(np.isnan(gap), np.inf, gap)))
+    a_ne, c_ne = float(cases_ne[best]), float(controls_ne[best])
+    return n_cases - a_ne, a_ne, n_controls - c_ne, c_ne
+
+
 def _row_effect(m: str, target: str, i: int, c: dict[str, np.ndarray], se: np.ndarray, n_cases: np.ndarray,
                 n_controls: np.ndarray, n_exp: np.ndarray, n_nexp: np.ndarray
                 ) -> tuple[float, float, tuple[float, float], tuple[float, float]] | str:
@@ -429,8 +545,16 @@ def _row_effect(m: str, target: str, i: int, c: dict[str, np.ndarray], se: np.nd
                 d = (c["mean_cases"][i] - c["mean_controls"][i]) / pooled
                 g, v, lo_, hi_ = _g_from_d(d, None, n1, n2)
                 return g, v, (lo_, hi_), nan2
-            return "no value with CI or SE, nor means and SDs"
+            if np.isfinite(val) and _sizes_ok(n1, n2):  # metaumbrella: value + sizes, d's SE √(1/n1+1/n2)
+                d = val if m == "SMD" else val / float(hedges_j(n1 + n2 - 2))
+                g, v, lo_, hi_ = _g_from_d(d, math.sqrt(1 / n1 + 1 / n2), n1, n2)
+                return g, v, (lo_, hi_), nan2
+            return "no value with CI or SE or both group sizes, nor means and SDs"
         # an OR or HR in a factor pooled as g: log OR → d (Chinn 2000), then J
+        if (m in {"OR", "HR"} and not has_value and not counts and np.isfinite(val) and val > 0
+                and _sizes_ok(n1, n2)):  # metaumbrella: value + group sizes, then d's SE √(1/n1+1/n2)
+            g, gv, lo_, hi_ = _g_from_d(math.log(val) / _LOG_OR_PER_D, math.sqrt(1 / n1 + 1 / n2), n1, n2)
+            return g, gv, (lo_, hi_), nan2
         got = _row_effect(m, "OR", i, c, se, n_cases, n_controls, n_exp, n_nexp)
         if isinstance(got, str):
             return got
@@ -451,6 +575,20 @@ def _row_effect(m: str, target: str, i: int, c: dict[str, np.ndarray], se: np.nd
                    n2i=n_nexp[i:i + 1])
         y, v = float(es.yi[0]), float(es.vi[0])
         return y, v, (y - _Z975 * math.sqrt(v), y + _Z975 * math.sqrt(v)), nan2
+    if target == "OR" and m in {"OR", "HR"} and np.isfinite(val) and val > 0 and _sizes_ok(n1, n2):
+        # metaumbrella's OR "value + n_cases + n_controls": the mean variance of the compatible 2x2 tables
+        v = _var_from_or(val, n1, n2)
+        if np.isfinite(v) and v > 0:
+            y = math.log(val)
+            return y, v, (y - _Z975 * math.sqrt(v), y + _Z975 * math.sqrt(v)), nan2
+    if target == "OR" and m == "RR" and has_value and _sizes_ok(n1, n2):
+        # metaumbrella's RR -> OR without the 2x2 counts: the table that best matches RR and its variance
+        y, y_se, _, _ = _ci_se(val, low, high, s, log=True, df=math.nan)
+        cells = _counts_from_rr(math.exp(y), y_se**2, n1, n2)
+        if cells is not None:
+            es = escalc("OR", ai=[cells[0]], bi=[cells[2]], ci=[cells[1]], di=[cells[3]])
+            y, v = float(es.yi[0]), float(es.vi[0])
+            return y, v, (y - _Z975 * math.sqrt(v), y + _Z975 * math.sqrt(v)), nan2
     if target == "RR" and m == "RR" and _have(c["n_cases_exp"][i:i + 1], n_exp[i:i + 1],
                                               c["n_cases_nexp"][i:i + 1], n_nexp[i:i + 1])[0]:
         es = escalc("RR", ai=c["n_cases_exp"][i:i + 1], n1i=n_exp[i:i + 1], ci=c["n_cases_nexp"][i:i + 1],

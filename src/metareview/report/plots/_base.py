@@ -1,8 +1,12 @@
-"""What every plot shares: the house style, axis back-transforms (metafor's ``atransf``), the normal quantile,
-and writing a figure as SVG, PDF and 300-dpi PNG or as a ``data:`` URI.
+"""What every plot shares: the house style, axis back-transforms (metafor's ``atransf`` / ``transf``),
+the normal quantile, writing a figure as SVG, PDF and 300-dpi PNG or as a ``data:`` URI, and what the
+metafor-style diagnostic plots (radial, Baujat, L'Abbé, bubble, GOSH) add: R's default axis padding,
+metafor's point sizes and grid.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot state), so plots can be drawn
-from threads and web workers alike.
+from threads and web workers alike. Every plotted number can be read back from the figure: artists carry
+``gid`` s named ``<plot>-<part>`` (``radial-points``, ``regplot-ci`` ...), which is how the tests compare
+them with what metafor draws.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: the house style (a print-friendly sans serif; SVG text stays text)
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
     "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.7, "svg.fonttype": "none",
     "xtick.major.width": 0.7, "ytick.major.width": 0.7, "legend.frameon": False,
@@ -37,13 +41,20 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR", "ROM", "CVR", "VR", "PLN", "IRLN", "MNLN", "ROMC",
                             "PETO"})
 
+#: marker diameter in points of R's ``cex = 1`` (R draws pch 19/21 circles with a diameter of 0.75 x the
+#: point size, 9 pt at R's 12 on a 7-inch device; 5.5 pt here, for figures of about 5 inches)
+CEX_POINTS = 5.5
+#: R's colours that metafor uses
+R_COLOURS = {"lightgray": "#D3D3D3", "darkgray": "#A9A9A9", "gray": "#BEBEBE", "gray85": "#D9D9D9",
+             "gray95": "#F2F2F2", "gray40": "#666666"}  # fmt: skip
+
 Transform = Callable[[float], float]
 
 
 @contextmanager
 def style() -> Iterator[None]:
     """Draw and save inside the house style."""
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+    with matplotlib.rc_context(STYLE):
         yield
 
 
@@ -62,13 +73,55 @@ def z_quantile(level: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - level / 100) / 2)
 
 
-def resolve_transform(atransf: str | Transform | None) -> Transform | None:
-    """``"exp"`` (ratio measures analysed on the log scale), a function, or ``None`` (identity)."""
+def resolve_transform(atransf: str | Transform | None, name: str = "atransf") -> Transform | None:
+    """``"exp"`` (ratio measures analysed on the log scale), a function, or ``None`` (identity); ``name`` is
+    the argument named in the error (``atransf`` of forest/funnel, ``transf`` of the diagnostic plots)."""
     if atransf is None or callable(atransf):
         return atransf
     if atransf == "exp":
         return math.exp
-    raise ValueError(f"atransf must be 'exp', a function or None, not {atransf!r}")
+    raise ValueError(f"{name} must be 'exp', a function or None, not {atransf!r}")
+
+
+def resolve_transf(transf: str | Transform | None) -> Transform | None:
+    """:func:`resolve_transform` for the ``transf`` argument of the metafor-style diagnostic plots."""
+    return resolve_transform(transf, "transf")
+
+
+def r_limits(values: Any) -> tuple[float, float]:
+    """The axis limits R draws for data spanning ``values`` (``xaxs = "r"``: the range widened by 4% on
+    each side; a zero-width range first by ±0.4·|value|, or ±1 around 0, as R's ``plot.window``)."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi == lo:
+        d = 0.4 * abs(lo) if lo != 0 else 1.0
+        lo, hi = lo - d, hi + d
+    pad = 0.04 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def point_sizes(wi: Any, plim: tuple[float, float] = (0.5, 3.5)) -> np.ndarray:
+    """metafor's point sizes (``cex``) from weights ``wi``: rescaled linearly to ``plim`` (all 1 when the
+    weights are equal)."""
+    w = np.asarray(wi, dtype=float)
+    rng = float(np.nanmax(w) - np.nanmin(w))
+    if rng <= math.sqrt(np.finfo(float).eps):
+        return np.ones_like(w)
+    return np.asarray((w - np.nanmin(w)) / rng * (plim[1] - plim[0]) + plim[0], dtype=float)
+
+
+def marker_area(cex: Any) -> np.ndarray:
+    """Matplotlib scatter sizes (points²) of circles drawn with R's ``cex``."""
+    return (np.asarray(cex, dtype=float) * CEX_POINTS) ** 2
+
+
+def grid(ax: Axes) -> None:
+    """metafor's light-grey grid, under the data."""
+    ax.grid(True, color=R_COLOURS["lightgray"], linestyle=(0, (1, 2)), linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 def transform_for(measure: str | None) -> Transform | None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metareview.report.plots._draw import CEX_POINTS, grid, new_figure, r_limits, style
+from metareview.report.plots._base import CEX_POINTS, grid, new_figure, r_limits, style
 from metareview.stats.baujat import BaujatResult, baujat
 from metareview.stats.results import MetaRegResult, MetaResult
 

@@ -53,7 +53,7 @@ MEASURE_LABELS: dict[str, str] = {
     "OR": "Odds ratio", "RR": "Risk ratio", "HR": "Hazard ratio", "IRR": "Incidence rate ratio",
     "RD": "Risk difference", "SMD": "Standardised mean difference", "SMDH": "Standardised mean difference",
     "MD": "Mean difference", "ROM": "Ratio of means", "COR": "Correlation", "ZCOR": "Fisher's z",
-    "PLO": "Proportion (logit)", "PR": "Proportion", "PETO": "Odds ratio (Peto)",
+    "PLO": "Proportion (logit)", "PR": "Proportion", "PETO": "Odds ratio (Peto)", "G": "Hedges' g",
 }
 
 

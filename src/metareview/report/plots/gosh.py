@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metareview.report.plots._draw import CEX_POINTS, new_figure, r_limits, style
+from metareview.report.plots._base import CEX_POINTS, new_figure, r_limits, style
 from metareview.stats.gosh import GoshResult, gosh
 from metareview.stats.results import MetaResult
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metareview.report.plots._draw import (
+from metareview.report.plots._base import (
     R_COLOURS,
     marker_area,
     new_figure,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metareview.report.plots._draw import (
+from metareview.report.plots._base import (
     CEX_POINTS,
     R_COLOURS,
     new_figure,

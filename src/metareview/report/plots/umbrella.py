@@ -2,11 +2,12 @@
 interval, prediction interval and credibility class (I–IV, ns), as metaumbrella's ``forest()`` of an
 umbrella object shows them.
 
-Takes :class:`~metareview.synthesis.credibility.CredibilityAssessment` objects (or a ``CredibilityTable``;
-anything with ``name, measure, k, n_cases, estimate, ci_lower, ci_upper, pi_lower, pi_upper, klass``).
+It draws the rows of :func:`metareview.synthesis.evidence.umbrella_forest_data` (one function computes
+what an umbrella forest shows): give it that frame, or a ``CredibilityTable`` / ``EvidenceTable`` or
+:class:`~metareview.synthesis.credibility.CredibilityAssessment` objects, which it passes to that function.
 Findings on different scales get one panel each (ratio measures share a log axis labelled as ratios;
-SMD, MD, ... one panel per measure), unless ``equivalent="OR"`` converts standardised mean differences to
-equivalent odds ratios (log OR = d·π/√3, Chinn 2000) as metaumbrella's ``measure = "eOR"`` does::
+Hedges' g another), unless ``equivalent="OR"`` draws the g findings as equivalent odds ratios (the frame's
+``eOR`` columns: log OR = g·π/√3, Chinn 2000) as metaumbrella's ``measure = "eOR"`` does::
 
     >>> fig = credibility_forest(assess_umbrella(read_umbrella("df.OR.csv")))   # doctest: +SKIP
 
@@ -17,7 +18,7 @@ labels ``credibility-class``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,12 +37,11 @@ from metareview.report.plots.forest import measure_label
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CLASS_COLOURS", "credibility_forest"]
+__all__ = ["CLASS_COLOURS", "credibility_forest", "forest_rows"]
 
 #: class colours (dark to light: convincing to not significant)
 CLASS_COLOURS: dict[str, str] = {"I": "#1B7837", "II": "#5AAE61", "III": "#D9A600", "IV": "#E08214",
                                  "ns": "#9E9E9E"}
-_LOG_OR_PER_D = math.pi / math.sqrt(3)  # Chinn 2000
 
 
 def _scale(measure: str) -> str:
@@ -50,7 +50,7 @@ def _scale(measure: str) -> str:
 
 
 def credibility_forest(
-    assessments: Any,
+    source: Any,
     *,
     groups: Mapping[str, str] | None = None,
     equivalent: str | None = None,
@@ -59,15 +59,17 @@ def credibility_forest(
 ) -> Figure:
     """One row per finding: estimate with CI (line) and PI (thin line with end ticks), the class coloured.
 
-    ``groups`` maps finding name -> a heading (e.g. its domain) to group the rows under; ``equivalent="OR"``
-    draws SMD findings as equivalent odds ratios on the ratio axis.
+    ``source``: :func:`~metareview.synthesis.evidence.umbrella_forest_data`'s frame, or what it takes
+    (assessments, a credibility or evidence table). ``groups`` maps finding name -> a heading (e.g. its
+    domain) to group the rows under; ``equivalent="OR"`` draws g findings as equivalent odds ratios on the
+    ratio axis.
     """
-    items = list(getattr(assessments, "assessments", assessments))
-    if not items:
-        raise ValueError("no findings to plot")
     if equivalent not in (None, "OR"):
         raise ValueError(f"equivalent must be None or 'OR', not {equivalent!r}")
-    rows = [_Row.of(a, equivalent) for a in items]
+    data = forest_rows(source)
+    if not len(data):
+        raise ValueError("no findings to plot")
+    rows = [_Row.of(rec, equivalent) for rec in data.to_dict("records")]
     panels: dict[str, list[_Row]] = {}
     for row in rows:
         panels.setdefault(row.scale, []).append(row)
@@ -168,6 +170,24 @@ def _lines(members: Sequence[_Row], groups: Mapping[str, str] | None) -> list[tu
     return out
 
 
+def forest_rows(source: Any) -> Any:
+    """:func:`~metareview.synthesis.evidence.umbrella_forest_data` of ``source`` (a frame of it is returned
+    as is; assessments are wrapped in a credibility table first)."""
+    import pandas as pd
+
+    from metareview.synthesis.credibility import CredibilityCriteria, CredibilityTable
+    from metareview.synthesis.evidence import EvidenceTable, umbrella_forest_data
+
+    if isinstance(source, pd.DataFrame):
+        return source
+    if not isinstance(source, CredibilityTable | EvidenceTable):
+        items = tuple(getattr(source, "assessments", source))
+        if not items:
+            return pd.DataFrame()
+        source = CredibilityTable(items, getattr(items[0], "criteria", None) or CredibilityCriteria())
+    return umbrella_forest_data(source)
+
+
 class _Row:
     def __init__(self, name: str, measure: str, k: int, n_cases: float, estimate: float, ci_lower: float,
                  ci_upper: float, pi_lower: float, pi_upper: float, klass: str, converted: bool) -> None:
@@ -177,28 +197,17 @@ class _Row:
         self.scale = _scale(measure)
 
     @classmethod
-    def of(cls, a: Any, equivalent: str | None) -> _Row:
-        measure = str(getattr(a, "measure", "") or "").upper()
-        vals = [float(getattr(a, f)) for f in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")]
-        converted = equivalent == "OR" and measure in ("SMD", "SMDH", "D", "G")
+    def of(cls, rec: Mapping[str, Any], equivalent: str | None) -> _Row:
+        """A row of umbrella_forest_data on the axis scale (the log of ratios and equivalent ORs)."""
+        measure = str(rec.get("measure") or "").upper()
+        cols = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+        converted = equivalent == "OR" and measure not in RATIO_MEASURES
         if converted:
-            vals = [x * _LOG_OR_PER_D for x in vals]
+            cols = ("eOR", "eOR_ci_lower", "eOR_ci_upper", "eOR_pi_lower", "eOR_pi_upper")
             measure = "OR"
-        klass = str(getattr(a, "klass", getattr(a, "class_", "")))
-        return cls(str(a.name), measure, int(a.k), float(getattr(a, "n_cases", math.nan)), vals[0], vals[1],
-                   vals[2], vals[3], vals[4], klass, converted)
-
-
-def findings_frame(assessments: Iterable[Any]) -> Any:
-    """The numbers the credibility forest draws, as a table (name, measure, k, cases, estimate, CI, PI,
-    class), on the display scale."""
-    import pandas as pd
-
-    recs = []
-    for a in getattr(assessments, "assessments", assessments):
-        r = _Row.of(a, None)
-        tf = math.exp if r.scale == "ratio" else (lambda x: x)
-        recs.append({"finding": r.name, "measure": r.measure, "k": r.k, "cases": r.n_cases,
-                     "estimate": tf(r.estimate), "ci_lower": tf(r.ci_lower), "ci_upper": tf(r.ci_upper),
-                     "pi_lower": tf(r.pi_lower), "pi_upper": tf(r.pi_upper), "class": r.klass})
-    return pd.DataFrame(recs)
+        vals = [float(rec[c]) for c in cols]
+        if measure in RATIO_MEASURES:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                vals = [float(np.log(v)) for v in vals]
+        return cls(str(rec["factor"]), measure, int(rec["k"]), float(rec.get("n_cases", math.nan)), vals[0],
+                   vals[1], vals[2], vals[3], vals[4], str(rec["class"]), converted)
