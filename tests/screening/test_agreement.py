@@ -90,3 +90,15 @@ def test_bad_input():
         cohen_kappa(["a", "a"], ["a", "a"])
     with pytest.raises(InputError):
         fleiss_kappa([[1, 1], [2, 1]])
+
+
+def test_interval_stays_within_the_range_of_kappa():
+    # 5 items, near-perfect agreement: kappa = 0.6154 (po = 0.8, pe = 0.48, by hand) with a Wald
+    # half-width of about 0.62 (se 0.3175), so the unbounded upper limit would be about 1.24;
+    # kappa cannot exceed 1
+    a = ["in", "in", "ex", "ex", "in"]
+    b = ["in", "in", "ex", "ex", "ex"]
+    res = cohen_kappa(a, b)
+    assert res.estimate == pytest.approx((0.8 - 0.48) / (1 - 0.48))
+    assert res.estimate + 1.959964 * res.se > 1
+    assert res.ci_upper == 1.0 and -1.0 <= res.ci_lower < res.estimate

@@ -77,10 +77,12 @@ class Agreement:
 
 
 def _wald(est: float, se: float, level: float) -> tuple[float, float]:
+    """The Wald interval est ± z·se, kept within kappa's range [-1, 1] (the normal approximation can
+    reach past 1 with few items and high agreement; a kappa above 1 is impossible)."""
     if not 0 < level < 1:
         raise InputError("level must lie strictly between 0 and 1", field="level")
     half = float(norm.ppf(0.5 + level / 2)) * se
-    return est - half, est + half
+    return max(est - half, -1.0), min(est + half, 1.0)
 
 
 def percent_agreement(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
