@@ -278,6 +278,18 @@ class Protocol(_Strict):
         return cls.from_toml(text, source=path)
 
     @classmethod
+    def load_optional(
+        cls, path: str | Path | None = None, review: str | Path | None = None
+    ) -> Protocol | None:
+        """The protocol at ``path``, else the one in the ``review`` folder, else None (callers then use
+        the forms' defaults): what the CLI's ``--protocol``/``--review`` options mean."""
+        if path is not None:
+            return cls.load(path)
+        if review is not None:
+            return cls.load(Path(review) / PROTOCOL_FILE)
+        return None
+
+    @classmethod
     def from_toml(cls, text: str, *, source: str | Path = PROTOCOL_FILE) -> Protocol:
         """Validate TOML text (``source`` is only used in error messages)."""
         try:

@@ -110,7 +110,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write the review's report: a self-contained HTML page, the same as a Word document (report.docx), "
         "every table as CSV/XLSX and every figure as SVG, PDF and 300-dpi PNG.",
     ),
-    "serve": ("web_cmd", "Run the team web app (pages and the JSON API at /api, described at /api/openapi.json)."),
+    "serve": (
+        "web_cmd", "Run the team web app (pages and the JSON API at /api, described at /api/openapi.json).",
+    ),
     "users": ("web_cmd", "Accounts of the team server."),
 }
 AREAS = tuple(dict.fromkeys(area for area, _ in COMMANDS.values()))

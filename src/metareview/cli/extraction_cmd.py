@@ -15,13 +15,13 @@ the JSON API call too) and prints (``--json`` for machines)::
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from metareview.cli._progress import echo_json
 from metareview.errors import InputError
 
 _PROTOCOL_HELP = "protocol.toml whose declared fields the forms have (default: the review's)"
@@ -39,17 +39,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def _protocol(protocol: Path | None, review: Path | None) -> Any:
-    from metareview.protocol import PROTOCOL_FILE, Protocol
+    from metareview.protocol import Protocol
 
-    if protocol is not None:
-        return Protocol.load(protocol)
-    if review is not None:
-        return Protocol.load(review / PROTOCOL_FILE)
-    return None
-
-
-def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
+    return Protocol.load_optional(protocol, review)
 
 
 def _name(name: str | None, option: str, required: bool = True) -> str | None:
@@ -112,7 +104,7 @@ def extract_import(
         typer.echo(f"stored {counts['reports']} reports, {counts['effect_sizes']} effect sizes, "
                    f"{counts['primary_studies']} primary studies{by}")
     if as_json:
-        _print_json(bundle.to_dict())
+        echo_json(bundle.to_dict())
     elif review is None:
         typer.echo(f"valid: {bundle}")
 
@@ -142,7 +134,7 @@ def extract_status(
 
     rows = dual.status(_open(review, db), _name(reviewer, "reviewer", required=False))
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        echo_json([r.to_dict() for r in rows])
         return
     for r in rows:
         typer.echo(str(r))
@@ -170,7 +162,7 @@ def extract_compare(
     found = ([dual.compare(rv, report, who, all_fields=all_fields)] if report
              else dual.comparisons(rv, who, all_fields=all_fields, open_only=open_only))
     if as_json:
-        _print_json([c.to_dict() for c in found])
+        echo_json([c.to_dict() for c in found])
         return
     typer.echo("\n\n".join(str(c) for c in found) if found else
                "no report to compare yet (a comparison opens when both extractors have submitted)")
@@ -223,7 +215,7 @@ def extract_agreement(
 
     res = extraction_agreement(_open(review, db))
     if as_json:
-        _print_json(res.to_dict())
+        echo_json(res.to_dict())
     else:
         typer.echo(str(res))
 
@@ -273,7 +265,7 @@ def studies_list(
     rv = _open(review, db)
     found = studies(rv, study_of(rv))
     if as_json:
-        _print_json([s.to_dict() for s in found])
+        echo_json([s.to_dict() for s in found])
         return
     typer.echo("\n".join(str(s) for s in found) if found else "no report is linked to a study")
 

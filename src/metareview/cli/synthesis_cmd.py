@@ -13,12 +13,12 @@ Thin: each command parses its arguments, calls the Python API and prints (``--js
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from metareview.cli._progress import echo_json
 from metareview.errors import InputError
 
 _BY_HELP = "outcome_domain or a moderator declared in protocol.toml"
@@ -32,17 +32,9 @@ protocol_app = typer.Typer(no_args_is_help=True,
 
 
 def _protocol(protocol: Path | None, review: Path | None) -> Any:
-    from metareview.protocol import PROTOCOL_FILE, Protocol
+    from metareview.protocol import Protocol
 
-    if protocol is not None:
-        return Protocol.load(protocol)
-    if review is not None:
-        return Protocol.load(review / PROTOCOL_FILE)
-    return None
-
-
-def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
+    return Protocol.load_optional(protocol, review)
 
 
 def votes(
@@ -78,7 +70,7 @@ def votes(
         raise InputError("give an extraction SOURCE, --review or --werntz2023")
     extra = [compare_better(t, *compare) for t in tables if compare and _has(t, compare)]
     if as_json:
-        _print_json({"tables": [t.to_dict() for t in tables], "compare": [c.to_dict() for c in extra]})
+        echo_json({"tables": [t.to_dict() for t in tables], "compare": [c.to_dict() for c in extra]})
         return
     typer.echo("\n\n".join(str(t) for t in tables))
     for c in extra:
@@ -108,7 +100,7 @@ def overlap(
         matrix = CitationMatrix.from_study_lists(bundle.primary_studies, bundle.reports)
     res = cca(matrix)
     if as_json:
-        _print_json(res.to_dict())
+        echo_json(res.to_dict())
     else:
         typer.echo(str(res))
 
@@ -174,7 +166,7 @@ def credibility(
         levels = factor_levels(read_table(source, sheet), by, source=str(source))
         grouped = classes_by(table, levels, moderator=by)
     if as_json:
-        _print_json(table.to_dict() | {"grade": [g.to_dict() for g in grades],
+        echo_json(table.to_dict() | {"grade": [g.to_dict() for g in grades],
                                        "dropped_rows": data.dropped.to_dict(orient="records"),
                                        "summary": umbrella_summary(table).to_dict(orient="records")}
                     | ({"evidence": evidence.to_dict()} if evidence is not None else {})
@@ -203,7 +195,7 @@ def protocol_check(
 
     found = check_protocol(review, db=db)
     if as_json:
-        _print_json([o.to_dict() for o in found])
+        echo_json([o.to_dict() for o in found])
     elif not found:
         typer.echo("the stored extraction fits protocol.toml")
     else:

@@ -36,7 +36,7 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -819,30 +819,33 @@ def _record_id(p: Path, line: int, value: str) -> int:
 _YES = {"1", "true", "yes", "y", "x"}
 
 
-def import_decisions(review: Review, path: str | Path) -> int:
-    """Bulk votes from a CSV or XLSX file with columns ``record_id, reviewer, decision`` and optional
-    ``stage, reason, note``: one transaction (any bad row leaves the store unchanged; the error names the
-    file, row and column). Returns the number of votes recorded."""
+def _apply_rows(
+    review: Review, path: str | Path, apply: Callable[[Session, int, dict[str, str]], None]
+) -> int:
+    """The locked row loop of the bulk imports: read the file (``record_id, reviewer, decision`` required),
+    lock every named record, apply each row in one transaction; an error names file, row and column."""
     p, rows = _read_rows(path, ("record_id", "reviewer", "decision"))
     with review.session() as s:
         ids = [_record_id(p, i + 2, row["record_id"]) for i, row in enumerate(rows)]
         repo.lock_records(s, ids)
         for i, (rid, row) in enumerate(zip(ids, rows, strict=True)):
             try:
-                _decide(
-                    s,
-                    review.protocol,
-                    rid,
-                    row["reviewer"],
-                    row["decision"],
-                    row.get("stage") or TITLE_ABSTRACT,
-                    row.get("reason"),
-                    row.get("note"),
-                    lock=False,
-                )
+                apply(s, rid, row)
             except InputError as exc:
                 raise InputError(exc.message, file=p, line=i + 2, field=exc.field) from None
     return len(rows)
+
+
+def import_decisions(review: Review, path: str | Path) -> int:
+    """Bulk votes from a CSV or XLSX file with columns ``record_id, reviewer, decision`` and optional
+    ``stage, reason, note``: one transaction (any bad row leaves the store unchanged; the error names the
+    file, row and column). Returns the number of votes recorded."""
+
+    def vote(s: Session, rid: int, row: dict[str, str]) -> None:
+        _decide(s, review.protocol, rid, row["reviewer"], row["decision"], row.get("stage") or TITLE_ABSTRACT,
+                row.get("reason"), row.get("note"), lock=False)
+
+    return _apply_rows(review, path, vote)
 
 
 def import_resolutions(review: Review, path: str | Path) -> int:
@@ -850,28 +853,14 @@ def import_resolutions(review: Review, path: str | Path) -> int:
     optional ``stage, reason, note, method`` (third_reviewer / consensus) and ``correction`` (yes: the
     row corrects an existing resolution). One transaction: any bad row leaves the store unchanged, and
     the error names the file, row (the header is row 1) and column. Returns the number of rows applied."""
-    p, rows = _read_rows(path, ("record_id", "reviewer", "decision"))
-    with review.session() as s:
-        ids = [_record_id(p, i + 2, row["record_id"]) for i, row in enumerate(rows)]
-        repo.lock_records(s, ids)
-        for i, (rid, row) in enumerate(zip(ids, rows, strict=True)):
-            try:
-                _resolve(
-                    s,
-                    review.protocol,
-                    rid,
-                    row["reviewer"],
-                    row["decision"],
-                    row.get("stage") or TITLE_ABSTRACT,
-                    row.get("reason"),
-                    row.get("note"),
-                    (row.get("method") or "third_reviewer").strip(),
-                    correct=(row.get("correction") or "").strip().lower() in _YES,
-                    lock=False,
-                )
-            except InputError as exc:
-                raise InputError(exc.message, file=p, line=i + 2, field=exc.field) from None
-    return len(rows)
+
+    def resolve(s: Session, rid: int, row: dict[str, str]) -> None:
+        _resolve(s, review.protocol, rid, row["reviewer"], row["decision"],
+                 row.get("stage") or TITLE_ABSTRACT, row.get("reason"), row.get("note"),
+                 (row.get("method") or "third_reviewer").strip(),
+                 correct=(row.get("correction") or "").strip().lower() in _YES, lock=False)
+
+    return _apply_rows(review, path, resolve)
 
 
 def _neutralise(value: Any) -> Any:

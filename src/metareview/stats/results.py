@@ -57,6 +57,12 @@ def _cell(value: Any) -> str:
     return "NA" if math.isnan(value) else f"{value:.4f}"
 
 
+def coefficient_rows(names: Sequence[str], label: str = "name", **columns: Any) -> list[dict[str, Any]]:
+    """One dict per coefficient, ``{label: name, column: value as float, ...}``: the coefficient tables
+    of every result object (``columns`` maps a key to an array with one value per name)."""
+    return [{label: n, **{key: float(col[j]) for key, col in columns.items()}} for j, n in enumerate(names)]
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Right-aligned text table (numbers with 4 decimals, NaN as ``NA``), first column left-aligned."""
     cells = [list(header)] + [[_cell(v) for v in row] for row in rows]
@@ -310,18 +316,8 @@ class MetaRegResult:
 
     def coefficients(self) -> list[dict[str, Any]]:
         """One dict per coefficient: name, estimate, se, statistic, pvalue, ci_lower, ci_upper."""
-        return [
-            {
-                "name": n,
-                "estimate": float(self.estimates[j]),
-                "se": float(self.se[j]),
-                "statistic": float(self.statistic[j]),
-                "pvalue": float(self.pvalue[j]),
-                "ci_lower": float(self.ci_lower[j]),
-                "ci_upper": float(self.ci_upper[j]),
-            }
-            for j, n in enumerate(self.names)
-        ]
+        return coefficient_rows(self.names, estimate=self.estimates, se=self.se, statistic=self.statistic,
+                                pvalue=self.pvalue, ci_lower=self.ci_lower, ci_upper=self.ci_upper)
 
     def to_dict(self) -> dict[str, Any]:
         """Scalars plus ``coefficients`` (a list of dicts); arrays left out."""

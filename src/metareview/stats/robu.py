@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ from metareview.stats.design import INTERCEPT, Mods, model_matrix
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.mvrandom import codes_of
 from metareview.stats.results import format_p, format_table
-from metareview.stats.robust import cluster_robust
+from metareview.stats.robust import RobustTable, cluster_robust
 
 FloatArray = NDArray[np.float64]
 
@@ -50,7 +50,7 @@ ROBUMETA_EIGEN_TOL = 1e-10  # robumeta drops eigenvalues below 10^-10 in its CR2
 
 
 @dataclass(frozen=True)
-class RobuResult:
+class RobuResult(RobustTable):
     """A robumeta fit: robust coefficients and the working model's variance estimates.
 
     ``names``/``estimates``/``se``/``statistic``/``df``/``pvalue``/``ci_lower``/``ci_upper`` are
@@ -94,34 +94,6 @@ class RobuResult:
     vi: FloatArray | None = None
     X: FloatArray | None = None
     study_codes: NDArray[np.intp] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Scalars, and the coefficient table under ``coefficients`` (one dict per coefficient)."""
-        out: dict[str, Any] = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if not isinstance(getattr(self, f.name), np.ndarray | list)
-        }
-        out["coefficients"] = [
-            {
-                "name": n,
-                "estimate": float(self.estimates[j]),
-                "se": float(self.se[j]),
-                "tval": float(self.statistic[j]),
-                "df": float(self.df[j]),
-                "pval": float(self.pvalue[j]),
-                "ci_lower": float(self.ci_lower[j]),
-                "ci_upper": float(self.ci_upper[j]),
-            }
-            for j, n in enumerate(self.names)
-        ]
-        return out
-
-    def to_frame(self) -> Any:
-        """The coefficient table as a :class:`pandas.DataFrame`."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_dict()["coefficients"]).set_index("name")
 
     def __str__(self) -> str:
         return _format(self)

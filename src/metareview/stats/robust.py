@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from metareview.stats.errors import StatsInputError
 from metareview.stats.multilevel import MultilevelResult
 from metareview.stats.mvrandom import combine
-from metareview.stats.results import MetaRegResult, MetaResult, format_p, format_table
+from metareview.stats.results import MetaRegResult, MetaResult, coefficient_rows, format_p, format_table
 from metareview.stats.sandwich import estimating_matrices, gh_matrices, htz, sandwich, satterthwaite
 
 FloatArray = NDArray[np.float64]
@@ -45,8 +45,38 @@ Fit = MetaResult | MetaRegResult | MultilevelResult
 _VCOV_TYPES = ("CR0", "CR1", "CR2")
 
 
+class RobustTable:
+    """``to_dict``/``to_frame`` of the cluster-robust results (:class:`RobustResult`, robu's ``RobuResult``):
+    the scalar fields, and the coefficient table with t, df and p as clubSandwich/robumeta print them."""
+
+    names: list[str]
+    estimates: NDArray[np.float64]
+    se: NDArray[np.float64]
+    statistic: NDArray[np.float64]
+    df: NDArray[np.float64]
+    pvalue: NDArray[np.float64]
+    ci_lower: NDArray[np.float64]
+    ci_upper: NDArray[np.float64]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Scalars, and the coefficient table under ``coefficients`` (one dict per coefficient)."""
+        out: dict[str, Any] = {
+            name: value for name, value in vars(self).items() if not isinstance(value, np.ndarray | list)
+        }
+        out["coefficients"] = coefficient_rows(
+            self.names, estimate=self.estimates, se=self.se, tval=self.statistic, df=self.df,
+            pval=self.pvalue, ci_lower=self.ci_lower, ci_upper=self.ci_upper)
+        return out
+
+    def to_frame(self) -> Any:
+        """The coefficient table as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_dict()["coefficients"]).set_index("name")
+
+
 @dataclass(frozen=True)
-class RobustResult:
+class RobustResult(RobustTable):
     """Cluster-robust tests of a fitted model (metafor's ``robust.rma`` object).
 
     ``df`` holds one entry per coefficient (all ``n − p`` under metafor's default; Satterthwaite's under
@@ -83,34 +113,6 @@ class RobustResult:
     method: str
     level: float
     k: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Scalars, and the coefficient table under ``coefficients`` (one dict per coefficient)."""
-        out: dict[str, Any] = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if not isinstance(getattr(self, f.name), np.ndarray | list)
-        }
-        out["coefficients"] = [
-            {
-                "name": n,
-                "estimate": float(self.estimates[j]),
-                "se": float(self.se[j]),
-                "tval": float(self.statistic[j]),
-                "df": float(self.df[j]),
-                "pval": float(self.pvalue[j]),
-                "ci_lower": float(self.ci_lower[j]),
-                "ci_upper": float(self.ci_upper[j]),
-            }
-            for j, n in enumerate(self.names)
-        ]
-        return out
-
-    def to_frame(self) -> Any:
-        """The coefficient table as a :class:`pandas.DataFrame`."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_dict()["coefficients"]).set_index("name")
 
     def __str__(self) -> str:
         sizes = self.cluster_sizes

@@ -73,7 +73,15 @@ from metareview.stats.batch import fit_stack
 from metareview.stats.compare import loglik
 from metareview.stats.design import INTERCEPT
 from metareview.stats.errors import StatsInputError
-from metareview.stats.results import FloatArray, MetaRegResult, MetaResult, format_p, format_table, p_clause
+from metareview.stats.results import (
+    FloatArray,
+    MetaRegResult,
+    MetaResult,
+    coefficient_rows,
+    format_p,
+    format_table,
+    p_clause,
+)
 from metareview.stats.tau2 import Control, Segments
 
 TYPES = ("stepfun", "beta", "halfnorm", "negexp", "logistic", "power")
@@ -388,30 +396,12 @@ class SelmodelResult:
         """One row per coefficient, then one per δ (column ``parameter``), with estimate, se, z, p, CI."""
         import pandas as pd
 
-        rows = [
-            {
-                "parameter": n,
-                "estimate": float(self.estimates[j]),
-                "se": float(self.se[j]),
-                "statistic": float(self.statistic[j]),
-                "pvalue": float(self.pvalue[j]),
-                "ci_lower": float(self.ci_lower[j]),
-                "ci_upper": float(self.ci_upper[j]),
-            }
-            for j, n in enumerate(self.names)
-        ]
-        rows += [
-            {
-                "parameter": label,
-                "estimate": float(self.delta[j]),
-                "se": float(self.se_delta[j]),
-                "statistic": float(self.delta_statistic[j]),
-                "pvalue": float(self.delta_pvalue[j]),
-                "ci_lower": float(self.delta_ci_lower[j]),
-                "ci_upper": float(self.delta_ci_upper[j]),
-            }
-            for j, label in enumerate(self._delta_labels())
-        ]
+        rows = coefficient_rows(self.names, "parameter", estimate=self.estimates, se=self.se,
+                                statistic=self.statistic, pvalue=self.pvalue, ci_lower=self.ci_lower,
+                                ci_upper=self.ci_upper)
+        rows += coefficient_rows(self._delta_labels(), "parameter", estimate=self.delta, se=self.se_delta,
+                                 statistic=self.delta_statistic, pvalue=self.delta_pvalue,
+                                 ci_lower=self.delta_ci_lower, ci_upper=self.delta_ci_upper)
         return pd.DataFrame(rows)
 
     def _delta_labels(self) -> list[str]:
