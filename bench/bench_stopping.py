@@ -1,0 +1,193 @@
+"""Stopping rules on simulated screening of the 14 Cohen et al. 2006 reviews.
+
+The screening orders come from ``bench/stopping_orders.py`` (current default ranker, simulate's default refit
+schedule, label ``label_included``, seeds 0..S-1, cached in ``bench/_work/stopping/``). Every rule is checked
+on each order every ``ceil(N / 400)`` records (every record below 400) and fires at the first check where it
+says stop. Per rule: reliability = share of runs whose recall at the stop is >= 95%; cost = mean share of
+the corpus screened at the stop (a random sample a rule needs counts as screened); never = share of runs
+where it never fired (then cost 1 and recall 1). Rules with a random sample draw it with the run's seed
++ 10000; the prioritised order is the cached one (it was not trained on the sample).
+
+Writes ``bench/results/stopping.csv`` (one row per rule, review and seed) and ``bench/results/stopping.md``.
+
+    nice -n 5 .venv/bin/python bench/bench_stopping.py --seeds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metareview.screening.stopping import consecutive_irrelevant, stop_p_value
+from metareview.screening.stopping_methods import (
+    budget_method,
+    knee_method,
+    poisson_process,
+    safe_procedure,
+    target_method,
+)
+
+from stopping_orders import load_orders  # type: ignore[import-not-found]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET = 0.95
+
+Check = Callable[[np.ndarray, int], bool]
+
+
+def hyper(tau: float, conf: float) -> Check:
+    return lambda y, n: bool(y.sum()) and stop_p_value(y, n, tau) < 1 - conf
+
+
+def label_rules() -> dict[str, Check]:
+    """Rules that need only the decisions in order."""
+    return {
+        "hypergeometric tau=.95 conf=.95 (old default)": hyper(0.95, 0.95),
+        "hypergeometric tau=.95 conf=.80": hyper(0.95, 0.80),
+        "consecutive 50": lambda y, n: consecutive_irrelevant(y, n, 50).stop,
+        "consecutive 100": lambda y, n: consecutive_irrelevant(y, n, 100).stop,
+        "consecutive 200": lambda y, n: consecutive_irrelevant(y, n, 200).stop,
+        "knee (min 150)": lambda y, n: knee_method(y, n).stop,
+        "budget": lambda y, n: budget_method(y, n).stop,
+        "poisson tau=.95 conf=.95 w=10 min5": lambda y, n: poisson_process(y, n).stop,
+        "poisson tau=.95 conf=.95 w=10 min10": lambda y, n: poisson_process(y, n, min_relevant=10).stop,
+        "poisson tau=.95 conf=.99 w=10 min5": lambda y, n: poisson_process(y, n, confidence=0.99).stop,
+        "SAFE without random set (10%, 50 in a row)": lambda y, n: safe_procedure(y, n).stop,
+    }
+
+
+def grid(n: int) -> np.ndarray:
+    step = max(1, math.ceil(n / 400))
+    return np.unique(np.append(np.arange(step, n + 1, step), n))
+
+
+def first_stop(check: Check, y: np.ndarray, n: int, start: int = 1) -> int | None:
+    for m in grid(n):
+        if m >= start and check(y[:m], n):
+            return int(m)
+    return None
+
+
+def row(rule: str, review: str, seed: int, y: np.ndarray, n: int, stop: int | None, sample: int = 0) -> dict:
+    total = int(y.sum())
+    at = n if stop is None else stop
+    return {"rule": rule, "review": review, "seed": seed, "n": n, "relevant": total,
+            "fired": stop is not None and stop < n, "screened": at, "share": at / n,
+            "recall": y[:at].sum() / total, "sample": sample}
+
+
+def with_sample(labels: np.ndarray, order: np.ndarray, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The screening sequence when ``sample`` is screened first: ids and labels."""
+    rest = order[~np.isin(order, sample)]
+    ids = np.concatenate([sample, rest])
+    return ids, labels[ids]
+
+
+CACHE = Path(__file__).resolve().parent / "_work" / "stopping" / "rows.pkl"
+
+
+def evaluate(orders: dict, rerun: str = "") -> pd.DataFrame:
+    """One row per rule and run; label-only rules are cached by (rule, review, seed) in ``CACHE`` (rules
+    whose name contains ``rerun`` are evaluated again)."""
+    cached = pd.read_pickle(CACHE) if CACHE.exists() else pd.DataFrame(columns=["rule", "review", "seed"])
+    if rerun:
+        cached = cached[~cached.rule.str.contains(rerun, regex=False)]
+    done = set(zip(cached.rule, cached.review, cached.seed, strict=True))
+    rows = []
+    rules = label_rules()
+    for (review, seed), (labels, order) in orders.items():
+        t0 = time.perf_counter()
+        n = labels.size
+        y = labels[order]
+        for name, check in rules.items():
+            if (name, review, seed) not in done:
+                rows.append(row(name, review, seed, y, n, first_stop(check, y, n)))
+        perm = np.random.default_rng(seed + 10_000).permutation(n)
+        # SAFE: a random set of 1% (at least 10 records) first, then the prioritised order
+        for share, extra in ((0.01, 0), (0.01, 50), (0.05, 0)):
+            k = max(10, math.ceil(share * n))
+            ids, ys = with_sample(labels, order, perm[:k])
+            rel = int(ys[:k].sum())
+            stop = first_stop(lambda yy, nn: safe_procedure(yy, nn, k, rel, extra_run=extra).stop, ys, n, k)
+            name = f"SAFE random set {share:.0%} + 10% + 50 in a row" + (" + 50 more" if extra else "")
+            rows.append(row(name, review, seed, ys, n, stop, k))
+        # target method: sample until k relevant, then prioritised screening until every target is reached
+        for tau in (0.95, 0.90, 0.80):
+            res_k = _target_run(labels, order, perm, tau)
+            rows.append({**row(f"target tau={tau:.2f} conf=.95", review, seed, labels[order], n, None),
+                         **res_k})
+        print(f"{review:24s} seed {seed:2d} {time.perf_counter() - t0:5.1f}s", flush=True)
+    new = pd.DataFrame(rows)
+    label_only = new[new.rule.isin(list(rules))]
+    pd.concat([cached, label_only], ignore_index=True).to_pickle(CACHE)
+    keys = set(orders)
+    old = cached[[(r, s) in keys for r, s in zip(cached.review, cached.seed, strict=True)]]
+    out = pd.concat([old, new], ignore_index=True)
+    order = {name: i for i, name in enumerate([*rules, *new.rule.unique()])}
+    return out.sort_values(["rule", "review", "seed"], key=lambda c: c.map(order) if c.name == "rule" else c)
+
+
+def _target_run(labels: np.ndarray, order: np.ndarray, perm: np.ndarray, tau: float) -> dict:
+    from metareview.screening.stopping_methods import target_size
+
+    n, total = labels.size, int(labels.sum())
+    k = target_size(tau, 0.95)
+    hits = np.flatnonzero(labels[perm])
+    drawn = int(hits[k - 1]) + 1 if hits.size >= k else n
+    sample = perm[:drawn]
+    targets = perm[hits[:k]] if hits.size >= k else np.array([], dtype=int)
+    where = np.flatnonzero(np.isin(order, targets))
+    upto = int(where.max()) + 1 if targets.size else 0
+    # the public rule agrees with the direct computation at the stop
+    res = target_method(order[:upto], labels[order[:upto]], n, sample, labels[sample], tau, 0.95)
+    seen = np.union1d(order[:upto], sample)
+    stop = res.stop and seen.size < n
+    return {"fired": stop, "screened": int(seen.size) if stop else n,
+            "share": seen.size / n if stop else 1.0,
+            "recall": labels[seen].sum() / total if stop else 1.0, "sample": drawn}
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    g = df.assign(ok=df.recall >= TARGET - 1e-12).groupby("rule", sort=False)
+    out = pd.DataFrame({
+        "reliability": g.ok.mean(),
+        "mean share screened": g.share.mean(),
+        "mean recall": g.recall.mean(),
+        "min recall": g.recall.min(),
+        "never fired": 1 - g.fired.mean(),
+        "worst review reliability": df.assign(ok=df.recall >= TARGET - 1e-12)
+        .groupby(["rule", "review"], sort=False).ok.mean().groupby("rule", sort=False).min(),
+    })
+    return out.reset_index()
+
+
+def md_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--only", default="", help="comma-separated review names")
+    ap.add_argument("--rerun", default="", help="re-evaluate cached rules whose name contains this")
+    args = ap.parse_args()
+    orders = load_orders(args.seeds, args.only.split(",") if args.only else None)
+    df = evaluate(orders, args.rerun)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    df.round(4).to_csv(RESULTS / "stopping.csv", index=False)
+    s = summary(df).round(3)
+    print(s.to_string())
+    (RESULTS / "stopping_summary.md").write_text(md_table(s) + "\n")
+
+
+if __name__ == "__main__":
+    main()
