@@ -209,10 +209,10 @@ class StoppingSettings(_Strict):
     row; 0 hides it)."""
 
     rule: str = DEFAULT_RULE
-    target_recall: float = Field(DEFAULT_TARGET_RECALL, gt=0, lt=1)
-    confidence: float = Field(DEFAULT_CONFIDENCE, gt=0, lt=1)
+    target_recall: float = Field(default=DEFAULT_TARGET_RECALL, gt=0, lt=1)
+    confidence: float = Field(default=DEFAULT_CONFIDENCE, gt=0, lt=1)
     params: dict[str, float] = Field(default_factory=dict)
-    consecutive: int = Field(100, ge=0)
+    consecutive: int = Field(default=100, ge=0)
 
     @model_validator(mode="after")
     def _known_rule(self) -> StoppingSettings:
@@ -226,7 +226,8 @@ class StoppingSettings(_Strict):
 
 
 class ScreeningSettings(_Strict):
-    """How screening is run: reviewers per record, blind mode, highlighting keywords, stages, stopping rule."""
+    """How screening is run: reviewers per record, blind mode, highlighting keywords, stages and the
+    stopping rule."""
 
     reviewers_per_record: Literal[1, 2] = 2
     blind: bool = True

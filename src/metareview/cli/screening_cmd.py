@@ -206,7 +206,9 @@ def status(
     target_recall: float | None = typer.Option(
         None, "--target-recall", help="Target recall (default: the protocol's [screening.stopping])."
     ),
-    confidence: float | None = typer.Option(None, "--confidence", help="Confidence (default: the protocol's)."),
+    confidence: float | None = typer.Option(
+        None, "--confidence", help="Confidence (default: the protocol's)."
+    ),
     rule: str | None = typer.Option(None, "--rule", help="Stopping rule (default: the protocol's)."),
     batch: int | None = typer.Option(None, "--batch", help="Update batch to speak for (default: latest)."),
     review_dir: Path = ReviewDir,

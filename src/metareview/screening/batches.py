@@ -9,9 +9,10 @@ speaks for one batch at a time.
   everything imported before the first update). The new unique records join the screening queue.
 * :func:`batch_stopping_status` — the protocol's stopping rule (``[screening.stopping]``, applied by
   :func:`metareview.screening.stopping_rules.apply_rule`) and the consecutive-irrelevant heuristic beside
-  it, on the records of one batch only (default: the latest batch that holds records). A new batch starts with no evidence: its rule cannot say STOP before
-  its own records have been screened, and what an earlier batch's rule said is reported separately,
-  for that batch's records only. The review as a whole may stop only when every batch's rule says so.
+  it, on the records of one batch only (default: the latest batch that holds records). A new batch
+  starts with no evidence: its rule cannot say STOP before its own records have been screened, and what
+  an earlier batch's rule said is reported separately, for that batch's records only. The review as a
+  whole may stop only when every batch's rule says so.
 
 Why per batch: the hypergeometric rule treats the last records screened as a random sample of those
 then unscreened. Records added after that sample was drawn were never in the urn; counting them among

@@ -30,8 +30,9 @@ How each did on the 14 Cohen et al. 2006 reviews is in ``bench/results/stopping.
   in ``n_windows`` equal windows of the records screened so far. The relevant records in the whole ranking
   are then Poisson with mean ``Lambda = a (N**(k+1) - 1) / (k + 1)``; the rule stops when the relevant
   found reach ``tau`` times the ``confidence`` quantile of that Poisson distribution (and the fitted curve
-  does not predict more than was found divided by ``tau``). Its guarantee holds only as far as the model
-  fits: it is an estimate, not a test.
+  does not predict more than was found divided by ``tau``). The exponent is kept within [-10, 2] so that the
+  fit exists when every relevant record fell in the first window (unbounded, it diverges there). Its
+  guarantee holds only as far as the model fits: it is an estimate, not a test.
 * :func:`safe_procedure` — Boetje & van de Schoot 2024, "The SAFE procedure: a practical stopping heuristic
   for active learning-based screening in systematic reviews and meta-analyses", Systematic Reviews 13:81,
   doi 10.1186/s13643-024-02502-7. Screen a random set first (it estimates the number of relevant records),
@@ -184,14 +185,14 @@ def budget_method(labels: Sequence[int] | np.ndarray, n_total: int) -> StoppingR
 
 
 def _power(x: np.ndarray, a: float, k: float) -> np.ndarray:
-    return a * np.power(x, k)
+    return np.asarray(a * np.power(x, k), dtype=float)
 
 
 def _integral(a: float, k: float, upper: float) -> float:
     """``int_1^upper a x**k dx``."""
     if abs(k + 1) < 1e-9:
         return a * math.log(upper)
-    return a * (upper ** (k + 1) - 1) / (k + 1)
+    return float(a * (upper ** (k + 1) - 1) / (k + 1))
 
 
 def poisson_process(
@@ -200,12 +201,15 @@ def poisson_process(
     target_recall: float = 0.95,
     confidence: float = 0.95,
     n_windows: int = 10,
-    min_relevant: int = 5,
+    min_relevant: int = 10,
+    condition_on_found: bool = False,
 ) -> StoppingResult:
     """Sneyd & Stevenson's counting-process rule with the power-law rate (see the module docstring).
 
     Does not stop before ``min_relevant`` relevant records are found (the fit needs them) or before each
-    window holds at least one record.
+    window holds at least one record. ``condition_on_found`` (a variant, not the published rule): the
+    bound is the relevant records found plus the ``confidence`` quantile of those the fitted rate expects
+    among the records not yet screened, instead of the quantile over the whole ranking.
     """
     _levels(target_recall, confidence)
     y = _check(labels, n_total)
@@ -220,19 +224,38 @@ def poisson_process(
                        f"{found} relevant found, {y.size} screened: too few to fit the rate", **kw)
     rates = y[: width * n_windows].reshape(n_windows, width).sum(axis=1) / width
     x = np.arange(n_windows) * width + 1.0
-    try:
-        (a, k), _ = curve_fit(_power, x, rates, p0=(0.1, -0.5), maxfev=2000)
-    except (RuntimeError, ValueError):
+    fitted = _fit(x, rates)
+    if fitted is None:
         return _result(rule, y.size == n_total, y, n_total, "the rate curve could not be fitted", **kw)
-    mu = _integral(float(a), float(k), float(n_total))
-    so_far = _integral(float(a), float(k), float(y.size))
-    if not math.isfinite(mu) or mu <= 0:
-        return _result(rule, y.size == n_total, y, n_total, "the fitted rate predicts no relevant records", **kw)
-    upper = float(poisson.ppf(confidence, mu))
+    a, k = fitted
+    so_far = _integral(a, k, float(y.size))
+    if condition_on_found:  # the records screened are known: only the rest is Poisson
+        rest = max(_integral(a, k, float(n_total)) - so_far, 0.0)
+        upper = found + float(poisson.ppf(confidence, rest)) if rest > 0 else float(found)
+        what = f"{rest:.1f} more relevant expected in the {n_total - y.size} unscreened records"
+    else:
+        mu = _integral(a, k, float(n_total))
+        upper = float(poisson.ppf(confidence, mu)) if mu > 0 else 0.0
+        what = f"{mu:.1f} relevant expected in all {n_total} records"
     stop = (found >= target_recall * upper and found >= target_recall * so_far) or y.size == n_total
-    basis = (f"fitted rate {a:.3g} x^{k:.2f}: {mu:.1f} relevant expected in all {n_total} records, at most "
-             f"{upper:.0f} with {confidence:.0%} probability; {found} found")
+    basis = (f"fitted rate {a:.3g} x^{k:.2f}: {what}, at most {upper:.0f} relevant in all with "
+             f"{confidence:.0%} probability; {found} found")
     return _result(rule, stop, y, n_total, basis, estimated_relevant=upper, **kw)
+
+
+def _fit(x: np.ndarray, rates: np.ndarray) -> tuple[float, float] | None:
+    """Least-squares ``a x**k`` through the window rates; the exponent is kept within [-10, 2]."""
+    try:
+        (a, k), _ = curve_fit(_power, x, rates, p0=(0.1, -0.5), maxfev=400)
+        if np.isfinite(a) and np.isfinite(k) and a >= 0 and -10 <= k <= 2:
+            return float(a), float(k)
+    except (RuntimeError, ValueError, OverflowError):
+        pass
+    try:
+        (a, k), _ = curve_fit(_power, x, rates, p0=(0.1, -0.5), bounds=((0.0, -10.0), (np.inf, 2.0)))
+    except (RuntimeError, ValueError):
+        return None
+    return float(a), float(k)
 
 
 # ----------------------------------------------------------------------------------------------- SAFE
@@ -268,8 +291,9 @@ def safe_procedure(
         last = int(later[-1]) if later.size else met_at - 1
         stop = y.size - 1 - last >= extra_run if later.size else y.size - met_at >= extra_run
     stop = stop or y.size == n_total
+    then = f", then {extra_run} more" if extra_run else ""
     parts = [f"{y.size} screened (need {math.ceil(min_share * n_total)}, {min_share:.0%})",
-             f"{run_now} irrelevant in a row (need {consecutive}{f', then {extra_run} more' if extra_run else ''})"]
+             f"{run_now} irrelevant in a row (need {consecutive}{then})"]
     if random_screened:
         parts.append(f"estimated relevant {estimate:.1f} from a random set of {random_screened} "
                      f"(need {math.ceil(2 * estimate)} screened)")

@@ -9,18 +9,14 @@ at import time (the protocol reads it); the rules are imported when applied.
 
 Rules (see :mod:`metareview.screening.stopping` and :mod:`metareview.screening.stopping_methods`):
 
-========================  ================================================  ==================================
-name                      method                                            parameters (default)
-========================  ================================================  ==================================
-``hypergeometric``        Callaghan & Müller-Hansen 2020 test               —
-``poisson``               Sneyd & Stevenson 2021 counting process           ``n_windows`` (10),
-                                                                            ``min_relevant`` (10)
-``knee``                  Cormack & Grossman 2016 knee method               ``min_screened`` (150)
-``budget``                Cormack & Grossman 2016 budget method             —
-``safe``                  Boetje & van de Schoot 2024 SAFE heuristics       ``min_share`` (0.1), ``consecutive``
-                          (without the random set)                          (50), ``extra_run`` (0)
-``consecutive``           n irrelevant records in a row                     ``n`` (100)
-========================  ================================================  ==================================
+* ``hypergeometric`` — Callaghan & Müller-Hansen 2020 test; no parameters;
+* ``poisson`` — Sneyd & Stevenson 2021 counting process; ``n_windows`` (10), ``min_relevant`` (10),
+  ``condition_on_found`` (0; 1: the variant that bounds only the unscreened records);
+* ``knee`` — Cormack & Grossman 2016 knee method; ``min_screened`` (150);
+* ``budget`` — Cormack & Grossman 2016 budget method; no parameters;
+* ``safe`` — Boetje & van de Schoot 2024 SAFE heuristics without the random set; ``min_share`` (0.1),
+  ``consecutive`` (50), ``extra_run`` (0);
+* ``consecutive`` — n irrelevant records in a row; ``n`` (100).
 
 The target method (Cormack & Grossman 2016) needs a random sample drawn before screening, which the
 screening queue does not draw; it is available as a function and in the benchmark, not as a protocol rule.
@@ -48,7 +44,7 @@ DEFAULT_CONFIDENCE = 0.95
 #: rule name -> {parameter: default}
 RULES: dict[str, dict[str, float | int]] = {
     "hypergeometric": {},
-    "poisson": {"n_windows": 10, "min_relevant": 10},
+    "poisson": {"n_windows": 10, "min_relevant": 10, "condition_on_found": 0},
     "knee": {"min_screened": 150},
     "budget": {},
     "safe": {"min_share": 0.10, "consecutive": 50, "extra_run": 0},
@@ -99,7 +95,7 @@ def apply_rule(
         return st.hypergeometric_test(labels, n_total, target_recall, confidence)
     if rule == "poisson":
         return sm.poisson_process(labels, n_total, target_recall, confidence,
-                                  int(p["n_windows"]), int(p["min_relevant"]))
+                                  int(p["n_windows"]), int(p["min_relevant"]), bool(p["condition_on_found"]))
     if rule == "knee":
         return sm.knee_method(labels, n_total, int(p["min_screened"]))
     if rule == "budget":
