@@ -428,11 +428,10 @@ exclude = ["protocol", "telephone", "text message"]
 # its target recall and confidence, and what the verdict rests on). Measured on 14 reviews:
 # bench/results/stopping.md. Rules: poisson, hypergeometric, knee, budget, safe, consecutive.
 # [screening.stopping]
-# rule = "poisson"           # Sneyd & Stevenson 2021 counting process (the default)
+# rule = "hypergeometric"    # Callaghan & Muller-Hansen 2020 test (the default: the most reliable)
 # target_recall = 0.95
 # confidence = 0.95
 # consecutive = 100          # the heuristic shown beside it: n irrelevant in a row (0: not shown)
-# [screening.stopping.params]
-# min_relevant = 10          # poisson: n_windows, min_relevant; knee: min_screened;
-#                            # safe: min_share, consecutive, extra_run; consecutive: n
+# [screening.stopping.params] # poisson: n_windows, min_relevant, condition_on_found; knee: min_screened;
+# min_screened = 150         # safe: min_share, consecutive, extra_run; consecutive: n
 '''

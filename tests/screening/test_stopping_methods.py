@@ -13,6 +13,7 @@ from metareview.screening.stopping_methods import (
     budget_method,
     knee_method,
     poisson_process,
+    quant_rule,
     safe_procedure,
     slope_ratio,
     target_method,
@@ -159,3 +160,19 @@ def test_bad_input():
         knee_method([1, 3], 100)
     with pytest.raises(InputError):
         poisson_process([1, 0], 100, target_recall=0)
+
+
+# ------------------------------------------------------------------------------------- Quant / QuantCI
+
+
+def test_quant_by_hand():
+    # screened: p = 0.9, 0.9, 0.2 -> A = 2.0, Var(A) = 0.09 + 0.09 + 0.16 = 0.34;
+    # unscreened: 0.1 x 4 -> B = 0.4, Var(B) = 4 * 0.09 = 0.36.  recall = 2 / 2.4 = 0.8333;
+    # Var = (0.16 * 0.34 + 4 * 0.36) / 2.4^4 = 1.4944 / 33.1776 = 0.045043, sd = 0.21223
+    res = quant_rule([1, 1, 0], [0.9, 0.9, 0.2], [0.1] * 4, target_recall=0.8, n_sd=0)
+    assert res.stop and "estimated recall 0.833" in res.basis
+    ci = quant_rule([1, 1, 0], [0.9, 0.9, 0.2], [0.1] * 4, target_recall=0.6, n_sd=2)
+    assert not ci.stop and f"lower {0.833333 - 2 * 0.21223:.3f}" in ci.basis
+    assert quant_rule([1, 1, 0], [0.9, 0.9, 0.2], [0.1] * 4, target_recall=0.4, n_sd=2).stop
+    with pytest.raises(InputError):
+        quant_rule([1, 0], [0.5], [0.5])

@@ -16,6 +16,11 @@ random (:func:`random_sample_size` says how many to draw).
 
 **Heuristics**: stop after ``n`` consecutive irrelevant records (no guarantee; reported as such).
 
+Other published methods are in :mod:`metareview.screening.stopping_methods`; the protocol chooses one by
+name (:mod:`metareview.screening.stopping_rules`). :class:`StoppingResult` carries the rule, its target
+recall and confidence (``claim``), what the verdict rests on (``basis``) and what the rule promises
+(``guarantee``); ``headline`` puts them on one line.
+
 Example::
 
     from metareview.screening.stopping import hypergeometric_test

@@ -33,6 +33,14 @@ How each did on the 14 Cohen et al. 2006 reviews is in ``bench/results/stopping.
   does not predict more than was found divided by ``tau``). The exponent is kept within [-10, 2] so that the
   fit exists when every relevant record fell in the first window (unbounded, it diverges there). Its
   guarantee holds only as far as the model fits: it is an estimate, not a test.
+* :func:`quant_rule` — Yang, Lewis & Frieder 2021, "Heuristic stopping rules for technology-assisted
+  review", DocEng '21, doi 10.1145/3469096.3469873 (arXiv 2106.09871): a classifier's probabilities of
+  relevance ``p_i`` for every record estimate recall as ``A / (A + B)`` with ``A`` the sum of ``p_i`` over
+  the screened records and ``B`` over the rest (Quant); QuantCI subtracts ``n_sd`` standard deviations,
+  the variance taken by the delta method from independent Bernoulli records,
+  ``Var = (B**2 Var(A) + A**2 Var(B)) / (A + B)**4`` with ``Var(A) = sum p (1 - p)``. It stops when the
+  (lower) estimate reaches the target recall. A model-based estimate: it holds as far as the probabilities
+  are calibrated.
 * :func:`safe_procedure` — Boetje & van de Schoot 2024, "The SAFE procedure: a practical stopping heuristic
   for active learning-based screening in systematic reviews and meta-analyses", Systematic Reviews 13:81,
   doi 10.1186/s13643-024-02502-7. Screen a random set first (it estimates the number of relevant records),
@@ -256,6 +264,40 @@ def _fit(x: np.ndarray, rates: np.ndarray) -> tuple[float, float] | None:
     except (RuntimeError, ValueError):
         return None
     return float(a), float(k)
+
+
+# ------------------------------------------------------------------------------------- Quant / QuantCI
+
+
+def quant_rule(
+    labels: Sequence[int] | np.ndarray,
+    p_screened: Sequence[float] | np.ndarray,
+    p_unscreened: Sequence[float] | np.ndarray,
+    target_recall: float = 0.95,
+    n_sd: float = 2.0,
+) -> StoppingResult:
+    """Yang, Lewis & Frieder's Quant (``n_sd`` = 0) and QuantCI (``n_sd`` = 2) rules on a classifier's
+    probabilities of relevance for the screened and the unscreened records (module docstring)."""
+    _levels(target_recall, 0.5)
+    a_p, b_p = np.asarray(p_screened, dtype=float), np.asarray(p_unscreened, dtype=float)
+    n_total = a_p.size + b_p.size
+    y = _check(labels, n_total)
+    if y.size != a_p.size or np.any((a_p < 0) | (a_p > 1)) or np.any((b_p < 0) | (b_p > 1)):
+        raise InputError("one probability in [0, 1] per screened record, and per unscreened record")
+    a, b = float(a_p.sum()), float(b_p.sum())
+    if a + b <= 0:
+        return _result("QuantCI (Yang, Lewis & Frieder 2021)", b_p.size == 0, y, n_total,
+                       "the classifier gives no record any probability of relevance",
+                       target_recall=target_recall)
+    var = (b**2 * float((a_p * (1 - a_p)).sum()) + a**2 * float((b_p * (1 - b_p)).sum())) / (a + b) ** 4
+    est = a / (a + b)
+    low = est - n_sd * math.sqrt(var)
+    name = "Quant" if n_sd == 0 else f"QuantCI ({n_sd:g} sd)"
+    basis = (f"estimated recall {est:.3f} (lower {low:.3f}): expected relevant {a:.1f} among the screened, "
+             f"{b:.1f} among the {b_p.size} unscreened")
+    return _result(f"{name} (Yang, Lewis & Frieder 2021)", low >= target_recall or b_p.size == 0, y, n_total,
+                   basis, target_recall=target_recall, estimated_relevant=a + b,
+                   guarantee="estimate: holds as far as the classifier's probabilities are calibrated")
 
 
 # ----------------------------------------------------------------------------------------------- SAFE
