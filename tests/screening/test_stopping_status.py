@@ -58,3 +58,20 @@ def test_protocol_chooses_the_rule(tmp_path: Path) -> None:
         assert "knee" in knee.rule and not knee.stop and "fewer than 150 screened" in knee.basis
     finally:
         review.close()
+
+
+def test_cli_status_names_rule_target_and_basis(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from metareview.cli import app
+
+    url = f"sqlite:///{tmp_path / 'rv.sqlite'}"
+    review = make_review(tmp_path / "rv", url)
+    _screen(review)
+    review.close()
+    where = ["--review", str(tmp_path / "rv"), "--db", url]
+    out = CliRunner().invoke(app, ["screen", "status", *where], catch_exceptions=False).output
+    assert "hypergeometric test (Callaghan & Müller-Hansen 2020) (target recall 95%, confidence 95%)" in out
+    assert "basis: batch 1: hypergeometric test" in out and "guarantee:" in out
+    out = CliRunner().invoke(app, ["screen", "status", "--rule", "knee", *where], catch_exceptions=False).output
+    assert "knee method (Cormack & Grossman 2016) (heuristic: no recall target)" in out
