@@ -73,5 +73,6 @@ def test_cli_status_names_rule_target_and_basis(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["screen", "status", *where], catch_exceptions=False).output
     assert "hypergeometric test (Callaghan & Müller-Hansen 2020) (target recall 95%, confidence 95%)" in out
     assert "basis: batch 1: hypergeometric test" in out and "guarantee:" in out
-    out = CliRunner().invoke(app, ["screen", "status", "--rule", "knee", *where], catch_exceptions=False).output
+    args = ["screen", "status", "--rule", "knee", *where]
+    out = CliRunner().invoke(app, args, catch_exceptions=False).output
     assert "knee method (Cormack & Grossman 2016) (heuristic: no recall target)" in out
