@@ -37,6 +37,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metareview.errors import InputError
+from metareview.screening.stopping_rules import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RULE,
+    DEFAULT_TARGET_RECALL,
+    RULES,
+    check_rule,
+)
 
 PROTOCOL_FILE = "protocol.toml"
 
@@ -195,14 +202,39 @@ class ExtractionSettings(_Strict):
         return self
 
 
+class StoppingSettings(_Strict):
+    """The stopping rule of title/abstract screening (``[screening.stopping]``): the rule's name (one of
+    :data:`metareview.screening.stopping_rules.RULES`), its target recall and confidence, and its parameters
+    (``[screening.stopping.params]``). ``consecutive`` is the heuristic shown beside it (n irrelevant in a
+    row; 0 hides it)."""
+
+    rule: str = DEFAULT_RULE
+    target_recall: float = Field(default=DEFAULT_TARGET_RECALL, gt=0, lt=1)
+    confidence: float = Field(default=DEFAULT_CONFIDENCE, gt=0, lt=1)
+    params: dict[str, float] = Field(default_factory=dict)
+    consecutive: int = Field(default=100, ge=0)
+
+    @model_validator(mode="after")
+    def _known_rule(self) -> StoppingSettings:
+        check_rule(self.rule, self.params)
+        return self
+
+    @property
+    def parameters(self) -> dict[str, float | int]:
+        """The rule's parameters, defaults filled in."""
+        return {**RULES[self.rule], **self.params}
+
+
 class ScreeningSettings(_Strict):
-    """How screening is run: reviewers per record, blind mode, highlighting keywords and stages."""
+    """How screening is run: reviewers per record, blind mode, highlighting keywords, stages and the
+    stopping rule."""
 
     reviewers_per_record: Literal[1, 2] = 2
     blind: bool = True
     keywords: Keywords = Field(default_factory=Keywords)
     stages: list[Stage] = Field(default_factory=_all_stages)
     reviewers: list[str] = Field(default_factory=list)  # the roster (empty: any name is accepted)
+    stopping: StoppingSettings = Field(default_factory=StoppingSettings)
 
 
 class Protocol(_Strict):
@@ -403,4 +435,15 @@ stages = ["title_abstract", "full_text"]
 [screening.keywords]         # highlighted while screening
 include = ["meta-analysis", "internet", "digital", "guided", "support", "coach"]
 exclude = ["protocol", "telephone", "text message"]
+
+# When title/abstract screening in prioritised order may stop (`metareview screen status` says which rule,
+# its target recall and confidence, and what the verdict rests on). Measured on 14 reviews:
+# bench/results/stopping.md. Rules: poisson, hypergeometric, knee, budget, safe, consecutive.
+# [screening.stopping]
+# rule = "hypergeometric"    # Callaghan & Muller-Hansen 2020 test (the default: the most reliable)
+# target_recall = 0.95
+# confidence = 0.95
+# consecutive = 100          # the heuristic shown beside it: n irrelevant in a row (0: not shown)
+# [screening.stopping.params] # poisson: n_windows, min_relevant, condition_on_found; knee: min_screened;
+# min_screened = 150         # safe: min_share, consecutive, extra_run; consecutive: n
 '''

@@ -203,8 +203,13 @@ def log(
 @screen_app.command("status")
 def status(
     stage: str = Stage,
-    target_recall: float = typer.Option(0.95, "--target-recall"),
-    confidence: float = typer.Option(0.95, "--confidence"),
+    target_recall: float | None = typer.Option(
+        None, "--target-recall", help="Target recall (default: the protocol's [screening.stopping])."
+    ),
+    confidence: float | None = typer.Option(
+        None, "--confidence", help="Confidence (default: the protocol's)."
+    ),
+    rule: str | None = typer.Option(None, "--rule", help="Stopping rule (default: the protocol's)."),
     batch: int | None = typer.Option(None, "--batch", help="Update batch to speak for (default: latest)."),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
@@ -216,7 +221,7 @@ def status(
 
     review = Review.open(review_dir, db)
     _say(sd.progress(review, stage))
-    _say(batch_stopping_status(review, batch, target_recall, confidence))
+    _say(batch_stopping_status(review, batch, target_recall, confidence, rule=rule))
 
 
 def conflicts(

@@ -612,8 +612,9 @@ def review_methods(data: ReviewData) -> list[str]:
                 out.append("Records were screened in prioritised order; screening by title and abstract "
                            "stopped "
                            f"after {verdict.screened:,} of {verdict.records:,} records of batch "
-                           f"{verdict.batch}, where the stopping rule ({r.rule}) said "
-                           f"{'stop' if r.stop else 'continue'}: {r.basis}.")
+                           f"{verdict.batch}, where the stopping rule ({r.rule}; {r.claim}) said "
+                           f"{'stop' if r.stop else 'continue'}: {r.basis}"
+                           f"{f'; guarantee: {r.guarantee}' if r.guarantee else ''}.")
     tools = {"robis": "ROBIS (Whiting et al. 2016)", "rob2": "RoB 2 (Sterne et al. 2019)",
              "rob1": "the Cochrane risk-of-bias tool (RoB 1, Higgins et al. 2011)"}
     for tool, forms in data.appraisals.items():

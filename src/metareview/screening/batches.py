@@ -7,10 +7,12 @@ speaks for one batch at a time.
   is deduplicated (so a new record that is a duplicate of anything the review already holds is flagged
   and never screened), and the searches of the update are stored as batch ``n`` (2, 3, …; batch 1 is
   everything imported before the first update). The new unique records join the screening queue.
-* :func:`batch_stopping_status` — the stopping rules on the records of one batch only (default: the
-  latest batch that holds records). A new batch starts with no evidence: its rule cannot say STOP before
-  its own records have been screened, and what an earlier batch's rule said is reported separately,
-  for that batch's records only. The review as a whole may stop only when every batch's rule says so.
+* :func:`batch_stopping_status` — the protocol's stopping rule (``[screening.stopping]``, applied by
+  :func:`metareview.screening.stopping_rules.apply_rule`) and the consecutive-irrelevant heuristic beside
+  it, on the records of one batch only (default: the latest batch that holds records). A new batch
+  starts with no evidence: its rule cannot say STOP before its own records have been screened, and what
+  an earlier batch's rule said is reported separately, for that batch's records only. The review as a
+  whole may stop only when every batch's rule says so.
 
 Why per batch: the hypergeometric rule treats the last records screened as a random sample of those
 then unscreened. Records added after that sample was drawn were never in the urn; counting them among
@@ -41,7 +43,8 @@ from metareview.records.importer import ImportResult, import_file, parse_date, r
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT
-from metareview.screening.stopping import StoppingResult, consecutive_irrelevant, hypergeometric_test
+from metareview.screening.stopping import StoppingResult, consecutive_irrelevant
+from metareview.screening.stopping_rules import apply_rule
 from metareview.store import living_repo, queue_repo
 
 
@@ -171,7 +174,7 @@ class BatchVerdict:
 
     @property
     def stop(self) -> bool:
-        """True when the statistical rule (the first result) says stop for this batch."""
+        """True when the protocol's rule (the first result) says stop for this batch."""
         return bool(self.results and self.results[0].stop)
 
 
@@ -255,14 +258,24 @@ class BatchStopping:
 def batch_stopping_status(
     review: Review,
     batch: int | None = None,
-    target_recall: float = 0.95,
-    confidence: float = 0.95,
-    consecutive: int = 100,
+    target_recall: float | None = None,
+    confidence: float | None = None,
+    consecutive: int | None = None,
+    rule: str | None = None,
 ) -> BatchStopping:
     """The stopping rules per batch on the title/abstract decisions, in the order their first vote was cast.
 
-    ``batch`` chooses the batch the status speaks for (default: the latest batch that holds records).
+    ``batch`` chooses the batch the status speaks for (default: the latest batch that holds records). The
+    rule, its target recall and confidence, its parameters and the heuristic's run length come from the
+    protocol's ``[screening.stopping]`` unless given here (a rule given here uses its default parameters).
+    Each batch gets the rule's verdict first, then (``consecutive`` > 0) the heuristic's.
     """
+    cfg = review.protocol.screening.stopping
+    name = rule or cfg.rule
+    params = cfg.params if name == cfg.rule else {}
+    tau = cfg.target_recall if target_recall is None else target_recall
+    conf = cfg.confidence if confidence is None else confidence
+    run = cfg.consecutive if consecutive is None else consecutive
     from metareview.screening import live
 
     by_batch = batch_records(review)
@@ -277,10 +290,9 @@ def batch_stopping_status(
     for b in numbers:
         ids = set(by_batch.get(b, []))
         labels = [int(final[r][0] == INCLUDE) for r in order if r in ids and r in final]
-        results = [
-            hypergeometric_test(labels, len(ids), target_recall, confidence),
-            consecutive_irrelevant(labels, len(ids), consecutive),
-        ]
+        results = [apply_rule(name, labels, len(ids), tau, conf, params)]
+        if run and name != "consecutive":
+            results.append(consecutive_irrelevant(labels, len(ids), run))
         results = [
             dataclasses.replace(r, stop=r.stop and bool(ids), basis=f"batch {b}: {r.basis}") for r in results
         ]

@@ -2,7 +2,7 @@
 
 * :func:`next_record` — the unscreened record the ranker rates most likely relevant for this reviewer
   (trained on this reviewer's own votes in blind mode, else on the final decisions too);
-* :func:`stopping_status` — the hypergeometric stopping rule and the consecutive-irrelevant heuristic on
+* :func:`stopping_status` — the protocol's stopping rule and the consecutive-irrelevant heuristic on
   the title/abstract decisions in the order they were made;
 * :func:`review_agreement` — percent agreement and Cohen's kappa (two votes per record) or Fleiss' kappa.
 
@@ -407,9 +407,13 @@ def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRec
 
 
 def stopping_status(
-    review: Review, target_recall: float = 0.95, confidence: float = 0.95, consecutive: int = 100
+    review: Review,
+    target_recall: float | None = None,
+    confidence: float | None = None,
+    consecutive: int | None = None,
 ) -> list[StoppingResult]:
-    """Both stopping rules on the decided title/abstract records, in the order their first vote was cast,
+    """The protocol's stopping rule and the consecutive-irrelevant heuristic on the decided title/abstract
+    records, in the order their first vote was cast,
     per update batch (:func:`metareview.screening.batches.batch_stopping_status`): the rules of the latest
     batch holding records, saying stop only when every batch does."""
     from metareview.screening.batches import batch_stopping_status

@@ -16,6 +16,11 @@ random (:func:`random_sample_size` says how many to draw).
 
 **Heuristics**: stop after ``n`` consecutive irrelevant records (no guarantee; reported as such).
 
+Other published methods are in :mod:`metareview.screening.stopping_methods`; the protocol chooses one by
+name (:mod:`metareview.screening.stopping_rules`). :class:`StoppingResult` carries the rule, its target
+recall and confidence (``claim``), what the verdict rests on (``basis``) and what the rule promises
+(``guarantee``); ``headline`` puts them on one line.
+
 Example::
 
     from metareview.screening.stopping import hypergeometric_test
@@ -49,6 +54,22 @@ class StoppingResult:
     confidence: float | None
     recall_lower_bound: float | None
     basis: str
+    guarantee: str = ""  # what the rule promises, in words (empty: no statistical guarantee stated)
+    sample_size: int = 0  # records screened in a random sample the rule needs (they count as screened)
+    estimated_relevant: float | None = None  # the rule's estimate (or upper bound) of relevant records
+
+    @property
+    def claim(self) -> str:
+        """What the verdict aims at: target recall and confidence, or that the rule is a heuristic."""
+        if self.target_recall is None:
+            return "heuristic: no recall target"
+        aim = f"target recall {self.target_recall:.0%}"
+        return aim + (f", confidence {self.confidence:.0%}" if self.confidence is not None else "")
+
+    @property
+    def headline(self) -> str:
+        """One line: the rule, what it aims at, its verdict and what the verdict rests on."""
+        return f"{self.rule} ({self.claim}): {'STOP' if self.stop else 'continue'}; {self.basis}"
 
     def to_dict(self) -> dict[str, object]:
         """Plain values."""
@@ -61,7 +82,7 @@ class StoppingResult:
     def __str__(self) -> str:
         verdict = "STOP" if self.stop else "continue"
         lines = [
-            f"Stopping rule: {self.rule} -> {verdict}",
+            f"Stopping rule: {self.rule} ({self.claim}) -> {verdict}",
             f"  screened {self.screened} of {self.n_total}; relevant found {self.relevant_found}",
         ]
         if self.p_value is not None:
@@ -72,6 +93,8 @@ class StoppingResult:
         if self.recall_lower_bound is not None:
             lines.append(f"  recall >= {self.recall_lower_bound:.0%} with {self.confidence:.0%} confidence")
         lines.append(f"  basis: {self.basis}")
+        if self.guarantee:
+            lines.append(f"  guarantee: {self.guarantee}")
         return "\n".join(lines)
 
 
@@ -133,7 +156,7 @@ def hypergeometric_test(
             f"the {n_total - start} then unscreened, {int(y[start:].sum())} relevant among them"
         )
     return StoppingResult(
-        rule=f"hypergeometric (Callaghan & Müller-Hansen 2020), target recall {target_recall:.0%}",
+        rule="hypergeometric test (Callaghan & Müller-Hansen 2020)",
         stop=bool(p < alpha),
         screened=int(y.size),
         n_total=int(n_total),
@@ -143,6 +166,10 @@ def hypergeometric_test(
         confidence=confidence,
         recall_lower_bound=bound,
         basis=basis,
+        guarantee=(
+            f"P(stop while recall < {target_recall:.0%}) <= {alpha:.2g} when the records screened last are "
+            "a random sample of those then unscreened; conservative for prioritised screening"
+        ),
     )
 
 
