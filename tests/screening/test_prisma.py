@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_review
+from screenfixtures import make_review
 
 from metareview.errors import InputError
 from metareview.records.model import Record

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import make_review
+from screenfixtures import make_review
 
 from metareview.records.model import Record
 from metareview.review import Review

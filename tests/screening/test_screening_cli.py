@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import make_review
+from screenfixtures import make_review
 from typer.testing import CliRunner
 
 from metareview.cli import app

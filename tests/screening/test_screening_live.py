@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import make_review
+from screenfixtures import make_review
 
 from metareview.errors import InputError
 from metareview.review import Review

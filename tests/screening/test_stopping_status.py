@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_review
+from screenfixtures import make_review
 
 from metareview.review import Review
 from metareview.screening import decisions as sd
