@@ -112,7 +112,7 @@ EVERY = {"every_decision_until": 10**9}
 DEFAULT_SCHEDULE: dict[str, Any] = {}
 CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     name: (lambda name=name: get_model(name), DEFAULT_SCHEDULE)
-    for name in ("tfidf-svm", "tfidf-fused-svm", "tfidf-minilm-svm")
+    for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-minilm-svm")
 }
 
 

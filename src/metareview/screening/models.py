@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -44,7 +43,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from metareview.errors import InputError
 
-DEFAULT_MODEL = "tfidf-fused-svm"
+DEFAULT_MODEL = "tfidf-dual-svm"
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 NEEDS_EMBEDDINGS = frozenset({"embed-logreg", "tfidf-minilm-svm"})
 
@@ -159,8 +158,8 @@ class EmbeddingFeatures:
 class StackedFeatures:
     """Several extractors side by side: their matrices joined column-wise (sparse), each scaled by its weight.
 
-    ``blocks`` holds the column range of each part after :meth:`fit_transform`, so that a
-    :class:`FusedClassifier` can fit one model per part. Example::
+    ``blocks`` holds the column range of each part after :meth:`fit_transform`. Each part's rows are
+    l2-normalised, so a weight sets how much that view counts in one linear model. Example::
 
         feats = StackedFeatures([TfidfFeatures(), TfidfFeatures(min_df=1, stop_words=None)])
         X = feats.fit_transform(["a trial", "another trial"])
@@ -207,50 +206,6 @@ def _logreg_dense() -> LogisticRegression:
 def _nb() -> MultinomialNB:
     # alpha=3.822 is the smoothing ASReview tuned for its naive Bayes default (v1 documentation)
     return MultinomialNB(alpha=3.822)
-
-
-class FusedClassifier:
-    """One classifier per block of a :class:`StackedFeatures` matrix; the score is the weighted sum of
-    each model's decision values standardised over the scored rows (score fusion, so that no block's
-    scale dominates). ``random_state`` is passed to every part that has one."""
-
-    def __init__(
-        self,
-        features: StackedFeatures,
-        factories: Sequence[Callable[[], Any]],
-        weights: Sequence[float] | None = None,
-        random_state: int | None = None,
-    ) -> None:
-        self.features = features
-        self.factories = list(factories)
-        self.weights = [1.0] * len(self.factories) if weights is None else list(weights)
-        self.random_state = random_state
-        self.models_: list[Any] = []
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        return {"random_state": self.random_state}
-
-    def set_params(self, **params: Any) -> FusedClassifier:
-        self.random_state = params.get("random_state", self.random_state)
-        return self
-
-    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> FusedClassifier:
-        self.models_ = []
-        for (lo, hi), make in zip(self.features.blocks, self.factories, strict=True):
-            clf = make()
-            if "random_state" in clf.get_params():
-                clf.set_params(random_state=self.random_state)
-            clf.fit(X[:, lo:hi], y, sample_weight=sample_weight)
-            self.models_.append(clf)
-        return self
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        total = np.zeros(X.shape[0])
-        for (lo, hi), clf, w in zip(self.features.blocks, self.models_, self.weights, strict=True):
-            d = np.asarray(clf.decision_function(X[:, lo:hi]), dtype=float)
-            sd = d.std()
-            total += w * (d - d.mean()) / (sd if sd > 0 else 1.0)
-        return total
 
 
 @dataclass
@@ -335,19 +290,17 @@ def _rare_terms() -> TfidfFeatures:
     return TfidfFeatures(min_df=1, max_df=0.95, stop_words=None)
 
 
-def _tfidf_fused() -> Ranker:
+def _tfidf_dual() -> Ranker:
+    # one SVM on both views side by side (no per-view state: features computed by another instance of
+    # the ranker, as the screening queue caches them, work unchanged)
     feats = StackedFeatures([TfidfFeatures(), _rare_terms()])
-    clf = partial(FusedClassifier, feats, [_svm_unweighted, _svm_unweighted])
-    return Ranker("tfidf-fused-svm", feats, clf, balance_by_weight=True, relevant_weight=5.0)
+    return Ranker("tfidf-dual-svm", feats, _svm_unweighted, balance_by_weight=True, relevant_weight=5.0)
 
 
 def _tfidf_minilm() -> Ranker:
     feats = StackedFeatures([TfidfFeatures(), _rare_terms(), EmbeddingFeatures()])
-    clf = partial(
-        FusedClassifier, feats, [_svm_unweighted, _svm_unweighted, _logreg_dense_unweighted], [1.0, 1.0, 0.7]
-    )
-    return Ranker("tfidf-minilm-svm", feats, clf, balance_by_weight=True)
+    return Ranker("tfidf-minilm-svm", feats, _svm_unweighted, balance_by_weight=True, relevant_weight=5.0)
 
 
-register_model("tfidf-fused-svm", _tfidf_fused)
+register_model("tfidf-dual-svm", _tfidf_dual)
 register_model("tfidf-minilm-svm", _tfidf_minilm)
