@@ -112,7 +112,7 @@ EVERY = {"every_decision_until": 10**9}
 DEFAULT_SCHEDULE: dict[str, Any] = {}
 CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     name: (lambda name=name: get_model(name), DEFAULT_SCHEDULE)
-    for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-minilm-svm")
+    for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-fused-svm", "tfidf-minilm-svm")
 }
 
 
@@ -150,7 +150,30 @@ def md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def markdown(df: pd.DataFrame, seeds: list[int], label: str) -> str:
+def timing(path: Path, label: str, candidates: list[str]) -> pd.DataFrame:
+    """One fresh (uncached) run of ASReview and of each candidate on ``path`` at seed 0, back to back."""
+    texts, y = read_labelled_csv(path, label)
+    priors = priors_for(y, 0)
+    cmd = ["nice", "-n", "5", str(ASR_PY), str(REPO / "bench" / "asreview_driver.py"), str(path), label, "0"]
+    t0 = time.perf_counter()
+    out = subprocess.run([*cmd, *map(str, priors)], check=True, capture_output=True, text=True).stdout
+    rows = [
+        {
+            "tool": ASREVIEW,
+            "replay s": round(json.loads(out.strip().splitlines()[-1])["seconds"], 2),
+            "with start-up s": round(time.perf_counter() - t0, 2),
+        }
+    ]
+    for name in candidates:
+        t0 = time.perf_counter()
+        _, sec = run_ours(name, path.stem, texts, y, 0)
+        rows.append(
+            {"tool": name, "replay s": round(sec, 2), "with start-up s": round(time.perf_counter() - t0, 2)}
+        )
+    return pd.DataFrame(rows)
+
+
+def markdown(df: pd.DataFrame, seeds: list[int], label: str, timed: str = "") -> str:
     """Per-review WSS@95 table, means per tool, and differences against ELAS u4, on the (review, seed)
     pairs that ASReview ran; then our candidates on all seeds."""
     have = df[df.tool == ASREVIEW][["dataset", "seed"]]
@@ -204,6 +227,18 @@ def markdown(df: pd.DataFrame, seeds: list[int], label: str) -> str:
         md_table(per.groupby("tool").mean().round(3).reset_index()),
         "",
     ]
+    if timed:
+        out += [
+            f"## Run time on {timed[: timed.index(chr(10))]}",
+            "",
+            "The per-run seconds above were measured while other jobs shared the 2 cores (load varied",
+            "during the hours the ASReview runs took), so the ratio in the first table is only indicative;",
+            "this table times one fresh run of each tool back to back (seed 0; ASReview's start-up =",
+            "its Python process and imports):",
+            "",
+            timed[timed.index(chr(10)) + 1 :],
+            "",
+        ]
     enc = EMB_CACHE / "encode_seconds.json"
     if enc.exists():
         e = json.loads(enc.read_text())
@@ -229,6 +264,11 @@ def main() -> None:
     ap.add_argument("--asreview-only", action="store_true", help="only fill the ASReview cache")
     ap.add_argument("--cached-only", action="store_true", help="use only ASReview runs already cached")
     ap.add_argument("--reuse-ours", action="store_true", help="reuse our orders saved by an earlier run")
+    ap.add_argument(
+        "--timing",
+        default="",
+        help="also time one fresh run of each tool on this review (seed 0), back to back",
+    )
     ap.add_argument("--tag", default="", help="suffix of the result files")
     args = ap.parse_args()
     seeds = seeds_arg(args.seeds)
@@ -278,9 +318,16 @@ def main() -> None:
     if args.asreview_only:
         return
     df = pd.DataFrame(rows)
+    timed = ""
+    if args.timing:
+        path = DATA / f"{args.timing}.csv"
+        n = len(read_labelled_csv(path, args.label)[1])
+        timed = f"{args.timing} ({n} records)\n" + md_table(
+            timing(path, args.label, args.candidates.split(","))
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     df.round(6).to_csv(RESULTS / f"asreview_compare{args.tag}.csv", index=False)
-    (RESULTS / f"asreview_compare{args.tag}.md").write_text(markdown(df, seeds, args.label))
+    (RESULTS / f"asreview_compare{args.tag}.md").write_text(markdown(df, seeds, args.label, timed))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import pytest
 from metareview.errors import InputError
 from metareview.screening.models import (
     DEFAULT_MODEL,
+    BlockFeatures,
     StackedFeatures,
     TfidfFeatures,
     available_models,
@@ -106,4 +107,16 @@ def test_same_seed_same_order_whatever_the_global_rng(name):
     # and every fitted part carries the run's seed
     prio = Prioritiser(texts, name)
     prio.rank([0, 1], [1, 0], random_state=11)
-    assert prio.ranker._clf.get_params()["random_state"] == 11
+    clf = prio.ranker._clf
+    parts = getattr(clf, "models_", [clf])
+    assert parts and all(p.get_params()["random_state"] == 11 for p in parts)
+
+
+def test_block_features_carry_their_layout():
+    feats = BlockFeatures([TfidfFeatures(), TfidfFeatures(min_df=1, stop_words=None)])
+    X = feats.fit_transform(TEXTS)
+    (a0, a1), (b0, b1) = feats.blocks
+    # two header columns, then the blocks; every row's header holds the two widths
+    assert X.shape[1] == 2 + b1
+    header = X[:, :2].toarray()
+    assert (header == [a1 - a0, b1 - b0]).all()
