@@ -8,7 +8,7 @@ import pytest
 from needs import skip_or_fail
 
 from metareview.errors import InputError
-from metareview.screening.models import available_models, get_model
+from metareview.screening.models import DEFAULT_MODEL, available_models, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.simulate import Run, read_labelled_csv, simulate, simulate_file
 
@@ -54,7 +54,7 @@ def test_unknown_model():
 def test_simulation_beats_random_on_synthetic():
     res = simulate(TEXTS, LABELS, seeds=2)
     s = res.summary().set_index("model")
-    assert s.loc["tfidf-svm", "wss95"] > s.loc["random", "wss95"] + 0.3
+    assert s.loc[DEFAULT_MODEL, "wss95"] > s.loc["random", "wss95"] + 0.3
     assert res.curve_frame().recall.max() == 1.0 and "Simulation" in str(res)
 
 
@@ -62,10 +62,10 @@ def test_simulate_one_cohen_review(shared_data, tmp_path):
     csv = shared_data / "screening" / "cohen2006" / "UrinaryIncontinence.csv"
     res = simulate_file(csv, "label_included", seeds=2, out=tmp_path)
     s = res.summary().set_index("model")
-    assert s.loc["tfidf-svm", "wss95"] > s.loc["random", "wss95"] + 0.2
+    assert s.loc[DEFAULT_MODEL, "wss95"] > s.loc["random", "wss95"] + 0.2
     assert (tmp_path / "recall_curve.png").stat().st_size > 10_000
     curve = pd.read_csv(tmp_path / "recall_curve.csv")
-    assert set(curve.model) == {"tfidf-svm", "random"} and len(curve) == 4 * 327
+    assert set(curve.model) == {DEFAULT_MODEL, "random"} and len(curve) == 4 * 327
     fired = res.to_frame().dropna(subset=["stop_screened"])
     assert (fired.stop_recall > 0).all()
 

@@ -14,6 +14,6 @@ EXPORT_FORMATS = ("csv", "ris", "xlsx")
 # metareview.records.dedup.DEFAULT_THRESHOLD
 DEDUP_THRESHOLD = 0.95
 # metareview.screening.models.DEFAULT_MODEL
-DEFAULT_MODEL = "tfidf-svm"
+DEFAULT_MODEL = "tfidf-fused-svm"
 # metareview.screening.stages.TITLE_ABSTRACT
 TITLE_ABSTRACT = "title_abstract"
