@@ -10,15 +10,13 @@ checked on stale reads and break (three extractors, two consensus values of one 
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import extraction_race_worker
-import pytest
 from dualfixtures import ESTIMATE, extraction, make_review
+from racefixtures import run_race
 
 from metareview.extraction import dual
 from metareview.store import extraction_repo
@@ -26,29 +24,10 @@ from metareview.store import extraction_repo
 ROUNDS = 8
 
 
-def _race(directory: Path, url: str, plans: list[list[tuple[str, dict[str, Any]]]]) -> dict[int, list]:
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(len(plans))
-    results = ctx.Queue()
-    procs = [ctx.Process(target=extraction_race_worker.act, args=(str(directory), url, barrier, results, p))
-             for p in plans]
-    for p in procs:
-        p.start()
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    try:
-        for _ in range(sum(len(p) for p in plans)):
-            rnd, kind, msg = results.get(timeout=300)
-            out[rnd].append((kind, msg))
-    except queue.Empty:
-        pytest.fail("a worker process stopped reporting")
-    finally:
-        for p in procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.kill()
-    crashes = [m for res in out.values() for k, m in res if k == "crash"]
-    assert not crashes, crashes[0]
-    return out
+def _race(
+    directory: Path, url: str, plans: list[list[tuple[str, dict[str, Any]]]]
+) -> dict[int, list[tuple[str, str]]]:
+    return run_race(extraction_race_worker.act, directory, url, plans)
 
 
 def _events(review) -> list[Any]:

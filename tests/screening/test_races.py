@@ -9,14 +9,12 @@ votes stored after a resolution).
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import pytest
 import race_worker
+from racefixtures import run_race
 
 from metareview.records.model import Record
 from metareview.review import Review
@@ -42,29 +40,7 @@ Plan = list[tuple[str, dict[str, Any]]]
 
 
 def _race(directory: Path, url: str, plans: list[Plan]) -> dict[int, list[tuple[str, str]]]:
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(len(plans))
-    results = ctx.Queue()
-    procs = [
-        ctx.Process(target=race_worker.act, args=(str(directory), url, barrier, results, p)) for p in plans
-    ]
-    for p in procs:
-        p.start()
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    try:
-        for _ in range(sum(len(p) for p in plans)):
-            rnd, kind, msg = results.get(timeout=300)
-            out[rnd].append((kind, msg))
-    except queue.Empty:
-        pytest.fail("a worker process stopped reporting")
-    finally:
-        for p in procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.kill()
-    crashes = [m for res in out.values() for k, m in res if k == "crash"]
-    assert not crashes, crashes[0]
-    return out
+    return run_race(race_worker.act, directory, url, plans)
 
 
 def _events(review: Review) -> list[Any]:
