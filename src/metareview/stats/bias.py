@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from scipy import stats as sps
 from metareview.stats.errors import StatsInputError, check_effects
 from metareview.stats.meta import meta
 from metareview.stats.metareg import meta_reg
-from metareview.stats.results import MetaRegResult, MetaResult, p_clause
+from metareview.stats.results import MetaRegResult, MetaResult, p_clause, scalar_fields
 from metareview.stats.tau2 import normalize_method
 
 FloatArray = NDArray[np.float64]
@@ -41,16 +41,6 @@ _PREDICTORS = {
     "sqrtni": "square root sample size",
     "sqrtninv": "inverse of the square root sample size",
 }
-
-
-def _scalars(obj: Any) -> dict[str, Any]:
-    """The dataclass fields of ``obj`` that are plain scalars (arrays and fitted models left out)."""
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        val = getattr(obj, f.name)
-        if isinstance(val, bool | int | float | str) or val is None:
-            out[f.name] = val
-    return out
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -90,7 +80,7 @@ class EggerResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar fields as plain Python values."""
-        return _scalars(self)
+        return scalar_fields(self)
 
     def to_frame(self) -> Any:
         """A one-row :class:`pandas.DataFrame` of :meth:`to_dict`."""
@@ -274,7 +264,7 @@ class BeggResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar fields as plain Python values."""
-        return _scalars(self)
+        return scalar_fields(self)
 
     def to_frame(self) -> Any:
         """A one-row :class:`pandas.DataFrame` of :meth:`to_dict`."""
@@ -418,7 +408,7 @@ class TrimFillResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The trim-and-fill scalars plus the adjusted model's (prefixed ``model_``)."""
-        out = _scalars(self)
+        out = scalar_fields(self)
         out.update({f"model_{key}": val for key, val in self.model.to_dict().items()})
         return out
 
@@ -586,7 +576,7 @@ class TESResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar fields as plain Python values (``theta_lim`` as a list)."""
-        return _scalars(self) | {"theta_lim": list(self.theta_lim)}
+        return scalar_fields(self) | {"theta_lim": list(self.theta_lim)}
 
     def to_frame(self) -> Any:
         """One row per study: ``power`` and ``significant``."""

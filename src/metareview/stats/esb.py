@@ -27,7 +27,7 @@ Example::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,19 +35,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from metareview.stats.errors import StatsInputError
+from metareview.stats.results import scalar_fields
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 METHODS = ("TESSPSST", "TESS", "PSST")
-
-
-def _scalars(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        val = getattr(obj, f.name)
-        if isinstance(val, bool | int | float | str) or val is None:
-            out[f.name] = val
-    return out
 
 
 def _as_float(x: ArrayLike, name: str) -> FloatArray:
@@ -73,7 +65,7 @@ class UWLSResult:
     k: int
 
     def to_dict(self) -> dict[str, Any]:
-        return _scalars(self)
+        return scalar_fields(self)
 
     def to_frame(self) -> Any:
         import pandas as pd
@@ -139,7 +131,7 @@ class ExcessSignificanceResult:
         return float(np.mean(self.power))
 
     def to_dict(self) -> dict[str, Any]:
-        return _scalars(self) | {"mean_power": self.mean_power}
+        return scalar_fields(self) | {"mean_power": self.mean_power}
 
     def to_frame(self) -> Any:
         """One row per study: its power to detect ``theta`` and whether it is significant."""

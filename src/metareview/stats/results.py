@@ -57,6 +57,17 @@ def _cell(value: Any) -> str:
     return "NA" if math.isnan(value) else f"{value:.4f}"
 
 
+def scalar_fields(obj: Any) -> dict[str, Any]:
+    """The dataclass fields of ``obj`` that are plain scalars (arrays and fitted models left out): the
+    ``to_dict`` of the small test results."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        val = getattr(obj, f.name)
+        if isinstance(val, bool | int | float | str) or val is None:
+            out[f.name] = val
+    return out
+
+
 def coefficient_rows(names: Sequence[str], label: str = "name", **columns: Any) -> list[dict[str, Any]]:
     """One dict per coefficient, ``{label: name, column: value as float, ...}``: the coefficient tables
     of every result object (``columns`` maps a key to an array with one value per name)."""
