@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from metareview.errors import InputError
+from metareview.records.encoding import ends_with_newline
 
 _SKIPPED: ContextVar[list[InputError] | None] = ContextVar("metareview_skipped_records", default=None)
 
@@ -30,6 +32,19 @@ def damaged(error: InputError) -> None:
     if skipped is None:
         raise error
     skipped.append(error)
+
+
+def cut_at_end(path: Path, start: int, field: str | None) -> InputError | None:
+    """The error for a last record (starting at line ``start``) that the file ends inside, when the file
+    has no final line end (it was cut); None when it has one."""
+    if ends_with_newline(path):
+        return None
+    return InputError(
+        f"the file ends inside the record starting at line {start} (no line end: truncated?)",
+        file=path,
+        line=start,
+        field=field,
+    )
 
 
 @contextmanager

@@ -43,8 +43,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.damage import damaged
-from metareview.records.encoding import FileInfo, ends_with_newline, numbered_lines
+from metareview.records.damage import cut_at_end, damaged
+from metareview.records.encoding import FileInfo, numbered_lines
 from metareview.records.model import Record, clean_text, normalise_doi, normalise_pmid, parse_year
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,2}- ?(.*)$")
@@ -118,13 +118,8 @@ def read(path: Path, info: FileInfo) -> Iterator[Record]:
             draft = _Draft(number)
         draft.add(tag, value)
     if draft is not None:
-        if draft.problem is None and not ends_with_newline(path):
-            draft.problem = InputError(
-                f"the file ends inside the record starting at line {draft.start} (no line end: truncated?)",
-                file=path,
-                line=draft.start,
-                field=draft.last,
-            )
+        if draft.problem is None:
+            draft.problem = cut_at_end(path, draft.start, draft.last)
         if draft.problem is None and _OWNER in draft.fields and _LAST_TAG not in draft.fields:
             draft.problem = InputError(
                 f"the last record (line {draft.start}) is a PubMed citation (it has {_OWNER}) without "

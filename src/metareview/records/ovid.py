@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.damage import damaged
-from metareview.records.encoding import FileInfo, ends_with_newline, numbered_lines
+from metareview.records.damage import cut_at_end, damaged
+from metareview.records.encoding import FileInfo, numbered_lines
 from metareview.records.model import Record, has_identity, normalise_doi, normalise_pmid, parse_year
 from metareview.records.tagged_text import Fields, many, one, scan
 
@@ -169,13 +169,8 @@ def _display(path: Path, encoding: str) -> Iterator[tuple[int, Fields]]:
             )
         fields.setdefault(tag, [])
     if fields is not None:
-        if problem is None and not ends_with_newline(path):
-            problem = InputError(
-                f"the file ends inside the record starting at line {start} (no line end: truncated?)",
-                file=path,
-                line=start,
-                field=tag,
-            )
+        if problem is None:
+            problem = cut_at_end(path, start, tag)
         if problem is not None:
             damaged(problem)
         else:

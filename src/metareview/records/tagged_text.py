@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metareview.errors import InputError
-from metareview.records.damage import damaged
-from metareview.records.encoding import ends_with_newline, numbered_lines
+from metareview.records.damage import cut_at_end, damaged
+from metareview.records.encoding import numbered_lines
 
 Fields = dict[str, list[str]]
 
@@ -104,13 +104,8 @@ def scan(
                 line=start,
                 field=end_name,
             )
-        if problem is None and not ends_with_newline(path):
-            problem = InputError(
-                f"the file ends inside the record starting at line {start} (no line end: truncated?)",
-                file=path,
-                line=start,
-                field=last,
-            )
+        if problem is None:
+            problem = cut_at_end(path, start, last)
         if problem is not None:
             damaged(problem)
         else:
