@@ -33,11 +33,11 @@ from metareview.store.extraction_models import (
     StudyLinkEvent,
 )
 from metareview.store.records_models import StoredRecord
+from metareview.store.screening_repo import sqlite_write_lock
 
 _EFFECT_FIELDS = ("outcome_domain", "comparison", "measure", "estimate", "ci_lower", "ci_upper", "p", "k",
                   "n", "higher_favours", "effect_id")
 _CHUNK = 900  # keys per IN (...) list: below SQLite's parameter limit
-BUSY_TIMEOUT_MS = 60_000  # SQLite: how long a writer waits for another writer's transaction
 ALL_REPORTS = "*"  # report_key of events that concern every report (protocol migrations)
 
 
@@ -186,18 +186,13 @@ def lock_reports(session: Session, keys: Iterable[str]) -> None:
       same key waits for the first), then ``SELECT … FOR UPDATE`` on those rows in key order (two bulk
       callers cannot deadlock).
     * SQLite: one writer at a time for the whole file (``BEGIN IMMEDIATE``, waiting up to
-      ``BUSY_TIMEOUT_MS``); a transaction that has already written holds the write lock.
+      ``BUSY_TIMEOUT_MS``, via ``screening_repo.sqlite_write_lock``); a transaction that has already
+      written holds the write lock.
     """
     wanted = sorted(set(keys))
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if raw is not None and not getattr(raw, "in_transaction", True):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:  # already in a transaction: a no-op write takes (or confirms) the write lock
-            session.execute(update(ExtractionLock).where(ExtractionLock.report_key == "")
-                            .values(report_key=ExtractionLock.report_key))
+    noop = (update(ExtractionLock).where(ExtractionLock.report_key == "")
+            .values(report_key=ExtractionLock.report_key))
+    if sqlite_write_lock(session, noop):
         return
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Engine, Executable, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from metareview.store.records_models import ClusterMember, DuplicateCluster, StoredRecord
@@ -41,6 +41,23 @@ def _now() -> datetime:
 BUSY_TIMEOUT_MS = 60_000  # SQLite: how long a writer waits for another writer's transaction
 
 
+def sqlite_write_lock(session: Session, noop_write: Executable) -> bool:
+    """On SQLite, hold the file's write lock until the session's transaction ends and return True; on
+    other databases return False (the caller locks rows). A transaction that has not written yet becomes
+    an immediate write transaction (``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` for another
+    writer); one that has, runs ``noop_write`` (a write that changes nothing) to take or confirm the lock."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return False
+    raw = conn.connection.dbapi_connection
+    conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if raw is not None and not getattr(raw, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        session.execute(noop_write)
+    return True
+
+
 def lock_records(session: Session, record_ids: Iterable[int]) -> None:
     """Serialise the screening rules on these records until the session's transaction ends.
 
@@ -55,14 +72,8 @@ def lock_records(session: Session, record_ids: Iterable[int]) -> None:
       writer); a transaction that has already written holds the write lock.
     """
     ids = sorted(set(record_ids))
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if raw is not None and not getattr(raw, "in_transaction", True):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:  # already in a transaction: a no-op write takes (or confirms) the write lock
-            session.execute(update(StoredRecord).where(StoredRecord.id == -1).values(id=StoredRecord.id))
+    noop = update(StoredRecord).where(StoredRecord.id == -1).values(id=StoredRecord.id)
+    if sqlite_write_lock(session, noop):
         return
     for start in range(0, len(ids), _CHUNK):
         session.connection().execute(_LOCK_ROWS, {"ids": ids[start : start + _CHUNK]}).all()
