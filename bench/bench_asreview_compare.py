@@ -31,7 +31,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from field_rankers import FIELD_RANKERS, field_texts  # type: ignore[import-not-found]
+from field_rankers import (  # type: ignore[import-not-found]
+    FIELD_RANKERS,
+    INTERLEAVED,
+    field_texts,
+    interleaved_replay,
+)
 
 from metareview.screening.models import get_model
 from metareview.screening.prioritise import Prioritiser
@@ -116,7 +121,7 @@ CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-fused-svm", "tfidf-minilm-svm")
 }
 # experimental rankers that see title, abstract and keywords apart (bench/field_rankers.py); not in the
-# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv
+# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv,fields-mesh-interleaved
 FIELD_CANDIDATES = {name: (factory, DEFAULT_SCHEDULE) for name, factory in FIELD_RANKERS.items()}
 
 
@@ -136,6 +141,10 @@ def run_ours(
 ) -> tuple[list[int], float]:
     """Our candidate ``name``'s screened order and replay seconds (features included, embeddings cached);
     a field candidate reads the fields of the CSV at ``path`` apart."""
+    if name in INTERLEAVED:  # a query strategy, replayed by its own loop
+        t0 = time.perf_counter()
+        run = interleaved_replay(field_texts(path), labels, seed, INTERLEAVED[name]())
+        return run.order.tolist(), time.perf_counter() - t0
     factory, schedule = {**CANDIDATES, **FIELD_CANDIDATES}[name]
     review = path.stem
     if name in FIELD_CANDIDATES:
@@ -335,6 +344,10 @@ def main() -> None:
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     df.round(6).to_csv(RESULTS / f"asreview_compare{args.tag}.csv", index=False)
+    if ASREVIEW not in set(df.tool):  # --cached-only on seeds ASReview never ran: our candidates alone
+        per_review = df.groupby(["tool", "dataset"])[["wss95", "wss100", "atd"]].mean()
+        print(per_review.groupby("tool").mean().round(4).to_string())
+        return
     (RESULTS / f"asreview_compare{args.tag}.md").write_text(markdown(df, seeds, args.label, timed))
 
 

@@ -12,6 +12,9 @@ Cohen et al. 2006 CSVs write their MeSH headings), built by :func:`field_texts`.
 * ``fields-mesh-cv``: the same three views, fused with weights learnt on the labelled records: at each refit
   every view's SVM is cross-validated (3 folds, stratified), its out-of-fold AUC − 0.5 is its share, and
   the shares are shrunk towards equal weights by n_relevant / (n_relevant + 5) (equal below 3 relevant).
+* ``fields-mesh-interleaved``: the same three views and SVMs, but no fusion: the views take turns, each
+  putting forward the record it ranks highest among those not yet screened (a query strategy rather than a
+  score, so it is replayed by :func:`interleaved_replay`, on ``simulate.run_active``'s schedule and priors).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.class_weight import compute_sample_weight
 
 from metareview.screening.models import (
     BlockFeatures,
@@ -37,6 +41,7 @@ from metareview.screening.models import (
     _rare_terms,
     _svm_unweighted,
 )
+from metareview.screening.simulate import Run, _priors, _step
 
 SEP = "\x1f"
 TITLE, ABSTRACT, KEYWORDS = 0, 1, 2
@@ -130,4 +135,59 @@ FIELD_RANKERS: dict[str, Callable[[], Ranker]] = {
         [Fields(TfidfFeatures(), ALL), Fields(_rare_terms(), TITLE_ABSTRACT), HeadingFeatures()],
         CrossValidatedFusion,
     ),
+}
+
+
+def _view_scores(X: Any, n_views: int, idx: np.ndarray, y: np.ndarray, seed: int) -> list[np.ndarray]:
+    """Each view's SVM, fitted on the labelled rows with the default's weights, scoring every row."""
+    weight = compute_sample_weight("balanced", y)
+    weight[y == 1] *= 5.0
+    out = []
+    for lo, hi in _blocks(X, n_views):
+        clf = _svm_unweighted().set_params(random_state=seed)
+        clf.fit(X[idx][:, lo:hi], y, sample_weight=weight)
+        out.append(np.asarray(clf.decision_function(X[:, lo:hi]), dtype=float))
+    return out
+
+
+def interleaved_replay(texts: list[str], labels: np.ndarray, seed: int, parts: list[Any]) -> Run:
+    """Screening replay in which the views take turns (see the module docstring); the same priors, refit
+    schedule (every decision for the first 100 records, then every 1% of the corpus) and seed use as
+    ``simulate.run_active``."""
+    X = BlockFeatures(parts).fit_transform(texts)
+    rng = np.random.default_rng(seed)
+    n, total = labels.size, int(labels.sum())
+    order = _priors(labels, 1, rng)
+    left = np.ones(n, dtype=bool)
+    left[order] = False
+    turn = 0
+    while len(order) < n:
+        if labels[order].sum() == total:  # all found: the rest cannot change the metrics
+            order.extend(rng.permutation(np.flatnonzero(left)).tolist())
+            break
+        idx = np.asarray(order)
+        y = labels[idx]
+        rest = np.flatnonzero(left)
+        if np.unique(y).size < 2:
+            take = rest[: _step(len(order), n, 100, 0.01)].tolist()
+        else:
+            scores = _view_scores(X, len(parts), idx, y, seed)
+            ranked = [rest[np.argsort(-s[rest], kind="stable")] for s in scores]
+            take, taken, pos = [], set(), [0] * len(parts)
+            while len(take) < min(_step(len(order), n, 100, 0.01), rest.size):
+                view = turn % len(parts)
+                turn += 1
+                while int(ranked[view][pos[view]]) in taken:
+                    pos[view] += 1
+                take.append(int(ranked[view][pos[view]]))
+                taken.add(take[-1])
+        order.extend(take)
+        left[take] = False
+    return Run("fields-mesh-interleaved", seed, np.asarray(order), labels, 2, None)
+
+
+INTERLEAVED = {
+    "fields-mesh-interleaved": lambda: [
+        Fields(TfidfFeatures(), ALL), Fields(_rare_terms(), TITLE_ABSTRACT), HeadingFeatures()
+    ]
 }

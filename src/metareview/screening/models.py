@@ -31,8 +31,9 @@ Evidence: ``bench/results/asreview_compare.md`` (``bench/bench_asreview_compare.
 formula. Mean WSS@95: ELAS u4 0.436, ``tfidf-svm`` 0.427, ``tfidf-fused-svm`` 0.444, ``tfidf-minilm-svm``
 0.460; each is still 0.13 or more below ELAS u4 on its worst review (Proton pump inhibitors, Beta
 blockers). The views, weights and fusion were picked on seeds 100–101. Rankers that read title, abstract and
-MeSH keywords apart (``bench/field_rankers.py``) gained at most 0.003 on average
-(``bench/results/asreview_compare_fields.md``) and are not registered.
+MeSH keywords apart (``bench/field_rankers.py``, ``bench/results/asreview_compare_fields.md``) gained at most
+0.003 on average when fused; the same three views taking turns gained 0.011 (0.455) but are a query strategy,
+not a score, and are not registered yet.
 
 A new ranker is one call to :func:`register_model`. Example::
 
