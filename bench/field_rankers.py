@@ -15,6 +15,8 @@ Cohen et al. 2006 CSVs write their MeSH headings), built by :func:`field_texts`.
 * ``fields-mesh-interleaved``: the same three views and SVMs, but no fusion: the views take turns, each
   putting forward the record it ranks highest among those not yet screened (a query strategy rather than a
   score, so it is replayed by :func:`interleaved_replay`, on ``simulate.run_active``'s schedule and priors).
+* ``fields-mesh-minilm-interleaved``: those three views and a fourth, the MiniLM sentence embeddings of
+  title, abstract and keywords (``bench/_work/embeddings``, as ``tfidf-minilm-svm`` reads them), taking turns.
 """
 
 from __future__ import annotations
@@ -186,8 +188,25 @@ def interleaved_replay(texts: list[str], labels: np.ndarray, seed: int, parts: l
     return Run("fields-mesh-interleaved", seed, np.asarray(order), labels, 2, None)
 
 
-INTERLEAVED = {
-    "fields-mesh-interleaved": lambda: [
-        Fields(TfidfFeatures(), ALL), Fields(_rare_terms(), TITLE_ABSTRACT), HeadingFeatures()
-    ]
+class RowVectors:
+    """Vectors computed elsewhere, one row per text (the cached sentence embeddings of the corpus)."""
+
+    name = "minilm"
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def fit_transform(self, texts: Sequence[str]) -> np.ndarray:
+        assert len(texts) == self.rows.shape[0]
+        return self.rows
+
+
+def _three_views() -> list[Any]:
+    return [Fields(TfidfFeatures(), ALL), Fields(_rare_terms(), TITLE_ABSTRACT), HeadingFeatures()]
+
+
+# name -> (views given the corpus embeddings or None, whether the views need the embeddings)
+INTERLEAVED: dict[str, tuple[Callable[[np.ndarray | None], list[Any]], bool]] = {
+    "fields-mesh-interleaved": (lambda _: _three_views(), False),
+    "fields-mesh-minilm-interleaved": (lambda emb: [*_three_views(), RowVectors(np.asarray(emb))], True),
 }
