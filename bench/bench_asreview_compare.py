@@ -31,14 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from field_rankers import (  # type: ignore[import-not-found]
-    FIELD_RANKERS,
-    INTERLEAVED,
-    field_texts,
-    interleaved_replay,
-)
+from field_rankers import FIELD_RANKERS  # type: ignore[import-not-found]
 
-from metareview.screening.models import get_model
+from metareview.screening.models import get_model, plain_text
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.simulate import Run, _priors, read_labelled_csv, run_active
 
@@ -118,11 +113,10 @@ EVERY = {"every_decision_until": 10**9}
 DEFAULT_SCHEDULE: dict[str, Any] = {}
 CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     name: (lambda name=name: get_model(name), DEFAULT_SCHEDULE)
-    for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-fused-svm", "tfidf-minilm-svm")
+    for name in ("tfidf-svm", "tfidf-dual-svm", "tfidf-fused-svm", "tfidf-minilm-svm", "fields-turns-svm")
 }
-# experimental rankers that see title, abstract and keywords apart (bench/field_rankers.py); not in the
-# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv,fields-mesh-interleaved,
-# fields-mesh-minilm-interleaved
+# experimental rankers that read title, abstract and keywords apart (bench/field_rankers.py); not in the
+# default candidate list: --candidates fields-ta-rare,fields-mesh,fields-mesh-cv,fields-minilm-turns
 FIELD_CANDIDATES = {name: (factory, DEFAULT_SCHEDULE) for name, factory in FIELD_RANKERS.items()}
 
 
@@ -140,22 +134,13 @@ def embeddings(name: str, texts: list[str]) -> np.ndarray:
 def run_ours(
     name: str, path: Path, texts: list[str], labels: np.ndarray, seed: int
 ) -> tuple[list[int], float]:
-    """Our candidate ``name``'s screened order and replay seconds (features included, embeddings cached);
-    a field candidate reads the fields of the CSV at ``path`` apart."""
-    if name in INTERLEAVED:  # a query strategy, replayed by its own loop
-        views, needs_embeddings = INTERLEAVED[name]
-        parts = views(embeddings(path.stem, texts) if needs_embeddings else None)
-        t0 = time.perf_counter()
-        run = interleaved_replay(field_texts(path), labels, seed, parts)
-        return run.order.tolist(), time.perf_counter() - t0
+    """Our candidate ``name``'s screened order and replay seconds (features included, embeddings cached)."""
     factory, schedule = {**CANDIDATES, **FIELD_CANDIDATES}[name]
-    review = path.stem
-    if name in FIELD_CANDIDATES:
-        texts = field_texts(path)
     ranker = factory()
     for part in getattr(ranker.features, "parts", [ranker.features]):
         if part.name == "minilm":  # the encoding is timed once, separately (see the encode table)
-            part.cache.update(zip(texts, embeddings(review, texts), strict=True))
+            plain = [plain_text(t) for t in texts]  # what the embeddings read
+            part.cache.update(zip(plain, embeddings(path.stem, texts), strict=True))
     t0 = time.perf_counter()
     prio = Prioritiser(texts, ranker)
     run = run_active(prio, labels, seed, 1, **schedule)

@@ -235,6 +235,10 @@ class ScreeningSettings(_Strict):
     stages: list[Stage] = Field(default_factory=_all_stages)
     reviewers: list[str] = Field(default_factory=list)  # the roster (empty: any name is accepted)
     stopping: StoppingSettings = Field(default_factory=StoppingSettings)
+    # the ranker that orders the records for every reviewer, CLI and web app alike (a registered name, see
+    # metareview.screening.models; checked when the queue first ranks, so loading a protocol stays light);
+    # empty: the default ranker
+    ranker: str = ""
 
 
 class Protocol(_Strict):
@@ -431,6 +435,8 @@ blind = true                 # reviewers do not see each other's decisions until
 stages = ["title_abstract", "full_text"]
 # reviewers = ["Ana Silva", "Ben Okafor", "Cleo Park"]   # the roster: votes only by these names
 #                                                        # (matched ignoring case and spaces)
+# ranker = "fields-turns-svm"   # what orders the records for everyone (default: tfidf-fused-svm;
+#                               # the names: README, "Prioritisation")
 
 [screening.keywords]         # highlighted while screening
 include = ["meta-analysis", "internet", "digital", "guided", "support", "coach"]

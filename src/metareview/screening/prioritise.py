@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from metareview.errors import InputError
-from metareview.screening.models import DEFAULT_MODEL, Ranker, get_model
+from metareview.screening.models import DEFAULT_MODEL, Ranker, get_model, take_turns
 
 
 @dataclass(frozen=True)
@@ -121,5 +121,9 @@ class Prioritiser:
         seed = self.random_state if random_state is None else random_state
         _seeded(self.ranker, seed).fit(self.X[idx], y)
         scores = self.ranker.score(self.X)[rest]  # scoring all rows avoids copying a slice of the matrix
+        if self.ranker.takes_turns:  # each decision passes the turn on: view n_labelled mod n_views first
+            views = [v[rest] for v in self.ranker.view_scores(self.X)]
+            best_first = take_turns(views, start=idx.size % len(views))
+            return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)
         best_first = np.argsort(-scores, kind="stable")
         return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)

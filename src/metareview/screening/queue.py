@@ -30,7 +30,13 @@ from metareview.errors import InputError
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening import live
-from metareview.screening.models import DEFAULT_MODEL, EmbeddingFeatures, get_model
+from metareview.screening.models import (
+    DEFAULT_MODEL,
+    EmbeddingFeatures,
+    get_model,
+    plain_text,
+    ranking_text,
+)
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stages import INCLUDE, TITLE_ABSTRACT, check_stage
 from metareview.store import screening_repo as repo
@@ -73,6 +79,7 @@ class NextRecord:
 
 def _embedding_matrix(review: Review, ids: list[int], texts: list[str], model: str) -> np.ndarray:
     """Embeddings of ``texts`` from the store's cache; missing or stale ones are computed and saved."""
+    texts = [plain_text(t) for t in texts]  # what the cache is keyed on
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     with review.session() as s:
         cached = repo.load_embeddings(s, model, ids)
@@ -164,7 +171,7 @@ def _build_corpus(review: Review, model: str, token: tuple[int, ...], key: tuple
     with review.session() as s:
         rows = repo.screenable_records(s)
     ids = [r[0] for r in rows]
-    texts = [" ".join([t, a, *k]).strip() for _, t, a, k in rows]
+    texts = [ranking_text(t, a, k) for _, t, a, k in rows]
     ranker = get_model(model)
     if ranker.features.name == "minilm":
         features = _embedding_matrix(review, ids, texts, model)
@@ -341,7 +348,7 @@ def next_record(
     review: Review,
     reviewer: str,
     stage: str = TITLE_ABSTRACT,
-    model: str = DEFAULT_MODEL,
+    model: str | None = None,
     *,
     cache: bool = True,
     refit_every: int = REFIT_EVERY,
@@ -363,8 +370,11 @@ def next_record(
     or until they vote, and a record held by enough other reviewers to fill its votes is served to a
     further one only when nothing else is open (holds are kept per process).
     ``cache=False`` recomputes everything from the event log (the reference behaviour).
+    ``model`` names the ranker; by default the protocol's ``[screening] ranker``, else the default ranker.
     """
     check_stage(stage, review.protocol)
+    model = model or review.protocol.screening.ranker or DEFAULT_MODEL
+    get_model(model)  # an unknown name fails here, listing the registered ones
     if not cache:
         return _full_next(review, reviewer, stage, model)
     return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s, background, hold)
@@ -384,7 +394,7 @@ def _full_next(review: Review, reviewer: str, stage: str, model: str) -> NextRec
         rows = repo.screenable_records(s)
         stage_events = repo.events(s, stage=stage)
     ids = [r[0] for r in rows]
-    texts = [" ".join([t, a, *k]).strip() for _, t, a, k in rows]
+    texts = [ranking_text(t, a, k) for _, t, a, k in rows]
     labelled: dict[int, int] = {}
     if not review.protocol.screening.blind:
         final = sd._final_decisions(review.protocol, stage_events, stage)

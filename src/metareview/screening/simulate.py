@@ -40,7 +40,7 @@ from metareview.cells import neutralise_frame
 from metareview.errors import InputError
 from metareview.filemodes import make_dir, restrict
 from metareview.progress import track
-from metareview.screening.models import DEFAULT_MODEL, get_model
+from metareview.screening.models import DEFAULT_MODEL, get_model, ranking_text
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.stopping import stop_p_value
 
@@ -273,8 +273,8 @@ def simulate(
 
 
 def read_labelled_csv(path: str | Path, label: str) -> tuple[list[str], np.ndarray]:
-    """Texts (title, abstract and keywords where present) and 0/1 labels from a CSV such as the
-    Cohen 2006 files."""
+    """Ranking texts (:func:`~metareview.screening.models.ranking_text`: title, abstract and ``;``-separated
+    keywords where present) and 0/1 labels from a CSV such as the Cohen 2006 files."""
     p = Path(path)
     try:
         df = pd.read_csv(p)
@@ -291,11 +291,13 @@ def read_labelled_csv(path: str | Path, label: str) -> tuple[list[str], np.ndarr
         raise InputError(
             f"label must be 0 or 1, got {df[label].iloc[bad[0]]!r}", file=p, line=int(bad[0]) + 2, field=label
         )
-    parts = [df[c].astype("string").fillna("") for c in ("title", "abstract", "keywords") if c in df.columns]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + " " + part
-    texts = joined.str.replace(";", " ", regex=False).str.strip().tolist()
+    def column(name: str) -> list[str]:
+        if name not in df.columns:
+            return [""] * len(df)
+        return [str(v) for v in df[name].astype("string").fillna("")]
+
+    fields = zip(column("title"), column("abstract"), column("keywords"), strict=True)
+    texts = [ranking_text(t, a, [k.strip() for k in kw.split(";")]) for t, a, kw in fields]
     return texts, raw.to_numpy(dtype=int)
 
 
