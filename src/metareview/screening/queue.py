@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from metareview.errors import InputError
+from metareview.protocol import PROTOCOL_FILE
 from metareview.review import Review
 from metareview.screening import decisions as sd
 from metareview.screening import live
@@ -373,8 +374,15 @@ def next_record(
     ``model`` names the ranker; by default the protocol's ``[screening] ranker``, else the default ranker.
     """
     check_stage(stage, review.protocol)
+    from_protocol = not model and bool(review.protocol.screening.ranker)
     model = model or review.protocol.screening.ranker or DEFAULT_MODEL
-    get_model(model)  # an unknown name fails here, listing the registered ones
+    try:
+        get_model(model)  # an unknown name fails here, listing the registered ones
+    except InputError as exc:
+        if not from_protocol:
+            raise
+        where = review.directory / PROTOCOL_FILE
+        raise InputError(exc.message, file=where, field="screening.ranker") from None
     if not cache:
         return _full_next(review, reviewer, stage, model)
     return _cached_next(review, reviewer, stage, model, refit_every, refit_after_s, background, hold)
