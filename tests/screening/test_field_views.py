@@ -92,6 +92,17 @@ def test_take_turns_alternates_views_and_skips_what_is_placed():
     assert take_turns([first]).tolist() == [0, 1, 2, 3, 4]
 
 
+def test_a_view_with_nothing_to_say_defers_to_the_tie_break():
+    flat = np.zeros(5)  # e.g. a keyword view on records without keywords
+    first = np.array([0.0, 0.0, 9.0, 8.0, 7.0])
+    fused = np.array([0.0, 1.0, 5.0, 4.0, 3.0])
+    # without a tie-break the flat view would put rows 0, 1 forward on its turns (row order)
+    assert take_turns([flat, first]).tolist() == [0, 2, 1, 3, 4]
+    assert take_turns([flat, first], tie_break=fused).tolist() == [2, 3, 4, 1, 0]
+    # ties inside a view that does speak: the tie-break orders them, then the row
+    assert take_turns([np.array([1.0, 1.0, 0.0])], tie_break=np.array([0.0, 2.0, 9.0])).tolist() == [1, 0, 2]
+
+
 def test_fields_turns_ranker_takes_turns_in_the_prioritiser():
     texts = [ranking_text(f"statin trial {i}", "cholesterol fell", ["Humans", "Statins"]) for i in range(6)]
     texts += [ranking_text(f"river survey {i}", "sediment", ["Geology"]) for i in range(14)]
@@ -106,7 +117,8 @@ def test_fields_turns_ranker_takes_turns_in_the_prioritiser():
     again = _seeded(get_model("fields-turns-svm"), 0).fit(X[[0, 6]], [1, 0])  # the prioritiser's seed
     rest = np.array([i for i in range(20) if i not in (0, 6)])
     views = [v[rest] for v in again.view_scores(X)]
-    assert ranking.order.tolist() == rest[take_turns(views, start=2)].tolist()
+    fused = again.score(X)[rest]
+    assert ranking.order.tolist() == rest[take_turns(views, start=2, tie_break=fused)].tolist()
 
 
 def test_fields_turns_replay_is_reproducible(tmp_path):

@@ -346,18 +346,23 @@ class FusedClassifier:
         return total
 
 
-def take_turns(view_scores: Sequence[np.ndarray], start: int = 0) -> np.ndarray:
+def take_turns(
+    view_scores: Sequence[np.ndarray], start: int = 0, tie_break: np.ndarray | None = None
+) -> np.ndarray:
     """An order of the rows in which the views take turns, view ``start`` first (then ``start + 1``, …,
     round the views): each puts forward the row it scores highest among those not yet placed.
 
     Unlike a fused score, a view that finds what the others miss gets every n-th place whatever the
-    other views say. Ties break by row order. Example::
+    other views say. Rows a view scores alike are ordered by ``tie_break`` (higher first; the fused score,
+    so that a view with nothing to say, e.g. keywords in a corpus without any, defers to the others),
+    then by row. Example::
 
         take_turns([np.array([3., 2., 1.]), np.array([1., 2., 3.])])    # array([0, 2, 1])
     """
     n_views = len(view_scores)
     n = view_scores[0].size if n_views else 0
-    ranked = [np.argsort(-np.asarray(s), kind="stable") for s in view_scores]
+    tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=float)
+    ranked = [np.lexsort((-tie, -np.asarray(s, dtype=float))) for s in view_scores]  # stable: row order last
     placed = np.zeros(n, dtype=bool)
     pos = [0] * n_views
     out = np.empty(n, dtype=int)

@@ -123,7 +123,7 @@ class Prioritiser:
         scores = self.ranker.score(self.X)[rest]  # scoring all rows avoids copying a slice of the matrix
         if self.ranker.takes_turns:  # each decision passes the turn on: view n_labelled mod n_views first
             views = [v[rest] for v in self.ranker.view_scores(self.X)]
-            best_first = take_turns(views, start=idx.size % len(views))
+            best_first = take_turns(views, start=idx.size % len(views), tie_break=scores)
             return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)
         best_first = np.argsort(-scores, kind="stable")
         return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)
