@@ -116,8 +116,10 @@ def test_fields_turns_ranker_takes_turns_in_the_prioritiser():
     X = ranker.features.fit_transform(texts)
     again = _seeded(get_model("fields-turns-svm"), 0).fit(X[[0, 6]], [1, 0])  # the prioritiser's seed
     rest = np.array([i for i in range(20) if i not in (0, 6)])
-    views = [v[rest] for v in again.view_scores(X)]
-    fused = again.score(X)[rest]
+    all_fused, all_views = again.score_views(X)
+    assert np.allclose(all_fused, again.score(X))  # the fused score, views scored once
+    views = [v[rest] for v in all_views]
+    fused = all_fused[rest]
     assert ranking.order.tolist() == rest[take_turns(views, start=2, tie_break=fused)].tolist()
 
 

@@ -339,11 +339,15 @@ class FusedClassifier:
             out.append((d - d.mean()) / (sd if sd > 0 else 1.0))
         return out
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        total = np.zeros(X.shape[0])
-        for d, w in zip(self.view_scores(X), self.weights, strict=True):
+    def fuse(self, view_scores: Sequence[np.ndarray]) -> np.ndarray:
+        """The weighted sum of :meth:`view_scores`."""
+        total = np.zeros(view_scores[0].shape[0])
+        for d, w in zip(view_scores, self.weights, strict=True):
             total += w * d
         return total
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return self.fuse(self.view_scores(X))
 
 
 def take_turns(
@@ -442,11 +446,13 @@ class Ranker:
         logp = self._clf.predict_log_proba(X)
         return np.asarray(logp[:, 1] - logp[:, 0], dtype=float)
 
-    def view_scores(self, X: Any) -> list[np.ndarray]:
-        """Each view's standardised scores for the rows of ``X`` (a fused ranker only)."""
+    def score_views(self, X: Any) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The fused scores of :meth:`score` and each view's standardised scores, for the rows of ``X``,
+        every view scored once (a fused ranker only)."""
         if self._clf is None or not hasattr(self._clf, "view_scores"):
             raise InputError(f"{self.name}: view scores need a fitted fused classifier")
-        return list(self._clf.view_scores(X))
+        views = list(self._clf.view_scores(X))
+        return self._clf.fuse(views), views
 
 
 _REGISTRY: dict[str, Callable[[], Ranker]] = {}

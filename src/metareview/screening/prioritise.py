@@ -120,10 +120,12 @@ class Prioritiser:
             return Ranking(rest, np.zeros(rest.size), False, self.ranker.name)
         seed = self.random_state if random_state is None else random_state
         _seeded(self.ranker, seed).fit(self.X[idx], y)
-        scores = self.ranker.score(self.X)[rest]  # scoring all rows avoids copying a slice of the matrix
+        # scoring all rows avoids copying a slice of the matrix
         if self.ranker.takes_turns:  # each decision passes the turn on: view n_labelled mod n_views first
-            views = [v[rest] for v in self.ranker.view_scores(self.X)]
-            best_first = take_turns(views, start=idx.size % len(views), tie_break=scores)
+            fused, views = self.ranker.score_views(self.X)
+            scores = fused[rest]
+            best_first = take_turns([v[rest] for v in views], start=idx.size % len(views), tie_break=scores)
             return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)
+        scores = self.ranker.score(self.X)[rest]
         best_first = np.argsort(-scores, kind="stable")
         return Ranking(rest[best_first], scores[best_first], True, self.ranker.name)
