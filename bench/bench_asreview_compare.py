@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -31,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_screening import CACHE as EMB_CACHE  # type: ignore[import-not-found]
+from bench_screening import DATA, RESULTS, features_for, md_table
 from field_rankers import FIELD_RANKERS  # type: ignore[import-not-found]
 
 from metareview.screening.models import get_model, plain_text
@@ -38,16 +39,9 @@ from metareview.screening.prioritise import Prioritiser
 from metareview.screening.simulate import Run, _priors, read_labelled_csv, run_active
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (
-    Path(os.environ.get("METAREVIEW_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "screening"
-    / "cohen2006"
-)
 ASR_PY = REPO / ".venv-asreview" / "bin" / "python"
 ASR_CACHE = REPO / "bench" / "_work" / "asreview"
 OURS_CACHE = REPO / "bench" / "_work" / "ours"
-EMB_CACHE = REPO / "bench" / "_work" / "embeddings"
-RESULTS = REPO / "bench" / "results"
 ASREVIEW = "asreview-elas_u4"
 
 
@@ -120,17 +114,6 @@ CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
 FIELD_CANDIDATES = {name: (factory, DEFAULT_SCHEDULE) for name, factory in FIELD_RANKERS.items()}
 
 
-def embeddings(name: str, texts: list[str]) -> np.ndarray:
-    """MiniLM embeddings from bench_screening.py's cache (computed and saved there when missing)."""
-    path = EMB_CACHE / f"{name}.npy"
-    if path.exists():
-        return np.load(path)
-    X = get_model("embed-logreg").features.fit_transform(texts)
-    EMB_CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(path, X)
-    return X
-
-
 def run_ours(
     name: str, path: Path, texts: list[str], labels: np.ndarray, seed: int
 ) -> tuple[list[int], float]:
@@ -140,19 +123,11 @@ def run_ours(
     for part in getattr(ranker.features, "parts", [ranker.features]):
         if part.name == "minilm":  # the encoding is timed once, separately (see the encode table)
             plain = [plain_text(t) for t in texts]  # what the embeddings read
-            part.cache.update(zip(plain, embeddings(path.stem, texts), strict=True))
+            part.cache.update(zip(plain, features_for("embed-logreg", path.stem, texts), strict=True))
     t0 = time.perf_counter()
     prio = Prioritiser(texts, ranker)
     run = run_active(prio, labels, seed, 1, **schedule)
     return run.order.tolist(), time.perf_counter() - t0
-
-
-def md_table(df: pd.DataFrame) -> str:
-    """A pipe table."""
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def timing(path: Path, label: str, candidates: list[str]) -> pd.DataFrame:

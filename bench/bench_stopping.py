@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_screening import RESULTS, md_table  # type: ignore[import-not-found]
 from stopping_orders import load_orders  # type: ignore[import-not-found]
 
 from metareview.screening.stopping import consecutive_irrelevant, stop_p_value
@@ -34,7 +35,6 @@ from metareview.screening.stopping_methods import (
     target_method,
 )
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 0.95
 
 Check = Callable[[np.ndarray, int], bool]
@@ -230,13 +230,6 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         .groupby(["rule", "review"], sort=False).ok.mean().groupby("rule", sort=False).min(),
     })
     return out.reset_index()
-
-
-def md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in df.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 NOTES = """\

@@ -13,22 +13,17 @@ first 100 records, then after every 1% of the corpus; prior 1 relevant + 1 irrel
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_screening import DATA  # type: ignore[import-not-found]
 
 from metareview.screening.models import DEFAULT_MODEL, get_model
 from metareview.screening.prioritise import Prioritiser
 from metareview.screening.simulate import read_labelled_csv, run_active
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (
-    Path(os.environ.get("METAREVIEW_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "screening"
-    / "cohen2006"
-)
 WORK = REPO / "bench" / "_work" / "stopping"
 LABEL = "label_included"
 
