@@ -10,6 +10,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
 from metareview.report import figures, sections
@@ -56,6 +57,31 @@ def test_every_figure_renders_to_an_embedded_svg() -> None:
     bars = pd.DataFrame({"level": ["a"], "better": [1], "no_difference": [0], "worse": [0]})
     png = figures.to_data_uri(figures.vote_bars(bars), fmt="png")
     assert base64.b64decode(png.split(",", 1)[1])[:4] == b"\x89PNG"
+
+
+def test_evidence_map_counts_fit_their_bubbles_or_sit_beside_them() -> None:
+    # k = 13 of kmax 400 draws a bubble 8.3 pt across, narrower than a bold 7-point "13" (as in the worked
+    # example's map); measured with matplotlib's own renderer, not with the code's width estimate
+    cells = pd.DataFrame({"column": ["a", "b", "c", "d"], "row": ["r"] * 4, "k": [400, 13, 1, 13],
+                          "direction": ["better", "no_difference", "worse", "better"]})
+    cells.loc[3, "row"] = "s"
+    fig = figures.evidence_map(cells)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    texts = list(ax.texts)
+    assert [t.get_text() for t in texts] == ["400", "13", "1", "13"]
+    assert [t.get_color() == "white" for t in texts] == [True, False, False, False]  # inside, beside, …
+    areas = [c.get_sizes()[0] for c in ax.collections]
+    for text, area in zip(texts, areas, strict=True):
+        box = text.get_window_extent(renderer)
+        diameter_px = np.sqrt(area) * fig.dpi / 72
+        if text.get_color() == "white":
+            assert box.width <= diameter_px and box.height <= diameter_px, (text.get_text(), area)
+        else:
+            centre_px = ax.transData.transform(text.xy)[0]
+            assert box.x0 >= centre_px + diameter_px / 2, text.get_text()
 
 
 def test_html_is_self_contained_numbered_and_escaped(tmp_path: Path) -> None:

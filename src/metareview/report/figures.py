@@ -29,6 +29,10 @@ __all__ = ["DIRECTION_COLOURS", "evidence_map", "to_data_uri", "vote_bars"]
 DIRECTION_COLOURS = {"better": "#0072B2", "no_difference": "#999999", "worse": "#D55E00"}
 
 
+_LABEL_PT_PER_CHAR = 5.0
+"""Width of one digit of the 7-point bold bubble labels, in points (DejaVu Sans: 0.70 em, rounded up)."""
+
+
 def evidence_map(cells: pd.DataFrame, *, title: str = "", size_label: str = "k",
                  labels: dict[str, str] | None = None) -> Figure:
     """Bubble chart: ``cells`` has ``column, row, k, direction`` (``better``/``no_difference``/``worse``).
@@ -47,10 +51,16 @@ def evidence_map(cells: pd.DataFrame, *, title: str = "", size_label: str = "k",
         for col, row, k, direction in zip(cells["column"], cells["row"], cells["k"].astype(float),
                                           cells["direction"].astype(str), strict=True):
             x, y = cols.index(col), rows.index(row)
-            ax.scatter(x, y, s=40 + 900 * k / kmax, color=DIRECTION_COLOURS[direction],
+            area = 40 + 900 * k / kmax  # points squared
+            ax.scatter(x, y, s=area, color=DIRECTION_COLOURS[direction],
                        alpha=0.85, edgecolor="white", linewidth=0.8, zorder=3)
-            ax.text(x, y, f"{k:.0f}", ha="center", va="center", fontsize=7, color="white", zorder=4,
-                    fontweight="bold")
+            label = f"{k:.0f}"
+            if np.sqrt(area) >= _LABEL_PT_PER_CHAR * len(label) + 3:  # the count fits inside its bubble
+                ax.text(x, y, label, ha="center", va="center", fontsize=7, color="white", zorder=4,
+                        fontweight="bold")
+            else:  # beside a bubble too small to hold it, in dark type
+                ax.annotate(label, (x, y), xytext=(np.sqrt(area) / 2 + 2, 0), textcoords="offset points",
+                            ha="left", va="center", fontsize=7, color="#333333", zorder=4, fontweight="bold")
         ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
         ax.set_yticks(range(len(rows)), rows)
         ax.set_xlim(-0.6, len(cols) - 0.4)
