@@ -10,7 +10,7 @@ after every decision for the first 100 records, then after every 1% of the corpu
 
 Texts are title + abstract + MeSH keywords. Sentence embeddings for ``embed-logreg`` (MiniLM reads the
 first 128 tokens, so the keywords after a long abstract are cut) are cached in ``bench/_work/embeddings/``
-(ignored by git) and computed once on one CPU thread.
+(ignored by git) with their encoding time (``encode_seconds.json``), computed once on the CPU.
 
     .venv/bin/python bench/bench_screening.py --seeds 2 [--models tfidf-svm,tfidf-nb] \\
         [--labels label_included]
@@ -19,6 +19,7 @@ first 128 tokens, so the keywords after a long abstract are cut) are cached in `
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -49,8 +50,14 @@ def features_for(model: str, name: str, texts: list[str]) -> object:
     if path.exists():
         return np.load(path)
     CACHE.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
     X = ranker.features.fit_transform(texts)
+    seconds = time.perf_counter() - t0
     np.save(path, X)
+    timings = CACHE / "encode_seconds.json"  # the embedding ranker's cost, quoted beside its replay times
+    done = json.loads(timings.read_text()) if timings.exists() else {}
+    done[name] = {"texts": len(texts), "seconds": round(seconds, 2)}
+    timings.write_text(json.dumps(done, indent=1, sort_keys=True))
     return X
 
 

@@ -14,6 +14,16 @@ a :func:`~metareview.screening.models.ranking_text` (title, abstract and MeSH ke
   the shares are shrunk towards equal weights by n_relevant / (n_relevant + 5) (equal below 3 relevant).
 * ``fields-minilm-turns``: the three views of ``fields-turns-svm`` and a fourth, the MiniLM sentence
   embeddings, taking turns.
+
+Variants of ``fields-turns-svm`` (session 6), each changing one thing:
+
+* ``turns-consensus``: a fourth turn for the fused score of the three views (the consensus);
+* ``turns-2v``: without the MeSH view (two views taking turns);
+* ``turns-w10``: relevant records weighted 10:1 instead of 5:1 (ELAS u4's balancer uses 9.8);
+* ``turns-elasw``: weighted exactly as ASReview's "balanced" balancer does for ELAS u4 (ratio 9.8, the
+  weights rescaled to sum to the number of labelled records, so the SVM's C = 0.11 means what it does there);
+* ``turns-fused-mesh``: two voices taking turns, the default's fused two TF-IDF views and the MeSH view;
+* ``turns-minilm-3``: the MeSH view replaced by the MiniLM embeddings.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
 
 from metareview.screening.models import (
     ABSTRACT,
@@ -84,23 +95,78 @@ def _three_views() -> list[Any]:
     ]
 
 
-def _minilm_turns() -> Ranker:
-    clf = partial(FusedClassifier, [_svm_unweighted] * 4)
-    feats = BlockFeatures([*_three_views(), EmbeddingFeatures()])
-    return Ranker(
-        "fields-minilm-turns", feats, clf, balance_by_weight=True, relevant_weight=5.0, takes_turns=True
+class ConsensusTurns(FusedClassifier):
+    """The views take turns with a fourth voice, their fused score (the consensus), every fourth place."""
+
+    def view_scores(self, X: Any) -> list[np.ndarray]:
+        views = super().view_scores(X)
+        return [*views, super().fuse(views)]
+
+    def fuse(self, view_scores: Any) -> np.ndarray:
+        return super().fuse(list(view_scores)[: len(self.factories)])
+
+
+def _turns(
+    name: str, parts: list[Any], fusion: Any = FusedClassifier, weight: float = 5.0
+) -> Callable[[], Ranker]:
+    clf = partial(fusion, [_svm_unweighted] * len(parts))
+    return lambda: Ranker(
+        name, BlockFeatures(parts), clf, balance_by_weight=True, relevant_weight=weight, takes_turns=True
     )
 
 
+class ElasWeightedRanker(Ranker):
+    """A ranker weighting records as ASReview's "balanced" balancer does for ELAS u4 (ratio 9.8): relevant
+    1, irrelevant n_relevant / (9.8 n_irrelevant), rescaled to sum to the number of labelled records."""
+
+    def fit(self, X: Any, y: Any) -> Ranker:
+        labels = np.asarray(y, dtype=int)
+        n_rel, n_irr = int(labels.sum()), int((labels == 0).sum())
+        if min(n_rel, n_irr) == 0:
+            return super().fit(X, labels)  # refuses, naming the ranker
+        weight = np.where(labels == 1, 1.0, n_rel / (9.8 * n_irr))
+        weight *= labels.size / weight.sum()
+        clf = self.make_classifier()
+        clf.fit(X, labels, sample_weight=weight)
+        self._clf = clf
+        return self
+
+
+class GroupedTurns(FusedClassifier):
+    """Three views, two voices taking turns: the fused score of the first two views, and the third."""
+
+    GROUPS = ((0, 1), (2,))
+
+    def view_scores(self, X: Any) -> list[np.ndarray]:
+        base = super().view_scores(X)
+        out = []
+        for group in self.GROUPS:
+            s = np.sum([base[i] for i in group], axis=0)
+            out.append((s - s.mean()) / (s.std() or 1.0))
+        return out
+
+    def fuse(self, view_scores: Any) -> np.ndarray:
+        return np.sum(list(view_scores), axis=0)
+
+
+def _svm_elas() -> LinearSVC:
+    return LinearSVC(C=0.11, dual=True, tol=1e-2, max_iter=2000)
+
+
+def _turns_elasw() -> Ranker:
+    clf = partial(FusedClassifier, [_svm_elas] * 3)
+    return ElasWeightedRanker("turns-elasw", BlockFeatures(_three_views()), clf, takes_turns=True)
+
+
 FIELD_RANKERS: dict[str, Callable[[], Ranker]] = {
-    "fields-ta-rare": _fused(
-        "fields-ta-rare",
-        [
-            FieldFeatures(TfidfFeatures(), [TITLE, ABSTRACT, KEYWORDS]),
-            FieldFeatures(_rare_terms(), [TITLE, ABSTRACT]),
-        ],
-    ),
+    "fields-ta-rare": _fused("fields-ta-rare", _three_views()[:2]),
     "fields-mesh": _fused("fields-mesh", _three_views()),
     "fields-mesh-cv": _fused("fields-mesh-cv", _three_views(), CrossValidatedFusion),
-    "fields-minilm-turns": _minilm_turns,
+    "fields-minilm-turns": _turns("fields-minilm-turns", [*_three_views(), EmbeddingFeatures()]),
+    "turns-consensus": _turns("turns-consensus", _three_views(), ConsensusTurns),
+    "turns-2v": _turns("turns-2v", _three_views()[:2]),
+    "turns-w10": _turns("turns-w10", _three_views(), weight=10.0),
+    "turns-elasw": _turns_elasw,
+    "turns-fused-mesh": _turns("turns-fused-mesh", _three_views(), GroupedTurns),
+    "turns-minilm-3": _turns("turns-minilm-3", [*_three_views()[:2], EmbeddingFeatures()]),
 }
