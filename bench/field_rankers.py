@@ -72,6 +72,8 @@ class CrossValidatedFusion(FusedClassifier):
             out_of_fold = np.zeros(len(y))
             for train, test in folds.split(np.zeros(len(y)), y):
                 clf = make()
+                if "random_state" in clf.get_params():  # LinearSVC's dual solver shuffles: the run's seed
+                    clf.set_params(random_state=self.random_state)
                 w = None if sample_weight is None else sample_weight[train]
                 clf.fit(X[train][:, lo:hi], y[train], sample_weight=w)
                 out_of_fold[test] = clf.decision_function(X[test][:, lo:hi])
