@@ -35,8 +35,9 @@ Evidence: ``bench/results/asreview_compare.md`` (``bench/bench_asreview_compare.
 formula. Mean WSS@95: ELAS u4 0.435, ``tfidf-svm`` 0.428, ``tfidf-fused-svm`` 0.445, ``tfidf-minilm-svm``
 0.457, ``fields-turns-svm`` 0.458; the worst review is 0.08 (``fields-turns-svm``) to 0.16 (``tfidf-svm``)
 below ELAS u4. No ranker's gain over ELAS u4 or over the default lies outside its 95% interval over
-resampled reviews, while ``tfidf-svm`` and ``tfidf-dual-svm`` are reliably below the default. The views, weights and fusion of the default were picked on seeds 100–101; the
-field-reading variants are in ``bench/field_rankers.py``.
+resampled reviews, while ``tfidf-svm`` and ``tfidf-dual-svm`` are reliably below the default. The views,
+weights and fusion of the default were picked on seeds 100–101; the field-reading variants are in
+``bench/field_rankers.py``.
 """
 
 from __future__ import annotations
