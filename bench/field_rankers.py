@@ -109,29 +109,16 @@ class ConsensusTurns(FusedClassifier):
 
 
 def _turns(
-    name: str, parts: list[Any], fusion: Any = FusedClassifier, weight: float = 5.0
+    name: str,
+    parts: list[Any],
+    fusion: Any = FusedClassifier,
+    weight: float = 5.0,
+    svm: Callable[[], LinearSVC] = _svm_unweighted,
 ) -> Callable[[], Ranker]:
-    clf = partial(fusion, [_svm_unweighted] * len(parts))
+    clf = partial(fusion, [svm] * len(parts))
     return lambda: Ranker(
         name, BlockFeatures(parts), clf, balance_by_weight=True, relevant_weight=weight, takes_turns=True
     )
-
-
-class ElasWeightedRanker(Ranker):
-    """A ranker weighting records as ASReview's "balanced" balancer does for ELAS u4 (ratio 9.8): relevant
-    1, irrelevant n_relevant / (9.8 n_irrelevant), rescaled to sum to the number of labelled records."""
-
-    def fit(self, X: Any, y: Any) -> Ranker:
-        labels = np.asarray(y, dtype=int)
-        n_rel, n_irr = int(labels.sum()), int((labels == 0).sum())
-        if min(n_rel, n_irr) == 0:
-            return super().fit(X, labels)  # refuses, naming the ranker
-        weight = np.where(labels == 1, 1.0, n_rel / (9.8 * n_irr))
-        weight *= labels.size / weight.sum()
-        clf = self.make_classifier()
-        clf.fit(X, labels, sample_weight=weight)
-        self._clf = clf
-        return self
 
 
 class GroupedTurns(FusedClassifier):
@@ -151,13 +138,14 @@ class GroupedTurns(FusedClassifier):
         return np.sum(list(view_scores), axis=0)
 
 
+ELAS_RATIO = 9.8
+"""ASReview's "balanced" balancer for ELAS u4 weights a relevant record 9.8 n_irrelevant / n_relevant
+times an irrelevant one, its weights summing to n. ``Ranker``'s balanced weights times ``relevant_weight``
+= 9.8 give the same ratio, summing to n (1 + 9.8) / 2: ELAS u4's C = 0.11 is C = 0.11 * 2 / 10.8 here."""
+
+
 def _svm_elas() -> LinearSVC:
-    return LinearSVC(C=0.11, dual=True, tol=1e-2, max_iter=2000)
-
-
-def _turns_elasw() -> Ranker:
-    clf = partial(FusedClassifier, [_svm_elas] * 3)
-    return ElasWeightedRanker("turns-elasw", BlockFeatures(_three_views()), clf, takes_turns=True)
+    return LinearSVC(C=0.11 * 2 / (1 + ELAS_RATIO), dual=True, tol=1e-2, max_iter=2000)
 
 
 FIELD_RANKERS: dict[str, Callable[[], Ranker]] = {
@@ -168,7 +156,7 @@ FIELD_RANKERS: dict[str, Callable[[], Ranker]] = {
     "turns-consensus": _turns("turns-consensus", _three_views(), ConsensusTurns),
     "turns-2v": _turns("turns-2v", _three_views()[:2]),
     "turns-w10": _turns("turns-w10", _three_views(), weight=10.0),
-    "turns-elasw": _turns_elasw,
+    "turns-elasw": _turns("turns-elasw", _three_views(), weight=ELAS_RATIO, svm=_svm_elas),
     "turns-fused-mesh": _turns("turns-fused-mesh", _three_views(), GroupedTurns),
     "turns-minilm-3": _turns("turns-minilm-3", [*_three_views()[:2], EmbeddingFeatures()]),
 }
