@@ -460,12 +460,17 @@ def available_models() -> list[str]:
     return sorted(n for n in _REGISTRY if n not in NEEDS_EMBEDDINGS or embeddings_available())
 
 
-def get_model(name: str = DEFAULT_MODEL) -> Ranker:
-    """A fresh ranker by registered name; an unknown name raises :class:`InputError` listing the names."""
+def check_model(name: str) -> None:
+    """Raise :class:`InputError` listing the registered names unless ``name`` is one (builds nothing)."""
     if name not in _REGISTRY:
         raise InputError(
             f"unknown model {name!r}; choose one of {', '.join(sorted(_REGISTRY))}", field="model"
         )
+
+
+def get_model(name: str = DEFAULT_MODEL) -> Ranker:
+    """A fresh ranker by registered name; an unknown name raises :class:`InputError` listing the names."""
+    check_model(name)
     return _REGISTRY[name]()
 
 

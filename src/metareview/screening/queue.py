@@ -34,6 +34,7 @@ from metareview.screening import live
 from metareview.screening.models import (
     DEFAULT_MODEL,
     EmbeddingFeatures,
+    check_model,
     get_model,
     plain_text,
     ranking_text,
@@ -377,7 +378,7 @@ def next_record(
     from_protocol = not model and bool(review.protocol.screening.ranker)
     model = model or review.protocol.screening.ranker or DEFAULT_MODEL
     try:
-        get_model(model)  # an unknown name fails here, listing the registered ones
+        check_model(model)  # an unknown name fails here, listing the registered ones
     except InputError as exc:
         if not from_protocol:
             raise
