@@ -105,8 +105,7 @@ def metrics_of(order: list[int] | np.ndarray, labels: np.ndarray) -> dict[str, f
     return {k: m[k] for k in ("wss95", "wss100", "atd")}
 
 
-# candidates: name -> (ranker factory, schedule). The schedule "every" refits after every decision.
-EVERY = {"every_decision_until": 10**9}
+# candidates: name -> (ranker factory, schedule of refits: run_active's default)
 DEFAULT_SCHEDULE: dict[str, Any] = {}
 CANDIDATES: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
     name: (lambda name=name: get_model(name), DEFAULT_SCHEDULE)
@@ -219,23 +218,20 @@ def markdown(df: pd.DataFrame, seeds: list[int], label: str, timed: str = "") ->
         )
     out += [md_table(pd.DataFrame(rows)), ""]
     if DEFAULT_MODEL in tools and len(tools) > 1:
-        out += [
-            f"## Against the default ranker ({DEFAULT_MODEL}), WSS@95",
-            "",
-            md_table(
-                pd.DataFrame(
+        versus = []
+        for tool in tools:
+            if tool != DEFAULT_MODEL:
+                d = wide[tool] - wide[DEFAULT_MODEL]
+                versus.append(
                     {
                         "tool": tool,
-                        "Δ default": round((wide[tool] - wide[DEFAULT_MODEL]).mean(), 3),
-                        "95% CI (reviews resampled)": ci_text(wide[tool] - wide[DEFAULT_MODEL]),
-                        "reviews ahead": int((wide[tool] > wide[DEFAULT_MODEL]).sum()),
+                        "Δ default": round(d.mean(), 3),
+                        "95% CI (reviews resampled)": ci_text(d),
+                        "reviews ahead": int((d > 0).sum()),
                     }
-                    for tool in tools
-                    if tool != DEFAULT_MODEL
                 )
-            ),
-            "",
-        ]
+        title = f"## Against the default ranker ({DEFAULT_MODEL}), WSS@95"
+        out += [title, "", md_table(pd.DataFrame(versus)), ""]
     out += ["## WSS@95 per review (mean over seeds)", ""]
     out += [md_table(wide[[ASREVIEW, *tools]].round(3).reset_index()), ""]
     out += ["## WSS@100 per review", "", md_table(mean["wss100"].unstack("tool").round(3).reset_index()), ""]
