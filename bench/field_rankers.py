@@ -20,8 +20,8 @@ Variants of ``fields-turns-svm`` (session 6), each changing one thing:
 * ``turns-consensus``: a fourth turn for the fused score of the three views (the consensus);
 * ``turns-2v``: without the MeSH view (two views taking turns);
 * ``turns-w10``: relevant records weighted 10:1 instead of 5:1 (ELAS u4's balancer uses 9.8);
-* ``turns-elasw``: weighted exactly as ASReview's "balanced" balancer does for ELAS u4 (ratio 9.8, the
-  weights rescaled to sum to the number of labelled records, so the SVM's C = 0.11 means what it does there);
+* ``turns-elasw``: weighted as ASReview's "balanced" balancer does for ELAS u4 (ratio 9.8) with its SVM's
+  C = 0.11, the balancer's rescaling of the weights folded into C (see ``ELAS_RATIO``);
 * ``turns-fused-mesh``: two voices taking turns, the default's fused two TF-IDF views and the MeSH view;
 * ``turns-minilm-3``: the MeSH view replaced by the MiniLM embeddings.
 """
